@@ -1,0 +1,128 @@
+"""The algorithm: the one file an algorithm author edits (helpers go in lib/). The framework calls three hooks.
+
+    train(job)                          `docker run IMAGE train`: fit on job.channels, save into job.model_dir
+    initialize(model_dir) -> model      `docker run IMAGE serve`: once per worker process, before any request
+    predict(model, data) -> dict        each POST /invocations
+
+The contract, as SageMaker runs the container:
+- Hyperparameters: declared once below, as a dataclass with types and defaults. SageMaker sends every value as a
+  string; the framework converts each to its declared type (int, float, bool, str, list[...], dict, Literal[...],
+  X | None) and fails the job, naming the hyperparameter, when one is unknown or does not convert.
+  Names starting with sagemaker_ are the platform's and arrive in job.platform_hyperparameters.
+- Channels: job.channels maps each channel with data (input/data/<channel>/) to its folder. REQUIRED_CHANNELS
+  are checked before train runs. Also on job: model_dir, output_data_dir, checkpoint_dir, current_host, hosts,
+  input_data_config, resource_config.
+- Failure: raise. The reason goes to /opt/ml/output/failure (SageMaker's FailureReason) and the job exits non-zero.
+- Stop: SageMaker stops a job with SIGTERM; the framework raises JobStopped wherever train is, so `finally` runs.
+- predict gets the request as a dict: the JSON body itself, or {"instances": [...]} built from a CSV body (a list
+  of fields per line) or a JSON Lines body (one value per line). It returns a dict; the framework encodes it as
+  JSON, or, when the caller's Accept asks for CSV or JSON Lines, writes each item of its "predictions" list as one
+  line. Raise InputError for bad data (the caller gets 400 with its message); any other exception gives 500.
+  Add a `custom_attributes` parameter to receive the X-Amzn-SageMaker-Custom-Attributes header.
+
+The example: a random forest on CSV files with a header row (the iris sample under opt/ml/input/data).
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+
+from framework import InputError, TrainingJob
+
+log = logging.getLogger("algorithm")
+
+REQUIRED_CHANNELS = ["training"]  # "validation" is optional: scored and logged when present
+
+
+@dataclass
+class Hyperparameters:
+    target: str = "species"  # the label column; every other column is a feature
+    n_estimators: int = 100
+    max_depth: int | None = None  # None grows each tree until its leaves are pure
+    min_samples_leaf: int = 1
+    random_state: int = 0
+
+
+@dataclass
+class Model:
+    estimator: RandomForestClassifier
+    features: list[str]
+
+
+def train(job: TrainingJob) -> None:
+    params: Hyperparameters = job.hyperparameters
+    features, labels = _read_channel(job.channels["training"], params.target)
+    log.info("training on %d records, %d features: %s", len(features), features.shape[1], list(features.columns))
+    estimator = RandomForestClassifier(
+        n_estimators=params.n_estimators,
+        max_depth=params.max_depth,
+        min_samples_leaf=params.min_samples_leaf,
+        random_state=params.random_state,
+    )
+    estimator.fit(features.to_numpy(dtype=float), labels)
+    log.info("training accuracy: %.4f", estimator.score(features.to_numpy(dtype=float), labels))
+
+    if "validation" in job.channels:
+        valid_features, valid_labels = _read_channel(job.channels["validation"], params.target)
+        score = estimator.score(valid_features[list(features.columns)].to_numpy(dtype=float), valid_labels)
+        log.info("validation accuracy: %.4f on %d records", score, len(valid_features))
+
+    joblib.dump(estimator, job.model_dir / "model.joblib")
+    (job.model_dir / "metadata.json").write_text(json.dumps({"features": list(features.columns)}, indent=2) + "\n")
+    log.info("model saved to %s", job.model_dir)
+
+
+def initialize(model_dir: Path) -> Model:
+    features = json.loads((model_dir / "metadata.json").read_text())["features"]
+    return Model(estimator=joblib.load(model_dir / "model.joblib"), features=features)
+
+
+def predict(model: Model, data: dict, custom_attributes: str | None = None) -> dict:
+    """{"instances": [[5.1, 3.5, 1.4, 0.2], ...]} or [{"sepal_length": 5.1, ...}] -> {"predictions": [...]}.
+
+    With the custom attribute "probabilities", each prediction also carries the class probabilities.
+    """
+    rows = _feature_rows(model, data)
+    if "probabilities" in (custom_attributes or ""):
+        classes = model.estimator.classes_.tolist()
+        return {"predictions": [
+            {"label": classes[int(np.argmax(p))], **dict(zip(classes, p.round(6).tolist()))}
+            for p in model.estimator.predict_proba(rows)
+        ]}
+    return {"predictions": model.estimator.predict(rows).tolist()}
+
+
+def _read_channel(folder: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    # SageMaker may deliver a channel as many files (sharded input): read them all.
+    files = sorted(p for p in folder.rglob("*.csv") if p.is_file())
+    if not files:
+        raise ValueError(f"no .csv files in {folder}")
+    frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    if target not in frame.columns:
+        raise ValueError(f"target column {target!r} is not in {folder.name}'s columns: {list(frame.columns)}")
+    return frame.drop(columns=[target]), frame[target]
+
+
+def _feature_rows(model: Model, data: dict) -> np.ndarray:
+    instances = data.get("instances")
+    if not isinstance(instances, list) or not instances:
+        raise InputError('expected {"instances": [...]} with at least one record')
+    if isinstance(instances[0], dict):
+        missing = [f for f in model.features if f not in instances[0]]
+        if missing:
+            raise InputError(f"record 0 lacks feature(s) {missing}; expected {model.features}")
+        instances = [[record.get(f) for f in model.features] for record in instances]
+    try:
+        rows = np.asarray(instances, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"records must be lists of {len(model.features)} numbers: {exc}") from None
+    if rows.ndim != 2 or rows.shape[1] != len(model.features):
+        raise InputError(f"each record must have {len(model.features)} features {model.features}, got shape "
+                         f"{list(rows.shape)}")
+    return rows

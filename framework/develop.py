@@ -1,0 +1,161 @@
+"""Stand-in for what SageMaker's platform does around the container; the entry point of the development image.
+
+`python develop.py train|serve` runs `python /opt/program/main.py train|serve` as a child and, around it:
+- before `train`: writes `resourceconfig.json` and `inputdataconfig.json` when missing, from the channel folders
+  present, as the platform provides them;
+- after a successful `train`: packs `/opt/ml/model` into `/opt/ml/output/model.tar.gz`, as SageMaker does before
+  uploading it;
+- before `serve`: unpacks that `model.tar.gz` into `/opt/ml/model` when the model folder is empty, as SageMaker
+  does when it hosts a model. Never into a folder that holds files: they are the user's.
+SIGTERM and SIGINT are passed on to the child (so `docker stop` and Ctrl-C work), and the exit code is the child's.
+Files it or the child create under /opt/ml are handed to the owner of the mounted folder, so that a user who is
+not root can still edit and delete them on the host.
+
+Standalone on purpose: stdlib only, nothing from the framework, since it is copied out of /opt/program.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ML_ROOT = Path(os.environ.get("ML_ROOT", "/opt/ml"))
+PROGRAM = Path(os.environ.get("PROGRAM_DIR", "/opt/program")) / "main.py"
+# Files that only keep an empty folder in git; they are not part of a model.
+PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}
+CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json", ".jsonl": "application/jsonlines"}
+
+
+def log(message):
+    print(f"[sagemaker stand-in] {message}", file=sys.stderr, flush=True)
+
+
+def model_files(model_dir):
+    if not model_dir.is_dir():
+        return []
+    return sorted(p for p in model_dir.iterdir() if p.name not in PLACEHOLDERS)
+
+
+def write_missing_configs():
+    config = ML_ROOT / "input" / "config"
+    data = ML_ROOT / "input" / "data"
+    channels = sorted(p.name for p in data.iterdir() if p.is_dir()) if data.is_dir() else []
+    resource = {
+        "current_host": "algo-1",
+        "hosts": ["algo-1"],
+        "network_interface_name": "eth0",
+        "current_instance_type": "local",
+        "current_group_name": "homogeneousCluster",
+        "instance_groups": [
+            {"instance_group_name": "homogeneousCluster", "instance_type": "local", "hosts": ["algo-1"]}
+        ],
+    }
+    input_data = {}
+    for channel in channels:
+        entry = {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
+        # SageMaker sends a ContentType only when the job sets one; guess it when all files agree.
+        files = [p for p in (data / channel).rglob("*") if p.is_file() and p.name not in PLACEHOLDERS]
+        types = {CONTENT_TYPES.get(p.suffix) for p in files}
+        if len(types) == 1 and None not in types:
+            entry["ContentType"] = types.pop()
+        input_data[channel] = entry
+    for name, content in (("resourceconfig.json", resource), ("inputdataconfig.json", input_data)):
+        path = config / name
+        if not path.exists():
+            config.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(content, indent=2) + "\n")
+            log(f"wrote {path} (missing; SageMaker provides it)")
+
+
+def pack_model():
+    model_dir = ML_ROOT / "model"
+    output = ML_ROOT / "output"
+    output.mkdir(parents=True, exist_ok=True)
+    target = output / "model.tar.gz"
+    # Written aside and renamed, so that a reader never sees half an archive.
+    fd, partial = tempfile.mkstemp(dir=output, prefix=".model.tar.gz.")
+    os.close(fd)
+    try:
+        with tarfile.open(partial, "w:gz") as archive:
+            for path in model_files(model_dir):
+                archive.add(path, arcname=path.name)
+        os.chmod(partial, 0o644)
+        os.replace(partial, target)
+    except BaseException:
+        os.unlink(partial)
+        raise
+    log(f"packed {model_dir} into {target}")
+
+
+def unpack_model():
+    model_dir = ML_ROOT / "model"
+    archive_path = ML_ROOT / "output" / "model.tar.gz"
+    if model_files(model_dir) or not archive_path.is_file():
+        return
+    model_dir.mkdir(parents=True, exist_ok=True)
+    inside = model_dir.resolve()
+    with tarfile.open(archive_path) as archive:
+        members = archive.getmembers()
+        for member in members:
+            # Only plain files and folders, and only inside the model folder (Debian's Python 3.11.2 predates
+            # tarfile's extraction filters).
+            if not (member.isfile() or member.isdir()) or not (inside / member.name).resolve().is_relative_to(inside):
+                raise SystemExit(f"refusing to unpack {member.name!r} from {archive_path}")
+        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        archive.extractall(model_dir, members=members, **extra)
+    log(f"unpacked {archive_path} into {model_dir} (the model folder was empty)")
+
+
+def give_back_to_owner():
+    """Hand root-owned files under ML_ROOT to the owner of ML_ROOT (the host user whose folder is mounted)."""
+    try:
+        owner = ML_ROOT.stat()
+    except OSError:
+        return
+    if owner.st_uid == 0:
+        return
+    for folder, dirs, files in os.walk(ML_ROOT):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            try:
+                if os.lstat(path).st_uid == 0:
+                    os.lchown(path, owner.st_uid, owner.st_gid)
+            except OSError:
+                pass
+
+
+def run_child(command):
+    children = []
+
+    def forward(signum, _frame):
+        for child in children:
+            child.send_signal(signum)
+
+    # Before the child starts: a signal in between must not kill the stand-in and orphan the child.
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    children.append(subprocess.Popen([sys.executable, str(PROGRAM), *command]))
+    code = children[0].wait()
+    # A child killed by a signal exits like a shell would report it.
+    return 128 - code if code < 0 else code
+
+
+def main(argv):
+    command = argv[1] if len(argv) > 1 else None
+    if command == "train":
+        write_missing_configs()
+    elif command == "serve":
+        unpack_model()
+    code = run_child(argv[1:])
+    if command == "train" and code == 0:
+        pack_model()
+    give_back_to_owner()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,60 @@
+"""`main.py serve`: gunicorn with gevent workers, started from Python, serving the app in serving.py.
+
+main.py has already monkey-patched the standard library with gevent before importing this file: gunicorn imports
+ssl, and patching after that is the known source of RecursionError (boto3, requests) in gevent workers.
+"""
+
+import logging
+import os
+
+from gunicorn.app.base import BaseApplication
+
+from framework.settings import ServingSettings
+
+log = logging.getLogger("serve")
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict, app_factory):
+        self.options, self.app_factory = options, app_factory
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.app_factory()  # in each worker, after the fork: one model per worker process
+
+
+def run(algorithm_loader) -> int:
+    settings = ServingSettings.from_env()
+    # Import the algorithm (pandas, scikit-learn, ...) once here, before the fork: workers inherit the loaded
+    # modules and only load the model, which keeps the cold start short. initialize still runs in each worker.
+    algorithm = algorithm_loader()
+
+    def app_factory():
+        from framework.serving import create_app
+
+        return create_app(algorithm, settings)
+
+    options = {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gevent",
+        "timeout": settings.timeout,
+        # SageMaker sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before that.
+        "graceful_timeout": 20,
+        "keepalive": 60,
+        "accesslog": None,  # one line per /ping every few seconds is noise in CloudWatch
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "sagemaker-serve",
+        "control_socket_disable": True,  # gunicornc is not part of the contract; one fixed socket path would clash
+    }
+    if os.path.isdir("/dev/shm"):
+        options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files on a container's overlay disk can stall workers
+    log.info("serving on %s with %d gevent worker(s), timeout %d s, max payload %d MB",
+             options["bind"], settings.workers, settings.timeout, settings.max_payload_mb)
+    _Gunicorn(options, app_factory).run()
+    return 0

@@ -1,0 +1,55 @@
+"""Serving settings from SageMaker's environment variables, checked once at start with a clear error."""
+
+import os
+from dataclasses import dataclass
+
+from framework import codecs
+from framework.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    host: str
+    port: int
+    workers: int
+    timeout: int
+    max_payload_mb: int
+    default_accept: str
+
+    @property
+    def max_payload_bytes(self) -> int:
+        return self.max_payload_mb * 1024 * 1024
+
+    @classmethod
+    def from_env(cls) -> "ServingSettings":
+        default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", codecs.JSON)
+        if default_accept not in codecs.ENCODERS:
+            raise ConfigError(f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: "
+                              + ", ".join(codecs.ENCODERS))
+        return cls(
+            # SERVE_HOST is ours, not SageMaker's: local runs and tests bind to 127.0.0.1 only.
+            host=os.environ.get("SERVE_HOST", "0.0.0.0"),
+            port=_integer("SAGEMAKER_BIND_TO_PORT", 8080, 1, 65535),
+            workers=_integer("SAGEMAKER_MODEL_SERVER_WORKERS", _cpus(), 1, 256),
+            timeout=_integer("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
+            max_payload_mb=_integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100),
+            default_accept=default_accept,
+        )
+
+
+def _integer(name: str, default: int, low: int, high: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _cpus() -> int:
+    # The CPUs this process may use (a container's cpuset), not the host's count.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,135 @@
+"""`main.py train`: reads SageMaker's input config, calls algorithm.train, and reports the outcome as SageMaker expects.
+
+Outcome: exit 0 and no output/failure on success; on failure the reason in output/failure (SageMaker shows its first
+1024 characters as the job's FailureReason), the traceback in the log and a non-zero exit: 2 for a wrong
+configuration (hyperparameters, channels), 1 for an error raised by the algorithm. SIGTERM (how SageMaker stops a
+job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
+"""
+
+import json
+import logging
+import signal
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from framework import hyperparameters
+from framework.errors import ConfigError, JobStopped
+from framework.paths import MLPaths
+
+log = logging.getLogger("train")
+
+
+@dataclass
+class TrainingJob:
+    """Everything algorithm.train gets. Paths are absolute; folders to write into exist."""
+
+    hyperparameters: Any  # an instance of algorithm.Hyperparameters
+    channels: dict[str, Path]  # channel name -> its folder, for every channel with data
+    model_dir: Path  # write the model here; SageMaker packs it into model.tar.gz
+    output_data_dir: Path  # other outputs (plots, reports); SageMaker uploads them as output.tar.gz
+    checkpoint_dir: Path  # synced with S3 when the job configures checkpointing
+    current_host: str = "algo-1"
+    hosts: list[str] = field(default_factory=lambda: ["algo-1"])
+    input_data_config: dict[str, dict] = field(default_factory=dict)  # channel -> ContentType, TrainingInputMode, ...
+    resource_config: dict[str, Any] = field(default_factory=dict)
+    platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_* entries the SDK adds
+
+
+def run(algorithm_loader) -> int:
+    """Run one training job; `algorithm_loader` imports algorithm.py, so that its errors are reported like the rest."""
+    paths = MLPaths.from_env()
+    paths.failure.unlink(missing_ok=True)  # a stale reason from an earlier local run would lie about this one
+    _stop_on(signal.SIGTERM, signal.SIGINT)
+    try:
+        algorithm = algorithm_loader()
+        job = _prepare(algorithm, paths)
+        log.info("training starts: ML root %s, channels %s, hyperparameters %s",
+                 paths.root, sorted(job.channels), job.hyperparameters)
+        algorithm.train(job)
+    except JobStopped as stop:
+        log.warning("training %s; exiting with %d", stop, 128 + stop.signum)
+        return 128 + stop.signum
+    except Exception as exc:
+        code = 2 if isinstance(exc, ConfigError) else 1
+        _report_failure(paths, exc)
+        return code
+    log.info("training succeeded; model in %s", paths.model)
+    return 0
+
+
+def _stop_on(*signums: int) -> None:
+    # As PID 1 in a container the process has no default signal handling: without this, SIGTERM does nothing until
+    # SIGKILL arrives 120 s later and no checkpoint is saved.
+    def stop(signum, _frame):
+        name = signal.Signals(signum).name
+        signal.signal(signum, signal.SIG_DFL)  # a second signal is not caught again
+        log.warning("received %s: stopping training (cleanup runs; SageMaker sends SIGKILL 120 s after SIGTERM)", name)
+        raise JobStopped(signum, name)
+
+    for signum in signums:
+        signal.signal(signum, stop)
+
+
+def _report_failure(paths: MLPaths, exc: Exception) -> None:
+    reason = f"{type(exc).__name__}: {exc}"
+    log.error("training failed: %s\n%s", reason, "".join(traceback.format_exception(exc)).rstrip())
+    try:
+        paths.output.mkdir(parents=True, exist_ok=True)
+        paths.failure.write_text(reason + "\n")
+    except OSError as write_error:
+        log.error("could not write %s: %s", paths.failure, write_error)
+
+
+def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
+    raw = _read_json(paths.config / "hyperparameters.json", default={})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{paths.config / 'hyperparameters.json'} must hold a JSON object, not {type(raw).__name__}")
+    declared, platform = hyperparameters.parse(algorithm.Hyperparameters, raw)
+
+    data_config = _read_json(paths.config / "inputdataconfig.json", default=None)
+    names = sorted(data_config) if data_config is not None else _folders(paths.data)
+    channels = {name: paths.data / name for name in names if _has_files(paths.data / name)}
+    for required in getattr(algorithm, "REQUIRED_CHANNELS", ()):
+        if required not in channels:
+            present = ", ".join(sorted(channels)) or "none"
+            raise ConfigError(
+                f"required channel {required!r} is missing or empty in {paths.data}; channels with data: {present}"
+            )
+
+    resources = _read_json(paths.config / "resourceconfig.json", default={})
+    for folder in (paths.model, paths.output_data, paths.checkpoints):
+        folder.mkdir(parents=True, exist_ok=True)
+    return TrainingJob(
+        hyperparameters=declared,
+        channels=channels,
+        model_dir=paths.model,
+        output_data_dir=paths.output_data,
+        checkpoint_dir=paths.checkpoints,
+        current_host=resources.get("current_host", "algo-1"),
+        hosts=resources.get("hosts", [resources.get("current_host", "algo-1")]),
+        input_data_config=data_config or {name: {} for name in channels},
+        resource_config=resources,
+        platform_hyperparameters=platform,
+    )
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return default
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+
+
+def _folders(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
+
+
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))

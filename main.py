@@ -1,0 +1,54 @@
+"""The container's entry point. SageMaker starts it as `docker run IMAGE train` or `docker run IMAGE serve`.
+
+    python main.py train    fit algorithm.py on /opt/ml/input, write the model to /opt/ml/model
+    python main.py serve    answer /ping and /invocations on port 8080 with algorithm.py's predict
+
+ML_ROOT moves /opt/ml (e.g. ML_ROOT=opt/ml to use this repository's sample tree without Docker).
+The framework itself is the folder framework/; the algorithm is algorithm.py, with its helpers in lib/.
+"""
+
+import sys
+
+USAGE = "usage: python main.py {train|serve}"
+HOOKS = {"train": ("Hyperparameters", "train"), "serve": ("initialize", "predict")}
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) == 2 else None
+    if command not in HOOKS:
+        print(USAGE, file=sys.stderr)
+        return 2
+    if command == "serve":
+        # Before anything else is imported: gevent must patch ssl and socket before any library captures them.
+        from gevent import monkey
+
+        monkey.patch_all()
+
+    from framework import logs
+    from framework.errors import ConfigError
+
+    logs.configure()
+
+    def load_algorithm():
+        import algorithm
+
+        missing = [hook for hook in HOOKS[command] if not hasattr(algorithm, hook)]
+        if missing:
+            raise ConfigError(f"algorithm.py defines no {', '.join(missing)}, which `{command}` needs")
+        return algorithm
+
+    if command == "train":
+        from framework import training
+
+        return training.run(load_algorithm)
+    from framework import server
+
+    try:
+        return server.run(load_algorithm)
+    except ConfigError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,123 @@
+"""Shared fixtures: a temporary copy of the project with a chosen algorithm, and a real server on 127.0.0.1."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ALGORITHMS = Path(__file__).resolve().parent / "algorithms"
+
+
+class Project:
+    """A copy of the framework with one algorithm and its own opt/ml tree, so tests never touch the user's files."""
+
+    def __init__(self, folder: Path, algorithm: str):
+        self.folder, self.ml = folder, folder / "opt" / "ml"
+        for name in ("main.py", "framework", "lib"):
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
+        algorithm_file = ROOT / "algorithm.py" if algorithm == "example" else ALGORITHMS / f"{algorithm}.py"
+        shutil.copy(algorithm_file, folder / "algorithm.py")
+        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
+        if algorithm != "example":
+            self.write_hyperparameters("{}")  # the sample's are the example algorithm's
+
+    def env(self, **extra: str) -> dict:
+        return {**os.environ, "ML_ROOT": str(self.ml), "PYTHONUNBUFFERED": "1", **extra}
+
+    def train(self, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(self.folder / "main.py"), "train"], env=self.env(**env),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def popen(self, command: str, log: Path, **env: str) -> subprocess.Popen:
+        # Output goes to a file, not a pipe: a pipe nobody reads would block a chatty server.
+        with open(log, "w") as out:
+            return subprocess.Popen([sys.executable, str(self.folder / "main.py"), command], env=self.env(**env),
+                                    stdout=out, stderr=subprocess.STDOUT)
+
+    def write_hyperparameters(self, text: str) -> None:
+        (self.ml / "input" / "config" / "hyperparameters.json").write_text(text)
+
+    @property
+    def failure(self) -> Path:
+        return self.ml / "output" / "failure"
+
+
+@pytest.fixture
+def make_project(tmp_path_factory):
+    def make(algorithm: str = "probe") -> Project:
+        return Project(tmp_path_factory.mktemp(algorithm), algorithm)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`main.py serve` as a real gunicorn with gevent workers, bound to 127.0.0.1 on a free port."""
+
+    def __init__(self, project: Project, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_file = project.folder / f"serve-{self.port}.log"
+        self.process = project.popen("serve", self.log_file, SERVE_HOST="127.0.0.1",
+                                     SAGEMAKER_BIND_TO_PORT=str(self.port), **env)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.stop()}")
+            try:
+                if requests.get(self.url + "/ping", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server not ready in {timeout} s:\n{self.stop()}")
+
+    def stop(self, timeout: float = 30) -> str:
+        """SIGTERM, as SageMaker stops an endpoint; returns everything the server logged."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return self.log
+
+    @property
+    def log(self) -> str:
+        return self.log_file.read_text()
+
+    def post(self, body, content_type="application/json", **headers) -> requests.Response:
+        return requests.post(self.url + "/invocations", data=body, timeout=30,
+                             headers={"Content-Type": content_type, **headers})
+
+
+@pytest.fixture
+def start_server():
+    servers = []
+
+    def start(project: Project, **env: str) -> Server:
+        server = Server(project, **env)
+        servers.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
