@@ -1,0 +1,49 @@
+# Sourced by the bin/ scripts: finds the project, loads .env, and stops with one line saying what to do when
+# something the scripts need is missing. 
+# shellcheck shell=bash disable=SC2034  # (variables used by the scripts that source this file)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Every container and image of the project carries this label, so bin/docker-destroy.sh finds them all, and no other.
+PROJECT_LABEL=sagemaker-template.project
+
+die() {
+    echo "error: $*" >&2
+    exit 1
+}
+
+[[ -f $ROOT/.env ]] || die "$ROOT/.env is missing: copy .env.example to .env and set DOCKER_NAME"
+set -a
+# shellcheck source=/dev/null
+. "$ROOT/.env"
+set +a
+
+[[ -n ${DOCKER_NAME:-} ]] || die "DOCKER_NAME is not set in $ROOT/.env"
+# Docker's rules for an image name (the tag is added by the scripts): lowercase components separated by '/'.
+name_re='^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$'
+[[ $DOCKER_NAME =~ $name_re && ${#DOCKER_NAME} -le 200 ]] ||
+    die "DOCKER_NAME='$DOCKER_NAME' in $ROOT/.env is not a valid image name: use lowercase letters, digits, and . _ - / between them"
+HOST_PORT=${HOST_PORT:-8080}
+BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
+DEV_BASE="$DOCKER_NAME:dev-base"
+DEV="$DOCKER_NAME:dev"
+
+require_docker() {
+    command -v docker >/dev/null 2>&1 || die "docker is not installed: install Docker (https://docs.docker.com/get-docker/)"
+    docker info >/dev/null 2>&1 || die "the Docker engine is not running (docker info failed): start Docker and retry"
+}
+
+require_image() {
+    docker image inspect "$1" >/dev/null 2>&1 || die "image $1 does not exist: run bin/docker-build.sh"
+}
+
+# The docker run options every development container gets: the project's source over /opt/program, ./opt/ml at
+# /opt/ml, the project label, and the SAGEMAKER_* variables of the caller's environment, passed on as SageMaker would.
+dev_run_args() {
+    run_args=(--rm --label "$PROJECT_LABEL=$DOCKER_NAME"
+        -v "$ROOT:/opt/program" -v "$ROOT/opt/ml:/opt/ml")
+    local var
+    for var in $(compgen -e); do
+        [[ $var == SAGEMAKER_* ]] && run_args+=(-e "$var")
+    done
+    return 0
+}

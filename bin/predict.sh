@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# POST a payload to the server that bin/serve.sh runs and print the answer.
+# Usage: bin/predict.sh [PAYLOAD_FILE [ACCEPT]]   (default: opt/ml/input/payload.json, application/json)
+# The Content-Type follows the file's extension: .csv text/csv, .jsonl application/jsonlines, else application/json.
+set -euo pipefail
+# shellcheck source=_common.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+payload=${1:-$ROOT/opt/ml/input/payload.json}
+accept=${2:-application/json}
+[[ -f $payload ]] || die "payload file $payload not found"
+command -v curl >/dev/null 2>&1 || die "curl is not installed: install curl"
+case $payload in
+*.csv) content_type=text/csv ;;
+*.jsonl) content_type=application/jsonlines ;;
+*) content_type=application/json ;;
+esac
+
+status=0
+curl -sS --fail-with-body -H "Content-Type: $content_type" -H "Accept: $accept" \
+    --data-binary "@$payload" "http://127.0.0.1:$HOST_PORT/invocations" || status=$?
+if ((status == 7)); then
+    die "no server on 127.0.0.1:$HOST_PORT: start one with bin/serve.sh"
+fi
+echo
+exit "$status"
