@@ -17,10 +17,11 @@ case $payload in
 esac
 
 status=0
-curl -sS --fail-with-body -H "Content-Type: $content_type" -H "Accept: $accept" \
+curl -s --fail-with-body -H "Content-Type: $content_type" -H "Accept: $accept" \
     --data-binary "@$payload" "http://127.0.0.1:$HOST_PORT/invocations" || status=$?
-if ((status == 7)); then
-    die "no server on 127.0.0.1:$HOST_PORT: start one with bin/serve.sh"
-fi
-echo
-exit "$status"
+case $status in
+0) echo ;;
+7) die "no server on 127.0.0.1:$HOST_PORT: start one with bin/serve.sh" ;;
+22) echo && die "the server answered with an HTTP error (its message is above)" ;;
+*) die "curl failed with exit code $status" ;;
+esac

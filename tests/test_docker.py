@@ -1,0 +1,324 @@
+"""The Docker loop with a real engine: bin/docker-build.sh, train.sh, serve.sh, predict.sh, shell.sh,
+docker-destroy.sh, and the :dev-base image alone as SageMaker runs it.
+
+Where no Docker engine can run, the tests that need one are skipped with the reason (`pytest -rs` shows it).
+Where no registry can be reached, set TEMPLATE_BASE_IMAGE to a local base image (.ci/docker-up.sh makes one).
+The images are built once per session, under a unique name, and removed at the end through bin/docker-destroy.sh.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import uuid
+
+import pytest
+import requests
+
+from docker_helpers import (BUILD_TIMEOUT, PROJECT_LABEL, ROOT, DockerProject, copy_project, docker,
+                            docker_unavailable, free_port, run, wait_for_ping)
+
+UNAVAILABLE = docker_unavailable()
+needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
+SCRIPTS = ["docker-build.sh", "train.sh", "serve.sh", "predict.sh", "shell.sh", "docker-destroy.sh"]
+PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
+
+
+def tail(done: subprocess.CompletedProcess, lines: int = 40) -> str:
+    return "\n".join((done.stdout + done.stderr).splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory):
+    """A copy of the project with both images built through bin/docker-build.sh; destroyed at the end."""
+    if UNAVAILABLE:
+        pytest.skip(UNAVAILABLE)
+    built = DockerProject(copy_project(tmp_path_factory.mktemp("docker-project")))
+    try:
+        done = built.script("docker-build.sh", timeout=BUILD_TIMEOUT)
+        assert done.returncode == 0, (
+            f"bin/docker-build.sh failed from base image {built.base} (where no registry can be reached, set "
+            f"TEMPLATE_BASE_IMAGE to a local image, as .ci/docker-up.sh prints):\n{tail(done)}")
+        yield built
+    finally:
+        built.script("docker-destroy.sh")
+
+
+@pytest.fixture(scope="session")
+def trained(project):
+    """bin/train.sh run once on the project's sample data."""
+    done = project.script("train.sh")
+    assert done.returncode == 0, tail(done)
+    return done
+
+
+# --- The scripts' one-line errors (most need no engine) ---------------------------------------------------------
+
+@pytest.fixture
+def bare_scripts(tmp_path):
+    """Only bin/ in a folder: the scripts' checks before any Docker call."""
+    shutil.copytree(ROOT / "bin", tmp_path / "bin")
+    return tmp_path
+
+
+def one_line_error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode != 0
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_without_env_file_scripts_say_to_create_it(bare_scripts, script):
+    done = run([str(bare_scripts / "bin" / script)], cwd="/")
+    assert ".env is missing: copy .env.example to .env" in one_line_error(done)
+
+
+@pytest.mark.parametrize("name", ["", "My-Algo", "algo:latest", "-algo", "algo-", "a//b", "algo name"])
+def test_invalid_docker_name_is_refused(bare_scripts, name):
+    (bare_scripts / ".env").write_text(f"DOCKER_NAME='{name}'\n")
+    error = one_line_error(run([str(bare_scripts / "bin" / "train.sh")]))
+    assert "DOCKER_NAME" in error and ("not set" if not name else "not a valid image name") in error
+
+
+@pytest.mark.parametrize("name", ["algo", "my-algo_2", "team/algo.v2", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo"])
+def test_valid_docker_names_pass_the_check(bare_scripts, name):
+    (bare_scripts / ".env").write_text(f"DOCKER_NAME={name}\n")
+    fake = bare_scripts / "fake"
+    fake.mkdir()
+    (fake / "docker").write_text("#!/bin/sh\nexit 1\n")  # an engine that is down: the next check after the name
+    (fake / "docker").chmod(0o755)
+    done = run([str(bare_scripts / "bin" / "train.sh")], env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert "Docker engine is not running" in one_line_error(done)
+
+
+def test_without_docker_installed_scripts_say_to_install_it(bare_scripts):
+    (bare_scripts / ".env").write_text("DOCKER_NAME=algo\n")
+    tools = bare_scripts / "tools"  # what the scripts need before Docker, and no docker
+    tools.mkdir()
+    for tool in ("bash", "dirname"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    done = run([str(bare_scripts / "bin" / "train.sh")], env={"PATH": str(tools)})
+    assert "docker is not installed" in one_line_error(done)
+
+
+@needs_docker
+def test_before_building_scripts_say_to_build(bare_scripts):
+    (bare_scripts / ".env").write_text(f"DOCKER_NAME=sagemaker-template-test-never-built-{uuid.uuid4().hex[:8]}\n")
+    for script in ("train.sh", "serve.sh", "shell.sh"):
+        error = one_line_error(run([str(bare_scripts / "bin" / script)]))
+        assert "does not exist: run bin/docker-build.sh" in error
+
+
+def test_predict_without_server_says_to_start_one(bare_scripts):
+    (bare_scripts / ".env").write_text(f"DOCKER_NAME=algo\nHOST_PORT={free_port()}\n")
+    payload = bare_scripts / "payload.json"
+    payload.write_text(json.dumps(PAYLOAD))
+    assert "start one with bin/serve.sh" in one_line_error(run([str(bare_scripts / "bin" / "predict.sh"), str(payload)]))
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_scripts_are_shellcheck_clean():
+    scripts = [str(p) for p in sorted((ROOT / "bin").glob("*.sh"))] + [str(ROOT / ".ci" / "docker-up.sh")]
+    done = run(["shellcheck", "-x", *scripts], cwd="/")
+    assert done.returncode == 0, done.stdout
+
+
+# --- The images ---------------------------------------------------------------------------------------------------
+
+def inspect(image: str) -> dict:
+    done = docker("image", "inspect", image)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)[0]
+
+
+@needs_docker
+def test_dev_base_image_is_what_sagemaker_expects(project):
+    image = inspect(f"{project.name}:dev-base")
+    config = image["Config"]
+    assert config["Entrypoint"] == ["/opt/venv/bin/python", "/opt/program/main.py"]  # exec form, no init
+    assert not config.get("Cmd")
+    assert config.get("User", "") in ("", "root", "0")
+    assert "8080/tcp" in config["ExposedPorts"]
+    assert config["Labels"]["com.amazonaws.sagemaker.capabilities.accept-bind-to-port"] == "true"
+    assert "PYTHONUNBUFFERED=1" in config["Env"]
+    # Only the runtime: no tests, no opt/ data, no .env, no .git.
+    listed = docker("run", "--rm", "--entrypoint", "ls", f"{project.name}:dev-base", "-A", "/opt/program")
+    assert sorted(listed.stdout.split()) == ["algorithm.py", "framework", "lib", "main.py"]
+    # Built on the base image named in .env, and the :dev image on top of :dev-base.
+    base_layers = inspect(project.base)["RootFS"]["Layers"]
+    assert image["RootFS"]["Layers"][:len(base_layers)] == base_layers
+    dev_layers = inspect(f"{project.name}:dev")["RootFS"]["Layers"]
+    assert dev_layers[:len(image["RootFS"]["Layers"])] == image["RootFS"]["Layers"]
+
+
+@needs_docker
+def test_requirements_layer_comes_before_the_code(project):
+    """Editing algorithm.py must not reinstall the packages: the build of a changed algorithm reuses that layer."""
+    history = docker("image", "history", "--no-trunc", "--format", "{{.CreatedBy}}", f"{project.name}:dev-base")
+    steps = history.stdout.splitlines()[::-1]  # oldest first
+    install = next(i for i, step in enumerate(steps) if "pip install" in step)
+    copy_code = next(i for i, step in enumerate(steps) if "COPY" in step and "/opt/program" in step)
+    assert install < copy_code
+
+
+# --- The development loop through bin/ ------------------------------------------------------------------------
+
+@needs_docker
+def test_train_script_writes_the_model_and_model_tar_gz_on_the_host(project, trained):
+    model = project.ml / "model"
+    assert (model / "model.joblib").stat().st_size > 0
+    assert not (project.ml / "output" / "failure").exists()
+    with tarfile.open(project.ml / "output" / "model.tar.gz") as archive:
+        names = archive.getnames()
+    assert "model.joblib" in names and ".gitkeep" not in names
+    # What the platform provides was filled in from the channel folders present.
+    config = project.ml / "input" / "config"
+    assert sorted(json.loads((config / "inputdataconfig.json").read_text())) == ["training", "validation"]
+    assert json.loads((config / "resourceconfig.json").read_text())["current_host"] == "algo-1"
+
+
+@needs_docker
+def test_source_edits_take_effect_without_a_rebuild(project, trained):
+    algorithm = project.folder / "algorithm.py"
+    original = algorithm.read_text()
+    marker = f"edited-{uuid.uuid4().hex}"
+    try:
+        algorithm.write_text(original + f"\nprint({marker!r}, flush=True)\n")
+        done = project.script("train.sh")
+    finally:
+        algorithm.write_text(original)
+    assert done.returncode == 0, tail(done)
+    assert marker in done.stdout
+
+
+@needs_docker
+def test_failed_training_leaves_failure_on_the_host_and_exits_non_zero(project, tmp_path):
+    # Another checkout of the same project (same .env, same images) whose configuration is broken.
+    broken = tmp_path / "broken"
+    shutil.copytree(project.folder, broken, ignore=shutil.ignore_patterns("model.tar.gz", "model.joblib"))
+    (broken / "opt" / "ml" / "input" / "config" / "hyperparameters.json").write_text('{"n_estimators": ')
+    done = run([str(broken / "bin" / "train.sh")])
+    assert done.returncode != 0
+    failure = broken / "opt" / "ml" / "output" / "failure"
+    assert "hyperparameters.json" in failure.read_text(), tail(done)
+    assert not (broken / "opt" / "ml" / "output" / "model.tar.gz").exists()
+
+
+@needs_docker
+def test_serve_script_unpacks_model_tar_gz_and_answers_on_localhost(project, trained):
+    model = project.ml / "model"
+    for path in model.iterdir():  # a fresh checkout: an empty model folder and a model.tar.gz, as SageMaker hosts
+        if path.name != ".gitkeep":
+            path.unlink()
+    with project.serving() as server:
+        assert (model / "model.joblib").is_file()
+        assert requests.get(project.url + "/ping", timeout=5).status_code == 200
+        answer = requests.post(project.url + "/invocations", json=PAYLOAD, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["predictions"]) == len(PAYLOAD["instances"])
+        predicted = project.script("predict.sh")
+        assert predicted.returncode == 0, tail(predicted)
+        assert json.loads(predicted.stdout) == answer.json()
+        # Published on the loopback interface only.
+        ports = docker("ps", "--filter", f"label={PROJECT_LABEL}={project.name}", "--format", "{{.Ports}}").stdout
+        assert ports.strip() == f"127.0.0.1:{project.port}->8080/tcp"
+    assert server.process.returncode is not None and server.stop_seconds < 30, server.log
+    assert "unpacked" in server.log
+    assert project.containers() == []  # Ctrl-C stopped and removed the container
+
+
+@needs_docker
+def test_shell_script_opens_a_shell_with_the_same_mounts(project):
+    done = project.script("shell.sh", "-c", "test -f /opt/program/tests/test_docker.py && ls /opt/ml/input/data")
+    assert done.returncode == 0, tail(done)
+    assert done.stdout.split() == ["training", "validation"]
+
+
+# --- The :dev-base image alone, as SageMaker runs it --------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sagemaker_ml(project, tmp_path_factory):
+    """An /opt/ml as SageMaker prepares it, trained by `docker run IMAGE train` with no project source mounted."""
+    ml = tmp_path_factory.mktemp("sagemaker-ml")
+    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    (ml / "input" / "payload.json").unlink()
+    done = docker("run", "--rm", "-v", f"{ml}:/opt/ml", f"{project.name}:dev-base", "train")
+    assert done.returncode == 0, tail(done)
+    return ml
+
+
+@needs_docker
+def test_dev_base_alone_trains_with_sagemakers_mounts(sagemaker_ml):
+    assert (sagemaker_ml / "model" / "model.joblib").stat().st_size > 0
+    assert not (sagemaker_ml / "output" / "failure").exists()
+    # Packing model.tar.gz is the platform's job, done only by the :dev image's stand-in.
+    assert not (sagemaker_ml / "output" / "model.tar.gz").exists()
+
+
+def start_serving(project, ml, *options) -> str:
+    done = docker("run", "-d", "-v", f"{ml}:/opt/ml", *options, f"{project.name}:dev-base", "serve")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def stop(container: str, grace: int = 60) -> tuple[int, str]:
+    """`docker stop`, as SageMaker stops a container: SIGTERM, SIGKILL after `grace` seconds. Returns the exit code."""
+    docker("stop", "-t", str(grace), container, timeout=grace + 30)
+    code = int(docker("inspect", "--format", "{{.State.ExitCode}}", container).stdout.strip())
+    logs = docker("logs", container)
+    docker("rm", "-f", container)
+    return code, logs.stdout + logs.stderr
+
+
+@needs_docker
+def test_dev_base_alone_serves_and_stops_on_sigterm(project, sagemaker_ml):
+    port = free_port()
+    container = start_serving(project, sagemaker_ml, "-p", f"127.0.0.1:{port}:8080")
+    try:
+        wait_for_ping(f"http://127.0.0.1:{port}", 120)
+        answer = requests.post(f"http://127.0.0.1:{port}/invocations", json=PAYLOAD, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["predictions"]) == len(PAYLOAD["instances"])
+    finally:
+        code, logs = stop(container)
+    # SIGTERM reached Python (PID 1, no init): it exited by itself instead of being killed (137) after the grace.
+    assert code != 137, logs
+
+
+@needs_docker
+def test_sagemaker_bind_to_port_moves_the_port_inside_the_container(project, sagemaker_ml):
+    moved, default = free_port(), free_port()
+    container = start_serving(project, sagemaker_ml, "-e", "SAGEMAKER_BIND_TO_PORT=9090",
+                              "-p", f"127.0.0.1:{moved}:9090", "-p", f"127.0.0.1:{default}:8080")
+    try:
+        wait_for_ping(f"http://127.0.0.1:{moved}", 120)
+        with pytest.raises(requests.RequestException):
+            requests.get(f"http://127.0.0.1:{default}/ping", timeout=5)
+    finally:
+        stop(container)
+
+
+# --- Last: the clean-up ---------------------------------------------------------------------------------------------
+
+@needs_docker
+def test_destroy_removes_every_container_and_image_of_the_project_and_nothing_else(project):
+    stopped = docker("create", f"{project.name}:dev", "train").stdout.strip()
+    running = docker("run", "-d", f"{project.name}:dev-base", "serve").stdout.strip()
+    docker("tag", f"{project.name}:dev-base", f"{project.name}-ecr-copy:latest")  # e.g. tagged for a push
+    bystander = docker("run", "-d", "--entrypoint", "sleep", project.base, "120").stdout.strip()
+    try:
+        assert stopped and running and bystander
+        done = project.script("docker-destroy.sh")
+        assert done.returncode == 0, tail(done)
+        assert project.containers() == [] and project.images() == []
+        for image in (f"{project.name}:dev", f"{project.name}:dev-base", f"{project.name}-ecr-copy:latest"):
+            assert docker("image", "inspect", image).returncode != 0
+        # Nothing else: the base image and another container are still there.
+        assert docker("image", "inspect", project.base).returncode == 0
+        assert docker("inspect", bystander).returncode == 0
+        assert project.script("docker-destroy.sh").returncode == 0  # and again, with nothing left
+    finally:
+        docker("rm", "-f", bystander)
