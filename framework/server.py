@@ -45,7 +45,6 @@ def run(algorithm_loader) -> int:
         "timeout": settings.timeout,
         # SageMaker sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before that.
         "graceful_timeout": 20,
-        "keepalive": 60,
         "accesslog": None,  # one line per /ping every few seconds is noise in CloudWatch
         "errorlog": "-",
         "loglevel": "info",
