@@ -1,0 +1,127 @@
+"""Load: wrk saturates POST /invocations while this process, a second client, times GET /ping.
+
+Every loop here is bounded in count and in time.
+"""
+
+import json
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stacks import HOST, ping
+
+LUA = Path(__file__).resolve().parent / "wrk" / "post.lua"
+PING_EVERY = 0.010  # seconds between the probe's /ping requests
+SAGEMAKER_PING_LIMIT = 2.0  # seconds; a slower /ping fails SageMaker's health check
+
+
+@dataclass
+class Payload:
+    name: str  # the table's label
+    file: Path
+    content_type: str
+    accept: str
+    records: int
+    connections: int  # wrk's concurrency for this payload
+    duration: int  # wrk's seconds for this payload (wrk takes whole seconds)
+
+
+@dataclass
+class Result:
+    requests_per_s: float
+    records_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    ping_p50_ms: float
+    ping_p99_ms: float
+    ping_max_ms: float
+    ping_missed: int  # /ping answers slower than SageMaker's 2 s, or failed
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def run_wrk(port: int, payload: Payload, threads: int, duration: int | None = None) -> subprocess.Popen:
+    duration = duration or payload.duration
+    args = ["wrk", f"-t{threads}", f"-c{payload.connections}", f"-d{duration}s", "--timeout", "60s",
+            "-s", str(LUA), f"http://{HOST}:{port}/invocations", "--",
+            str(payload.file), payload.content_type, payload.accept]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wrk_result(process: subprocess.Popen, limit: float) -> dict:
+    try:
+        out, err = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise RuntimeError(f"wrk did not finish within {limit:.0f} s") from None
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if process.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({process.returncode}): {err.strip() or out.strip()}")
+    return json.loads(lines[-1])
+
+
+def probe_ping(port: int, seconds: float) -> list[float]:
+    """GET /ping every PING_EVERY s for `seconds`, each over a fresh connection as a health checker makes them;
+    returns latencies in seconds (a failed /ping counts as SageMaker's 2 s limit, plus one)."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    for _ in range(int(seconds / PING_EVERY) + 1):  # bounded in count as well as in time
+        start = time.perf_counter()
+        if start >= deadline:
+            break
+        try:
+            ok = ping(port, timeout=SAGEMAKER_PING_LIMIT + 1) == 200
+        except OSError:
+            ok = False
+        elapsed = time.perf_counter() - start
+        latencies.append(elapsed if ok else SAGEMAKER_PING_LIMIT + 1)
+        time.sleep(max(0.0, PING_EVERY - elapsed))
+    return latencies
+
+
+def measure(port: int, payload: Payload, threads: int) -> Result:
+    """One wrk run on /invocations, with /ping timed from here while it runs (leaving out its first and last
+    half-second, when wrk is connecting or draining)."""
+    wrk = run_wrk(port, payload, threads)
+    try:
+        time.sleep(0.5)
+        pings = probe_ping(port, payload.duration - 1.0)
+        stats = _wrk_result(wrk, payload.duration + 90)
+    finally:
+        if wrk.poll() is None:
+            wrk.kill()
+            wrk.communicate()
+    seconds = stats["duration_us"] / 1e6
+    errors = sum(stats[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    ok = max(0, stats["requests"] - stats["status_errors"])
+    return Result(
+        requests_per_s=ok / seconds,
+        records_per_s=ok * payload.records / seconds,
+        p50_ms=stats["p50_us"] / 1000,
+        p99_ms=stats["p99_us"] / 1000,
+        errors=errors,
+        ping_p50_ms=percentile(pings, 50) * 1000,
+        ping_p99_ms=percentile(pings, 99) * 1000,
+        ping_max_ms=max(pings, default=float("nan")) * 1000,
+        ping_missed=sum(1 for p in pings if p > SAGEMAKER_PING_LIMIT),
+    )
+
+
+def warm_up(port: int, payload: Payload, threads: int, seconds: int = 1) -> None:
+    """Unrecorded load, so that lazy loading and first-request costs stay out of the measured runs."""
+    _wrk_result(run_wrk(port, payload, threads, duration=seconds), seconds + 90)
+
+
+def median_result(results: list[Result]) -> Result:
+    """Each number is the median of that number over the runs."""
+    fields = Result.__dataclass_fields__
+    return Result(**{name: statistics.median(getattr(r, name) for r in results) for name in fields})

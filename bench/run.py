@@ -1,0 +1,282 @@
+"""The benchmark behind bin/benchmark.sh: the framework's `serve` against two reference stacks, in one run, on one
+machine, everything on 127.0.0.1.
+
+Stacks (each with the same number of worker processes):
+  framework / tree     `main.py serve` with bench/algorithms/cheap.py (a depth-3 decision tree): the framework's cost
+  framework / forest   `main.py serve` with the example algorithm.py and its default model (a random forest)
+  framework / trivial  `main.py serve` with bench/algorithms/trivial.py (predict returns a constant)
+  classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
+  floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
+Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this
+process times /ping; then cold start (`serve` to the first /ping 200) and training (`main.py train` against the
+train hook called directly). Each number is the median of --runs runs; rounds go over every cell in turn, so
+a slow minute on a shared machine hits every stack alike.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import load
+import report
+import stacks
+from load import Payload
+from stacks import BENCH, ROOT, Processes, Project
+
+SMALL_RECORDS = 28  # the record count of the reference measurement (the contract's last section)
+LARGE_BYTES = 5 * 1024 * 1024  # ~5 MB, below SageMaker's 6 MB (and the server's default limit)
+CONNECTIONS = 8  # wrk's concurrency on small payloads: saturates 2 workers of every stack
+LARGE_CONNECTIONS = 4  # each request takes long; more would only queue, and fewer requests finish per run
+WRK_THREADS = 1  # the load generator shares the 2 cores: one thread drives ~10k requests/s, more takes CPU
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 run of shorter cells (~2 min); writes "
+                        "bench/results/quick.md, leaving bench/RESULTS.md alone")
+    parser.add_argument("--runs", type=int, default=3, help="runs per cell; the table shows medians (default 3)")
+    parser.add_argument("--duration", type=int, default=6, help="seconds of load per cell and run (default 6; "
+                        "the ~5 MB payload gets 1.5 times as long)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of every stack (default 2)")
+    parser.add_argument("--out", type=Path, help="where to write the table (default bench/RESULTS.md)")
+    parser.add_argument("--only", help="comma-separated stack labels to run, e.g. 'framework / tree,classic / tree'")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.duration = 1, min(args.duration, 4)
+        args.out = args.out or BENCH / "results" / "quick.md"
+    args.out = args.out or BENCH / "RESULTS.md"
+    if not 1 <= args.runs <= 20 or not 2 <= args.duration <= 60:
+        parser.error("--runs must be 1..20 and --duration 2..60")
+
+    # Ctrl-C raises KeyboardInterrupt; make SIGTERM and SIGHUP unwind the same way, so `finally` stops every server.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
+
+    work = Path(tempfile.mkdtemp(prefix="sagemaker-bench-"))
+    logs = BENCH / "results" / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    procs = Processes()
+    try:
+        return run(args, work, logs, procs)
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping the servers", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:
+        print(f"benchmark failed: {exc}\n(server logs in {logs})", file=sys.stderr)
+        return 1
+    finally:
+        procs.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work: Path, logs: Path, procs: Processes) -> int:
+    started = time.perf_counter()
+    say(f"benchmark: {args.runs} run(s) of {args.duration:g} s per cell, {args.workers} workers per stack; "
+        f"wrk and this client share the machine's {cpus()} CPU(s) with the servers")
+    payloads = build_payloads(work / "payloads", args.duration)
+
+    say("training the models with main.py train")
+    tree = Project(work / "tree", BENCH / "algorithms" / "cheap.py", keep_hyperparameters=False)
+    forest = Project(work / "forest", ROOT / "algorithm.py", keep_hyperparameters=True)
+    trivial = Project(work / "trivial", BENCH / "algorithms" / "trivial.py", keep_hyperparameters=False)
+    tree.train()
+    forest.train()
+
+    say("starting the stacks")
+    w = args.workers
+    all_stacks = [
+        stacks.start_framework(procs, tree, "tree", w, logs),
+        stacks.start_classic(procs, "tree", tree.ml / "model" / "model.joblib", w, work / "classic-tree", logs),
+        stacks.start_framework(procs, forest, "forest", w, logs),
+        stacks.start_classic(procs, "forest", forest.ml / "model" / "model.joblib", w, work / "classic-forest", logs),
+        stacks.start_framework(procs, trivial, "trivial", w, logs),
+        stacks.start_floor(procs, w, logs),
+    ]
+    if args.only:
+        wanted = {label.strip() for label in args.only.split(",")}
+        all_stacks = [s for s in all_stacks if s.label in wanted]
+        if not all_stacks:
+            raise RuntimeError(f"--only {args.only!r} names no stack")
+    for stack in all_stacks:
+        stacks.wait_ready(stack.port, stack.processes, stack.log)
+    check_answers(all_stacks, payloads)
+
+    cells = [(stack, payload) for stack in all_stacks for payload in payloads.values()]
+    say(f"warming up {len(cells)} cells")
+    for stack, payload in cells:
+        load.warm_up(stack.port, payload, WRK_THREADS)
+    results: dict[tuple[str, str], list[load.Result]] = {(s.label, p.name): [] for s, p in cells}
+    for number in range(1, args.runs + 1):
+        for stack, payload in cells:
+            check_alive(stack)
+            result = load.measure(stack.port, payload, WRK_THREADS)
+            results[(stack.label, payload.name)].append(result)
+            say(f"run {number}/{args.runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
+                f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f} ms"
+                + (f"  ERRORS {result.errors}" if result.errors else ""))
+    procs.stop_all()  # idle servers would still cost a little CPU during the cold starts and training below
+
+    say("cold start: main.py serve (example algorithm) to the first /ping 200")
+    cold = [cold_start(procs, forest, args.workers, logs) for _ in range(args.runs)]
+    say("training: main.py train against calling algorithm.train directly (example algorithm)")
+    train = [train_times(forest) for _ in range(args.runs)]
+
+    text = report.render(
+        stacks=[s.label for s in all_stacks], payloads=list(payloads.values()), results=results,
+        cold_start_s=cold, training=train, runs=args.runs, duration=args.duration, workers=args.workers,
+        wrk_threads=WRK_THREADS, machine=machine(), versions=versions(),
+        elapsed_s=time.perf_counter() - started)
+    print("\n" + text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    say(f"written to {args.out}")
+    return 0
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def iris_rows() -> list[str]:
+    """The 150 iris records' 4 feature columns, as text, without the header and the label."""
+    rows = []
+    for name in ("training", "validation"):
+        lines = (ROOT / "opt" / "ml" / "input" / "data" / name / "iris.csv").read_text().splitlines()[1:]
+        rows += [",".join(line.split(",")[:4]) for line in lines if line.strip()]
+    return rows
+
+
+def build_payloads(folder: Path, duration: int) -> dict[str, Payload]:
+    folder.mkdir(parents=True)
+    rows = iris_rows()
+    small = rows[:SMALL_RECORDS]
+    (folder / "small.csv").write_text("\n".join(small) + "\n")
+    instances = [[float(x) for x in row.split(",")] for row in small]
+    (folder / "small.json").write_text(json.dumps({"instances": instances}))
+    large, size = [], 0
+    while size < LARGE_BYTES:  # bounded: every row adds at least 8 bytes
+        row = rows[len(large) % len(rows)]
+        large.append(row)
+        size += len(row) + 1
+    large.pop()  # stay below LARGE_BYTES
+    (folder / "large.csv").write_text("\n".join(large) + "\n")
+    mb = (folder / "large.csv").stat().st_size / 1e6
+    return {
+        "csv": Payload(f"CSV {len(small)} rec", folder / "small.csv", "text/csv", "text/csv", len(small),
+                       CONNECTIONS, duration),
+        "json": Payload(f"JSON {len(small)} rec", folder / "small.json", "application/json", "application/json",
+                        len(small), CONNECTIONS, duration),
+        "large": Payload(f"CSV {mb:.1f} MB", folder / "large.csv", "text/csv", "text/csv", len(large),
+                         LARGE_CONNECTIONS, round(duration * 1.5)),
+    }
+
+
+def post(port: int, payload: Payload) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection(stacks.HOST, port, timeout=120)
+    try:
+        connection.request("POST", "/invocations", body=payload.file.read_bytes(),
+                           headers={"Content-Type": payload.content_type, "Accept": payload.accept})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def check_answers(all_stacks: list[stacks.Stack], payloads: dict[str, Payload]) -> None:
+    """Every stack answers every payload with 200, and the framework and classic give the same predictions for the
+    same model: the comparison is between stacks doing the same work."""
+    answers = {}
+    for stack in all_stacks:
+        for key, payload in payloads.items():
+            status, body = post(stack.port, payload)
+            if status != 200:
+                raise RuntimeError(f"{stack.label} answered {status} to {payload.name}: {body[:300]!r}")
+            if stack.model in ("trivial", "-"):
+                continue  # a constant answer, whatever the payload
+            if key == "json":
+                answers[(stack.label, key)] = json.loads(body)["predictions"]
+            else:
+                answers[(stack.label, key)] = body.decode().split()
+    for model in ("tree", "forest"):
+        for key, payload in payloads.items():
+            ours, theirs = answers.get((f"framework / {model}", key)), answers.get((f"classic / {model}", key))
+            if ours is not None and theirs is not None and ours != theirs:
+                raise RuntimeError(f"framework and classic disagree on {payload.name} with the {model}")
+            if ours is not None and len(ours) != payload.records:
+                raise RuntimeError(f"framework / {model} answered {len(ours)} records to {payload.records}")
+
+
+def check_alive(stack: stacks.Stack) -> None:
+    for process in stack.processes:
+        if process.poll() is not None:
+            raise RuntimeError(f"{stack.label} stopped during the benchmark (exit code {process.returncode}): did "
+                               f"something else on this machine signal it? Its log: {stack.log}")
+
+
+def cold_start(procs: Processes, project: Project, workers: int, logs: Path) -> float:
+    port = stacks.free_port()
+    log = logs / "cold-start.log"
+    started = time.perf_counter()
+    process = procs.start(project.main("serve"), log, env=project.serve_env(port, workers))
+    try:
+        stacks.wait_ready(port, [process], log, timeout=60)
+        return time.perf_counter() - started
+    finally:
+        procs.stop(process)
+
+
+def train_times(project: Project) -> dict:
+    framework_s = project.train()
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(BENCH / "train_direct.py"), str(project.folder)],
+                          capture_output=True, text=True, timeout=300)
+    direct_s = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"train_direct.py failed:\n{done.stdout}{done.stderr}")
+    hook_s = json.loads(done.stdout.strip().splitlines()[-1])["hook_s"]
+    return {"main_py_s": framework_s, "direct_s": direct_s, "hook_s": hook_s}
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        model = found.group(1).strip() if found else model
+    except OSError:
+        pass
+    return {"cpus": cpus(), "cpu": model, "os": f"{platform.system()} {platform.release()}",
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def versions() -> dict:
+    from importlib.metadata import version
+
+    found = {"python": platform.python_version()}
+    for name in ("flask", "gunicorn", "gevent", "numpy", "pandas", "scikit-learn"):
+        found[name] = version(name)
+    for tool, flag in (("nginx", "-v"), ("wrk", "-v")):
+        out = subprocess.run([tool, flag], capture_output=True, text=True, timeout=10)
+        text = (out.stdout + out.stderr).strip().splitlines()[0]
+        found[tool] = re.sub(r"^(nginx version: nginx/|wrk )", "", text).split(" Copyright")[0].split(" [")[0]
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())

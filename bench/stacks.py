@@ -1,0 +1,203 @@
+"""The servers the benchmark compares, each started on 127.0.0.1 and stopped, with all its children, on exit.
+
+- framework: `python main.py serve` from a temporary copy of the project with a benchmark algorithm, as `serve`
+  starts it in the container (gunicorn, gevent workers), without Docker;
+- classic: nginx in front of gunicorn sync workers on a unix socket, running bench/classic/predictor.py;
+- floor: bench/floor/app.py on gunicorn with the framework's gevent settings.
+"""
+
+import ctypes
+import http.client
+import os
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    # Safety net for a benchmark killed with SIGKILL, which runs no cleanup: the kernel then sends SIGTERM to the
+    # servers it started (Linux only; elsewhere the normal cleanup below is all there is).
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Processes:
+    """Every server process the benchmark starts, each in its own process group, so that stopping one stops its
+    workers too (gunicorn's and nginx's), and nothing outlives the benchmark, on errors and Ctrl-C included."""
+
+    def __init__(self):
+        self.running: list[subprocess.Popen] = []
+
+    def start(self, args: list[str], log: Path, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
+        with open(log, "ab") as out:  # a file, not a pipe: a pipe nobody reads would block a chatty server
+            process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                       start_new_session=True, preexec_fn=_die_with_parent)
+        self.running.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen, timeout: float = 25) -> None:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)  # graceful, as SageMaker stops a container
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # workers that outlived their master, if any
+        except (ProcessLookupError, PermissionError):
+            pass
+        if process in self.running:
+            self.running.remove(process)
+
+    def stop_all(self) -> None:
+        for process in reversed(list(self.running)):
+            self.stop(process)
+
+
+def ping(port: int, timeout: float = 2.0) -> int:
+    """One GET /ping over a fresh connection, as a health checker does; returns the status."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", "/ping")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def wait_ready(port: int, processes: list[subprocess.Popen], log: Path, timeout: float = 60) -> float:
+    """Seconds until the first /ping 200; raises with the server's log when it dies or never answers."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}; its log ({log}):\n{_tail(log)}")
+        try:
+            if ping(port, timeout=5) == 200:
+                return time.perf_counter() - start
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"server gave no /ping 200 within {timeout:.0f} s; its log ({log}):\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
+
+
+@dataclass
+class Stack:
+    name: str  # framework, classic or floor
+    model: str  # tree, forest, trivial or - (floor)
+    port: int
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    log: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.model == "-" else f"{self.name} / {self.model}"
+
+
+class Project:
+    """A copy of main.py, framework/ and lib/ with one algorithm as algorithm.py and its own opt/ml tree, built the
+    way tests/conftest.py builds its projects, so the benchmark never touches the user's files."""
+
+    def __init__(self, folder: Path, algorithm_file: Path, keep_hyperparameters: bool):
+        self.folder, self.ml = folder, folder / "opt" / "ml"
+        folder.mkdir(parents=True)
+        for name in ("main.py", "framework", "lib"):
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, folder / name)
+        shutil.copy(algorithm_file, folder / "algorithm.py")
+        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
+        (self.ml / "model").mkdir()
+        if not keep_hyperparameters:  # the sample's hyperparameters are the example algorithm's
+            (self.ml / "input" / "config" / "hyperparameters.json").write_text("{}")
+
+    def env(self, **extra: str) -> dict:
+        return {**os.environ, "ML_ROOT": str(self.ml), "PYTHONUNBUFFERED": "1", **extra}
+
+    def main(self, command: str) -> list[str]:
+        return [sys.executable, str(self.folder / "main.py"), command]
+
+    def train(self) -> float:
+        """`main.py train`, as the container runs it; returns its wall time."""
+        start = time.perf_counter()
+        done = subprocess.run(self.main("train"), env=self.env(), capture_output=True, text=True, timeout=300)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"main.py train failed ({done.returncode}) in {self.folder}:\n{done.stdout}{done.stderr}")
+        return elapsed
+
+    def serve_env(self, port: int, workers: int) -> dict:
+        return self.env(SERVE_HOST=HOST, SAGEMAKER_BIND_TO_PORT=str(port), SAGEMAKER_MODEL_SERVER_WORKERS=str(workers))
+
+
+def start_framework(procs: Processes, project: Project, model: str, workers: int, logs: Path) -> Stack:
+    port = free_port()
+    log = logs / f"framework-{model}.log"
+    process = procs.start(project.main("serve"), log, env=project.serve_env(port, workers))
+    return Stack("framework", model, port, [process], log)
+
+
+def _gunicorn(*args: str) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", *args]
+
+
+def start_floor(procs: Processes, workers: int, logs: Path) -> Stack:
+    port = free_port()
+    log = logs / "floor.log"
+    # The framework's own gunicorn settings (framework/server.py): gevent workers, keep-alive 60 s, no access log.
+    args = _gunicorn("--worker-class", "gevent", "--workers", str(workers), "--bind", f"{HOST}:{port}",
+                     "--keep-alive", "60", "--graceful-timeout", "20", "--timeout", "60",
+                     "--chdir", str(BENCH / "floor"), "app:app")
+    if os.path.isdir("/dev/shm"):
+        args[-1:-1] = ["--worker-tmp-dir", "/dev/shm"]
+    process = procs.start(args, log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return Stack("floor", "-", port, [process], log)
+
+
+def start_classic(procs: Processes, model: str, model_path: Path, workers: int, folder: Path, logs: Path) -> Stack:
+    """gunicorn sync workers on a unix socket behind nginx, as the AWS sample's serve script starts them."""
+    folder.mkdir(parents=True)
+    port, sock = free_port(), folder / "gunicorn.sock"
+    log = logs / f"classic-{model}.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MODEL_PATH": str(model_path)}
+    gunicorn = procs.start(_gunicorn("--worker-class", "sync", "--workers", str(workers), "--bind", f"unix:{sock}",
+                                     "--timeout", "60", "--chdir", str(BENCH / "classic"), "predictor:app"),
+                           log, env=env)
+    template = string.Template((BENCH / "classic" / "nginx.conf.template").read_text())
+    # As root, nginx's workers would drop to 'nobody', who cannot open the socket in our folder: keep root's.
+    user_line = "user root;" if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(template.substitute(dir=folder, port=port, socket=sock, user_line=user_line))
+    for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / temp).mkdir()
+    nginx = procs.start([shutil.which("nginx") or "nginx", "-p", str(folder), "-c", str(conf),
+                         "-e", str(folder / "nginx-error.log")], log)
+    return Stack("classic", model, port, [gunicorn, nginx], log)
