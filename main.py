@@ -18,6 +18,10 @@ def main(argv: list[str]) -> int:
     if command not in HOOKS:
         print(USAGE, file=sys.stderr)
         return 2
+    if command == "serve" and sys.platform == "win32":
+        print("serve: gunicorn runs on Linux and macOS only; on Windows, serve in Docker with bin\\serve.bat",
+              file=sys.stderr)
+        return 2
     if command == "serve":
         # Before anything else is imported: gevent must patch ssl and socket before any library captures them.
         from gevent import monkey

@@ -263,3 +263,16 @@ def test_sigterm_stops_the_server_gracefully(probe, start_server):
     assert server.process.wait(timeout=25) == 0
     assert time.monotonic() - started < 10
     assert "Shutting down" in server.log or "Handling signal: term" in server.log
+
+
+def test_serve_on_windows_says_to_use_docker():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    pretend = ("import runpy, sys; sys.platform = 'win32'; sys.argv = ['main.py', 'serve']; "
+               f"runpy.run_path({str(ROOT / 'main.py')!r}, run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", pretend], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "on Windows, serve in Docker with bin\\serve.bat" in done.stderr
