@@ -1,6 +1,7 @@
 """`main.py train` end to end, in a temporary copy of opt/ml, as SageMaker runs a training job."""
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,9 @@ def test_example_trains_reports_validation_and_writes_the_model(make_project):
     assert not project.failure.exists()
     assert "validation accuracy: 0.9" in done.stderr
     assert "training succeeded" in done.stderr
+    # Every log line carries its time: CloudWatch shows when the job got where.
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO \[\d+\] algorithm: training on 120 records",
+                     done.stderr, re.M)
 
 
 def test_example_reads_every_file_of_a_sharded_channel(make_project):
