@@ -15,7 +15,8 @@ SUITE=bookworm
 log() { echo "docker-up: $*" >&2; }
 
 need=()
-command -v docker >/dev/null 2>&1 || need+=(docker.io)
+# dockerd, not docker: some machines come with the client alone.
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if ((${#need[@]})); then
     log "installing ${need[*]}"

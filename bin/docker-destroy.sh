@@ -11,9 +11,13 @@ mapfile -t containers < <(docker ps -aq --filter "$filter")
 if ((${#containers[@]})); then
     docker rm -f "${containers[@]}" >/dev/null
 fi
-# Newest first, so that :dev goes before the :dev-base it is built on.
-mapfile -t images < <(docker image ls -q --filter "$filter" | awk '!seen[$0]++')
-if ((${#images[@]})); then
-    docker image rm -f "${images[@]}" >/dev/null
-fi
-echo "removed ${#containers[@]} container(s) and ${#images[@]} image(s) of $DOCKER_NAME" >&2
+# An image with a child (:dev-base under :dev) cannot go before it, and images of one build share a timestamp, so
+# whatever is refused is retried once its children are gone.
+for _ in 1 2 3 4 5; do
+    mapfile -t images < <(docker image ls -q --filter "$filter" | awk '!seen[$0]++')
+    ((${#images[@]})) || break
+    docker image rm -f "${images[@]}" >/dev/null 2>&1 || true
+done
+mapfile -t left < <(docker image ls -q --filter "$filter")
+((${#left[@]} == 0)) || die "could not remove images ${left[*]}: see docker image rm ${left[*]}"
+echo "removed ${#containers[@]} container(s) and the images of $DOCKER_NAME" >&2

@@ -6,11 +6,15 @@ Where no registry can be reached, set TEMPLATE_BASE_IMAGE to a local base image 
 The images are built once per session, under a unique name, and removed at the end through bin/docker-destroy.sh.
 """
 
+import io
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tarfile
+import time
 import uuid
 
 import pytest
@@ -22,6 +26,8 @@ from docker_helpers import (BUILD_TIMEOUT, PROJECT_LABEL, ROOT, DockerProject, c
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 SCRIPTS = ["docker-build.sh", "train.sh", "serve.sh", "predict.sh", "shell.sh", "docker-destroy.sh"]
+USER_UID = 12345  # stands for the host user who owns the project's folder, when the tests run as root
+STANDIN = ROOT / "framework" / "develop.py"
 PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
 
 
@@ -47,7 +53,9 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained(project):
-    """bin/train.sh run once on the project's sample data."""
+    """bin/train.sh run once on the project's sample data, in an opt/ml that belongs to a user who is not root."""
+    if os.geteuid() == 0:
+        shutil.chown(project.ml, USER_UID, USER_UID)
     done = project.script("train.sh")
     assert done.returncode == 0, tail(done)
     return done
@@ -126,6 +134,127 @@ def test_scripts_are_shellcheck_clean():
     assert done.returncode == 0, done.stdout
 
 
+# --- The stand-in for SageMaker's platform (framework/develop.py), without Docker --------------------------------
+
+class StandIn:
+    """framework/develop.py run on the host with a fake main.py, ML_ROOT and PROGRAM_DIR in a temporary folder."""
+
+    def __init__(self, folder):
+        self.program, self.ml = folder / "program", folder / "ml"
+        self.program.mkdir()
+        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
+        (self.ml / "model").mkdir()
+        (self.ml / "model" / ".gitkeep").touch()
+        self.archive = self.ml / "output" / "model.tar.gz"
+
+    def popen(self, command: str, main_py: str, **kwargs) -> subprocess.Popen:
+        (self.program / "main.py").write_text(main_py)
+        env = {**os.environ, "ML_ROOT": str(self.ml), "PROGRAM_DIR": str(self.program)}
+        return subprocess.Popen([sys.executable, str(STANDIN), command], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+    def run(self, command: str, main_py: str) -> subprocess.CompletedProcess:
+        process = self.popen(command, main_py)
+        out, err = process.communicate(timeout=60)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+    def make_archive(self, files: dict[str, bytes]) -> None:
+        self.archive.parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(self.archive, "w:gz") as archive:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+
+
+@pytest.fixture
+def standin(tmp_path):
+    return StandIn(tmp_path)
+
+
+WRITE_MODEL = """
+import os, sys
+model = os.path.join(os.environ["ML_ROOT"], "model")
+open(os.path.join(model, "weights.txt"), "w").write("w")
+sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+"""
+
+
+def test_standin_packs_the_model_after_a_successful_train(standin):
+    (standin.ml / "input" / "config" / "resourceconfig.json").write_text('{"current_host": "mine"}')
+    done = standin.run("train", WRITE_MODEL)
+    assert done.returncode == 0, done.stderr
+    with tarfile.open(standin.archive) as archive:
+        assert archive.getnames() == ["weights.txt"]  # the contents of model/, without the .gitkeep
+    config = standin.ml / "input" / "config"
+    assert json.loads((config / "inputdataconfig.json").read_text())["training"]["ContentType"] == "text/csv"
+    assert json.loads((config / "resourceconfig.json").read_text()) == {"current_host": "mine"}  # never overwritten
+
+
+def test_standin_passes_on_a_failed_trains_exit_code_and_packs_nothing(standin):
+    done = standin.run("train", "import sys; sys.exit(3)")
+    assert done.returncode == 3
+    assert not standin.archive.exists()
+
+
+SERVE_SEES = """
+import os, sys
+print(sorted(os.listdir(os.path.join(os.environ["ML_ROOT"], "model"))))
+"""
+
+
+def test_standin_unpacks_model_tar_gz_into_an_empty_model_folder_before_serve(standin):
+    standin.make_archive({"weights.txt": b"w", "sub/more.txt": b"m"})
+    done = standin.run("serve", SERVE_SEES)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['.gitkeep', 'sub', 'weights.txt']"
+
+
+def test_standin_never_unpacks_over_files_in_the_model_folder(standin):
+    standin.make_archive({"weights.txt": b"from the archive"})
+    (standin.ml / "model" / "weights.txt").write_text("the user's")
+    assert standin.run("serve", SERVE_SEES).returncode == 0
+    assert (standin.ml / "model" / "weights.txt").read_text() == "the user's"
+
+
+def test_standin_refuses_an_archive_that_writes_outside_the_model_folder(standin):
+    standin.make_archive({"../escaped.txt": b"x"})
+    done = standin.run("serve", SERVE_SEES)
+    assert done.returncode != 0 and "refusing" in done.stderr
+    assert not (standin.ml / "escaped.txt").exists()
+
+
+def test_standin_forwards_sigterm_and_exits_with_the_childs_code(standin):
+    ready = standin.ml / "ready"
+    process = standin.popen("train", f"""
+import pathlib, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+pathlib.Path({str(ready)!r}).touch()
+time.sleep(60)
+""")
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 143
+    assert time.monotonic() - started < 10
+    assert not standin.archive.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing files to another user needs root")
+def test_standin_hands_what_root_wrote_to_the_owner_of_the_ml_folder(standin):
+    shutil.chown(standin.ml, USER_UID, USER_UID)
+    assert standin.run("train", WRITE_MODEL).returncode == 0
+    for path in (standin.ml / "model" / "weights.txt", standin.archive, standin.ml / "input" / "config"
+                 / "inputdataconfig.json"):
+        assert path.stat().st_uid == USER_UID, path
+
+
 # --- The images ---------------------------------------------------------------------------------------------------
 
 def inspect(image: str) -> dict:
@@ -178,6 +307,10 @@ def test_train_script_writes_the_model_and_model_tar_gz_on_the_host(project, tra
     config = project.ml / "input" / "config"
     assert sorted(json.loads((config / "inputdataconfig.json").read_text())) == ["training", "validation"]
     assert json.loads((config / "resourceconfig.json").read_text())["current_host"] == "algo-1"
+    # The container runs as root; what it wrote is handed back to the owner of the mounted folder.
+    owner = project.ml.stat().st_uid
+    for path in (model / "model.joblib", project.ml / "output" / "model.tar.gz", config / "inputdataconfig.json"):
+        assert path.stat().st_uid == owner, path
 
 
 @needs_docker
