@@ -11,6 +11,7 @@ set -euo pipefail
 # Bump the tag when the recipe below changes, so that cached images of the old recipe are not reused.
 BASE_IMAGE=template-ci/debian-python:bookworm-1
 SUITE=bookworm
+DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
 
 log() { echo "docker-up: $*" >&2; }
 
@@ -26,15 +27,15 @@ if ((${#need[@]})); then
 fi
 
 if ! docker info >/dev/null 2>&1; then
-    log "starting dockerd in the background (log: /tmp/dockerd.log)"
-    setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &
+    log "starting dockerd in the background (log: $DOCKERD_LOG)"
+    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
     for _ in $(seq 60); do
         docker info >/dev/null 2>&1 && break
         kill -0 $! 2>/dev/null || break
         sleep 1
     done
     if ! docker info >/dev/null 2>&1; then
-        log "WARNING: no Docker engine can run on this machine; the Docker tests will be skipped. See /tmp/dockerd.log"
+        log "WARNING: no Docker engine can run on this machine; the Docker tests will be skipped. See $DOCKERD_LOG"
         exit 0
     fi
 fi
