@@ -12,6 +12,7 @@ die() {
 }
 
 [[ -f $ROOT/.env ]] || die "$ROOT/.env is missing: copy .env.example to .env and set DOCKER_NAME"
+[[ $(<"$ROOT/.env") != *$'\r'* ]] || die "$ROOT/.env has Windows line endings: save it with LF line endings"
 set -a
 # shellcheck source=/dev/null
 . "$ROOT/.env"

@@ -8,7 +8,7 @@
 - before `serve`: unpacks that `model.tar.gz` into `/opt/ml/model` when the model folder is empty, as SageMaker
   does when it hosts a model. Never into a folder that holds files: they are the user's.
 SIGTERM and SIGINT are passed on to the child (so `docker stop` and Ctrl-C work), and the exit code is the child's.
-Files it or the child create under /opt/ml are handed to the owner of the mounted folder, so that a user who is
+Files it or the child write under /opt/ml are handed to the owner of the mounted folder, so that a user who is
 not root can still edit and delete them on the host.
 
 Standalone on purpose: stdlib only, nothing from the framework, since it is copied out of /opt/program.
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 ML_ROOT = Path(os.environ.get("ML_ROOT", "/opt/ml"))
@@ -110,8 +111,9 @@ def unpack_model():
     log(f"unpacked {archive_path} into {model_dir} (the model folder was empty)")
 
 
-def give_back_to_owner():
-    """Hand root-owned files under ML_ROOT to the owner of ML_ROOT (the host user whose folder is mounted)."""
+def give_back_to_owner(since):
+    """Hand what root wrote under ML_ROOT during this run to the owner of ML_ROOT (the host user whose folder is
+    mounted), so that they can edit and delete it without sudo."""
     try:
         owner = ML_ROOT.stat()
     except OSError:
@@ -122,7 +124,8 @@ def give_back_to_owner():
         for name in dirs + files:
             path = os.path.join(folder, name)
             try:
-                if os.lstat(path).st_uid == 0:
+                status = os.lstat(path)
+                if status.st_uid == 0 and status.st_ctime >= since:
                     os.lchown(path, owner.st_uid, owner.st_gid)
             except OSError:
                 pass
@@ -145,6 +148,7 @@ def run_child(command):
 
 
 def main(argv):
+    started = time.time() - 1  # file times may be coarser than the clock
     command = argv[1] if len(argv) > 1 else None
     if command == "train":
         write_missing_configs()
@@ -153,7 +157,7 @@ def main(argv):
     code = run_child(argv[1:])
     if command == "train" and code == 0:
         pack_model()
-    give_back_to_owner()
+    give_back_to_owner(started)
     return code
 
 

@@ -91,6 +91,11 @@ def test_invalid_docker_name_is_refused(bare_scripts, name):
     assert "DOCKER_NAME" in error and ("not set" if not name else "not a valid image name") in error
 
 
+def test_env_file_with_windows_line_endings_is_refused(bare_scripts):
+    (bare_scripts / ".env").write_text("DOCKER_NAME=algo\r\n")
+    assert "Windows line endings" in one_line_error(run([str(bare_scripts / "bin" / "train.sh")]))
+
+
 @pytest.mark.parametrize("name", ["algo", "my-algo_2", "team/algo.v2", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo"])
 def test_valid_docker_names_pass_the_check(bare_scripts, name):
     (bare_scripts / ".env").write_text(f"DOCKER_NAME={name}\n")
