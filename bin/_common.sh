@@ -1,5 +1,5 @@
 # Sourced by the bin/ scripts: finds the project, loads .env, and stops with one line saying what to do when
-# something the scripts need is missing. 
+# something the scripts need is missing.
 # shellcheck shell=bash disable=SC2034  # (variables used by the scripts that source this file)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
