@@ -369,10 +369,11 @@ def test_serve_script_unpacks_model_tar_gz_and_answers_on_localhost(project, tra
 
 
 @needs_docker
-def test_shell_script_opens_a_shell_with_the_same_mounts(project):
-    done = project.script("shell.sh", "-c", "test -f /opt/program/tests/test_docker.py && ls /opt/ml/input/data")
+def test_shell_script_opens_a_shell_with_the_same_mounts_and_sagemaker_variables(project):
+    done = project.script("shell.sh", "-c", "test -f /opt/program/tests/test_docker.py && ls /opt/ml/input/data"
+                          " && echo $SAGEMAKER_MODEL_SERVER_WORKERS", env={"SAGEMAKER_MODEL_SERVER_WORKERS": "3"})
     assert done.returncode == 0, tail(done)
-    assert done.stdout.split() == ["training", "validation"]
+    assert done.stdout.split() == ["training", "validation", "3"]
 
 
 # --- The :dev-base image alone, as SageMaker runs it --------------------------------------------------------------
@@ -394,6 +395,26 @@ def test_dev_base_alone_trains_with_sagemakers_mounts(sagemaker_ml):
     assert not (sagemaker_ml / "output" / "failure").exists()
     # Packing model.tar.gz is the platform's job, done only by the :dev image's stand-in.
     assert not (sagemaker_ml / "output" / "model.tar.gz").exists()
+
+
+@needs_docker
+def test_dev_base_alone_stops_training_on_sigterm_after_its_cleanup(project, tmp_path):
+    """A spot interruption: `docker stop` during training reaches Python as PID 1, cleanup runs, exit 143."""
+    ml = tmp_path / "ml"
+    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    (ml / "input" / "config" / "hyperparameters.json").write_text('{"mode": "slow"}')
+    probe = ROOT / "tests" / "algorithms" / "probe.py"  # sleeps 60 s in train, with a `finally` that writes a file
+    container = docker("run", "-d", "-v", f"{ml}:/opt/ml", "-v", f"{probe}:/opt/program/algorithm.py:ro",
+                       f"{project.name}:dev-base", "train").stdout.strip()
+    assert container
+    deadline = time.monotonic() + 120
+    while not (ml / "checkpoints" / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    started = time.monotonic()
+    code, logs = stop(container)
+    assert code == 143, logs
+    assert time.monotonic() - started < 30, logs
+    assert (ml / "checkpoints" / "cleanup").read_text() == "ran"
 
 
 def start_serving(project, ml, *options) -> str:
