@@ -19,6 +19,8 @@ need=()
 # dockerd, not docker: some machines come with the client alone.
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# Not Docker, but tests/test_docker.py checks the bin/ scripts with it (and skips that check without it).
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if ((${#need[@]})); then
     log "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
