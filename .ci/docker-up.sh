@@ -46,8 +46,9 @@ if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     log "base image $BASE_IMAGE already present"
 else
     # The same mirror apt uses here (deb822 or one-line format), so a machine behind a mirror keeps working.
-    mirror=$(sed -n -E 's/^URIs:[[:space:]]*([^[:space:]]+debian\/?)$/\1/p; s/^deb[[:space:]]+([^[:space:]]+debian\/?)[[:space:]]+'"$SUITE"'[[:space:]].*/\1/p' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1 || true)
+    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
+        awk '$1 == "URIs:" || $1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) { print $i; exit } }' ||
+        true)
     mirror=${mirror:-http://deb.debian.org/debian}
     root=$(mktemp -d /tmp/debootstrap.XXXXXX)
     trap 'rm -rf "$root"' EXIT

@@ -22,14 +22,16 @@ set +a
 # Docker's rules for an image name (the tag is added by the scripts): lowercase components separated by '/'.
 name_re='^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$'
 [[ $DOCKER_NAME =~ $name_re && ${#DOCKER_NAME} -le 200 ]] ||
-    die "DOCKER_NAME='$DOCKER_NAME' in $ROOT/.env is not a valid image name: use lowercase letters, digits, and . _ - / between them"
+    die "DOCKER_NAME='$DOCKER_NAME' in $ROOT/.env is not a valid image name:" \
+        "use lowercase letters, digits, and . _ - / between them"
 HOST_PORT=${HOST_PORT:-8080}
 BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 DEV_BASE="$DOCKER_NAME:dev-base"
 DEV="$DOCKER_NAME:dev"
 
 require_docker() {
-    command -v docker >/dev/null 2>&1 || die "docker is not installed: install Docker (https://docs.docker.com/get-docker/)"
+    command -v docker >/dev/null 2>&1 ||
+        die "docker is not installed: install Docker (https://docs.docker.com/get-docker/)"
     docker info >/dev/null 2>&1 || die "the Docker engine is not running (docker info failed): start Docker and retry"
 }
 

@@ -96,7 +96,8 @@ def test_env_file_with_windows_line_endings_is_refused(bare_scripts):
     assert "Windows line endings" in one_line_error(run([str(bare_scripts / "bin" / "train.sh")]))
 
 
-@pytest.mark.parametrize("name", ["algo", "my-algo_2", "team/algo.v2", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo"])
+@pytest.mark.parametrize("name", ["algo", "my-algo_2", "team/algo.v2",
+                                  "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo"])
 def test_valid_docker_names_pass_the_check(bare_scripts, name):
     (bare_scripts / ".env").write_text(f"DOCKER_NAME={name}\n")
     fake = bare_scripts / "fake"
@@ -129,7 +130,8 @@ def test_predict_without_server_says_to_start_one(bare_scripts):
     (bare_scripts / ".env").write_text(f"DOCKER_NAME=algo\nHOST_PORT={free_port()}\n")
     payload = bare_scripts / "payload.json"
     payload.write_text(json.dumps(PAYLOAD))
-    assert "start one with bin/serve.sh" in one_line_error(run([str(bare_scripts / "bin" / "predict.sh"), str(payload)]))
+    done = run([str(bare_scripts / "bin" / "predict.sh"), str(payload)])
+    assert "start one with bin/serve.sh" in one_line_error(done)
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
