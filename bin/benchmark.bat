@@ -1,0 +1,37 @@
+@echo off
+rem The twin of bin/benchmark.sh: the framework's `serve` against the classic nginx + gunicorn sync + pandas stack and
+rem a Flask floor, on this machine (bench\run.py does the work; ~10 minutes, or ~3 with --quick). It needs wrk,
+rem nginx and gunicorn, so in practice Linux or macOS (on Windows: WSL); this checks and says what is missing.
+rem   bin\benchmark.bat [--quick] [--runs N] [--duration SECONDS] [--workers N] [--out FILE]
+setlocal
+for %%R in ("%~dp0..") do set "ROOT=%%~fR"
+
+set "MISSING="
+set "FOUND="
+for %%X in (wrk.exe) do set "FOUND=%%~$PATH:X"
+if not defined FOUND set "MISSING=wrk"
+set "FOUND="
+for %%X in (nginx.exe) do set "FOUND=%%~$PATH:X"
+if not defined FOUND set "MISSING=%MISSING% nginx-light"
+if defined MISSING for /f "tokens=*" %%M in ("%MISSING%") do (
+    set "MSG=the benchmark needs %%M: install it (Debian/Ubuntu: sudo apt-get install %%M)"
+    goto die
+)
+
+set "PYTHON_EXE=%ROOT%\.venv\Scripts\python.exe"
+if not exist "%PYTHON_EXE%" (
+    call "%~dp0setup.bat"
+    if errorlevel 1 exit /b 1
+)
+"%PYTHON_EXE%" -c "import flask, gunicorn, gevent, pandas, sklearn" 2>nul
+if errorlevel 1 (
+    set "MSG=%ROOT%\.venv lacks the pinned packages: run bin\setup.bat"
+    goto die
+)
+"%PYTHON_EXE%" "%ROOT%\bench\run.py" %*
+exit /b %errorlevel%
+
+:die
+setlocal enabledelayedexpansion
+>&2 echo error: !MSG!
+exit /b 1

@@ -1,0 +1,573 @@
+"""The Windows twins of bin/: every bin/*.sh command has a bin/*.bat that does the same, proven under a real cmd
+interpreter (Debian's wine64 runs `cmd /c`).
+
+How the twins are compared: each scenario runs the bash script, then its batch twin, each in its own copy of the
+project in a folder with spaces and parentheses ("my project (2)"), from another folder. Every program a script
+runs (docker, curl, python, wrk, nginx) is a stand-in that records its working folder and arguments and answers as
+the scenario says (tests/windows/stub.py for bash; for cmd, real .exe files, distlib's launcher from pip, running
+tests/windows/stub.cmd). Then the exit codes, stdout, stderr and the recorded calls must be equal once paths are
+normalised (project root, \\ and /, Z:, .env.bat and .env, bin\\x.bat and bin/x.sh).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "bin"
+STUBS = Path(__file__).resolve().parent / "windows"
+PROGRAMS = ("docker", "curl", "python", "wrk", "nginx")
+# What the bash scripts run besides the stand-ins; nothing else is on their PATH (so `docker` can be missing).
+SYSTEM_TOOLS = ("bash", "dirname", "cat", "cksum", "awk", "id", "tr", "sed", "grep")
+
+
+def commands(suffix: str) -> set[str]:
+    return {p.stem for p in BIN.glob(f"*{suffix}") if not p.name.startswith("_")}
+
+
+def test_every_command_has_a_batch_twin():
+    # bin/_common.sh is a library the scripts source, not a command: its twin bin/_common.bat is the one they call.
+    assert sorted(commands(".sh") - commands(".bat")) == [], "bin/*.sh without a bin/*.bat twin"
+    assert sorted(commands(".bat") - commands(".sh")) == [], "bin/*.bat without a bin/*.sh twin"
+    assert (BIN / "_common.bat").is_file()
+
+
+def test_batch_files_have_windows_line_ends():
+    # cmd misreads labels (goto, call :label) in files with bare LF line ends.
+    for path in [*BIN.glob("*.bat"), ROOT / ".env.bat.example"]:
+        data = path.read_bytes()
+        assert data.count(b"\n") == data.count(b"\r\n"), f"{path.name} has LF line ends: CRLF needed"
+
+
+def settings(path: Path, prefix: str, comment: str) -> dict[str, tuple[str, bool]]:
+    """NAME -> (default, commented out) of an env file's `NAME=value` lines."""
+    found = {}
+    for line in path.read_text().splitlines():
+        commented = line.startswith(comment)
+        line = line[len(comment):].strip() if commented else line
+        if line.startswith(prefix) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", line[len(prefix):]):
+            name, value = line[len(prefix):].split("=", 1)
+            found[name] = (value, commented)
+    return found
+
+
+def test_env_bat_example_has_the_settings_of_env_example():
+    bash = settings(ROOT / ".env.example", "", "#")
+    batch = settings(ROOT / ".env.bat.example", "set ", "@rem")
+    assert bash and batch == bash
+
+
+# --- running the twins ----------------------------------------------------------------------------------------------
+
+
+def windows_path(path: Path) -> str:
+    return "Z:" + str(path).replace("/", "\\")  # wine maps Z: to /
+
+
+class Wine:
+    def __init__(self, wine64: str, prefix: Path):
+        self.wine64, self.prefix = wine64, prefix
+
+    def env(self, **extra: str) -> dict:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"),
+                "WINEPREFIX": str(self.prefix), "WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml=", **extra}
+
+    def cmd(self, batch: str, cwd: Path, timeout: float = 90, **env: str) -> subprocess.CompletedProcess:
+        # Output goes to files, not pipes: the wineserver that wine starts inherits them, and a pipe would only
+        # close when the server stops, 3 s after the last program.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            done = subprocess.run([self.wine64, "cmd", "/c", batch], cwd=cwd, env=self.env(**env), stdout=out,
+                                  stderr=err, timeout=timeout)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())
+
+
+@pytest.fixture(scope="session")
+def wine(tmp_path_factory):
+    wine64 = next((p for p in ("/usr/lib/wine/wine64", shutil.which("wine64")) if p and os.access(p, os.X_OK)), None)
+    if not wine64:
+        pytest.skip("wine64 is not installed (Debian: apt-get install wine64; .ci/wine-up.sh does it)")
+    wine = Wine(wine64, tmp_path_factory.mktemp("wineprefix"))
+    # The first start creates the prefix (10-30 s); every test after it reuses it.
+    wine.cmd("exit 0", cwd=wine.prefix.parent, timeout=300).check_returncode()
+    yield wine
+    server = Path(wine64).with_name("wineserver")
+    if server.exists():  # stops the wineserver of this prefix, and no other
+        subprocess.run([str(server), "-k"], env=wine.env(), timeout=30, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def stand_ins(tmp_path_factory):
+    """Where the stand-ins' common parts live: stub.py with this Python, and stub.cmd behind a launcher .exe."""
+    folder = tmp_path_factory.mktemp("stand-ins")
+    assert " " not in str(folder)  # the launcher's shebang names stub.cmd without quotes
+    launcher = Path(__import__("pip").__file__).parent / "_vendor" / "distlib" / "t64.exe"
+    if not launcher.exists():
+        pytest.skip(f"{launcher} (distlib's Windows launcher, which the .exe stand-ins are made of) is missing")
+    (folder / "stub.py").write_text(f"#!{sys.executable}\n" + (STUBS / "stub.py").read_text())
+    (folder / "stub.py").chmod(0o755)
+    shutil.copy(STUBS / "stub.cmd", folder / "stub.cmd")
+    archive = BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("__main__.py", "")  # the launcher wants an archive after its shebang; cmd never reads it
+    shebang = f"#!C:\\windows\\system32\\cmd.exe /d /c {windows_path(folder / 'stub.cmd')}\r\n".encode()
+    (folder / "stand-in.exe").write_bytes(launcher.read_bytes() + shebang + archive.getvalue())
+    return folder
+
+
+def split_windows(line: str) -> list[str]:
+    """A command line split as a Windows program (docker.exe, python.exe) splits it: CommandLineToArgvW's rules."""
+    args, current, quoted, backslashes, started = [], "", False, 0, False
+    for char in line:
+        if char == "\\":
+            backslashes += 1
+            continue
+        if char == '"':
+            current += "\\" * (backslashes // 2)
+            if backslashes % 2:
+                current += '"'
+            else:
+                quoted = not quoted
+            backslashes, started = 0, True
+            continue
+        current += "\\" * backslashes
+        backslashes = 0
+        if char in " \t" and not quoted:
+            if started or current:
+                args.append(current)
+            current, started = "", False
+        else:
+            current += char
+    current += "\\" * backslashes
+    if started or current:
+        args.append(current)
+    return args
+
+
+class Run:
+    def __init__(self, rc: int, stdout: str, stderr: str, calls: list):
+        self.rc, self.stdout, self.stderr, self.calls = rc, stdout, stderr, calls
+
+    def __repr__(self):
+        return f"Run(rc={self.rc}, stdout={self.stdout!r}, stderr={self.stderr!r}, calls={self.calls!r})"
+
+
+class Twins:
+    """Two copies of the project, one per interpreter, and the scenario both scripts meet."""
+
+    def __init__(self, base: Path, wine: Wine, stand_ins: Path):
+        self.base, self.wine, self.stand_ins = base, wine, stand_ins
+        self.elsewhere = base / "elsewhere"  # the scripts run from here: callable from any folder
+        self.elsewhere.mkdir()
+        self.roots = {side: base / side / "my project (2)" for side in ("sh", "bat")}
+        for root in self.roots.values():
+            (root / "opt" / "ml" / "input").mkdir(parents=True)
+            shutil.copytree(BIN, root / "bin")
+            for name in ("requirements.txt", "requirements-dev.txt", ".env.example", ".env.bat.example"):
+                shutil.copy(ROOT / name, root / name)
+            shutil.copy(ROOT / "opt" / "ml" / "input" / "payload.json", root / "opt" / "ml" / "input")
+        self.env_file(None)
+        self.programs = set(PROGRAMS)
+        self.answers: dict[str, str] = {}
+        self.env: dict[str, str] = {}
+
+    def env_file(self, settings: dict | None, **extra: str) -> None:
+        """Writes .env and .env.bat: the examples' settings (None), none at all ({}), or these."""
+        for root in self.roots.values():
+            for name in (".env", ".env.bat"):
+                (root / name).unlink(missing_ok=True)
+            if settings is None and not extra:
+                shutil.copy(root / ".env.example", root / ".env")
+                shutil.copy(root / ".env.bat.example", root / ".env.bat")
+            elif settings is not None:
+                values = {**settings, **extra}
+                (root / ".env").write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+                (root / ".env.bat").write_text("".join(f"set {k}={v}\r\n" for k, v in values.items()))
+            else:
+                (root / ".env").write_text((root / ".env.example").read_text() +
+                                           "".join(f"{k}={v}\n" for k, v in extra.items()))
+                (root / ".env.bat").write_text((root / ".env.bat.example").read_text() +
+                                               "".join(f"set {k}={v}\r\n" for k, v in extra.items()))
+
+    def both(self, script: str, *args: str) -> tuple[Run, Run]:
+        return self.run_sh(script, *args), self.run_bat(script, *args)
+
+    def scenario(self, side: str) -> Path:
+        folder = self.base / f"scenario-{side}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        for name, text in self.answers.items():
+            (folder / name).write_text(text)
+        return folder
+
+    def run_sh(self, script: str, *args: str) -> Run:
+        stub = self.scenario("sh")
+        path = stub / "bin"
+        path.mkdir()
+        for tool in SYSTEM_TOOLS:
+            (path / tool).symlink_to(shutil.which(tool))
+        for program in self.programs:
+            (path / ("python3" if program == "python" else program)).symlink_to(self.stand_ins / "stub.py")
+        root = self.roots["sh"]
+        done = subprocess.run([str(root / "bin" / f"{script}.sh"), *args], cwd=self.elsewhere, capture_output=True,
+                              text=True, timeout=60,
+                              env={"PATH": str(path), "HOME": str(self.base), "STUB_DIR": str(stub), **self.env})
+        log = stub / "calls.jsonl"
+        calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        calls = [self.call(c["cwd"], c["argv"], root) for c in calls]
+        return Run(done.returncode, self.text(done.stdout, root), self.text(done.stderr, root), calls)
+
+    def run_bat(self, script: str, *args: str) -> Run:
+        stub = self.scenario("bat")
+        path = stub / "bin"
+        path.mkdir()
+        for program in self.programs:
+            shutil.copy(self.stand_ins / "stand-in.exe", path / f"{program}.exe")
+        root = self.roots["bat"]
+        line = subprocess.list2cmdline([windows_path(root / "bin" / f"{script}.bat"), *args])
+        # cmd /c strips the quotes of a path with parentheses: a one-line batch file says it as a person would type it.
+        driver = stub / "driver.bat"
+        driver.write_text(f"@{line}\r\n")
+        done = self.wine.cmd(windows_path(driver), cwd=self.elsewhere, WINEPATH=windows_path(path),
+                             STUB_DIR=windows_path(stub), **self.env)
+        log = stub / "calls.log"
+        calls = []
+        for entry in (log.read_text(errors="replace").splitlines() if log.exists() else []):
+            cwd, _, command = entry.partition("*")
+            calls.append(self.call(cwd, split_windows(command), root))
+        out, err = (self.text(s.decode(errors="replace"), root) for s in (done.stdout, done.stderr))
+        return Run(done.returncode, out, err, calls)
+
+    def normal(self, text: str, root: Path) -> str:
+        text = text.replace(windows_path(root), "<ROOT>").replace(str(root), "<ROOT>")
+        text = text.replace(windows_path(self.elsewhere), "<CWD>").replace(str(self.elsewhere), "<CWD>")
+        return text.replace("\\", "/")
+
+    def call(self, cwd: str, argv: list[str], root: Path) -> list[str]:
+        program = self.normal(argv[0], root)
+        if program.startswith("<ROOT>/.venv/"):
+            program = "<venv python>"
+        else:
+            program = Path(program).stem.removesuffix("3")
+        return [self.normal(cwd, root), program, *(self.normal(a, root) for a in argv[1:])]
+
+    def text(self, text: str, root: Path) -> str:
+        text = self.normal(text.replace("\r\n", "\n"), root)
+        text = text.replace(".env.bat.example", ".env.example").replace(".env.bat", ".env")
+        return re.sub(r"bin/([\w-]+)\.bat", r"bin/\1.sh", text)
+
+
+@pytest.fixture
+def twins(tmp_path, wine, stand_ins):
+    return Twins(tmp_path, wine, stand_ins)
+
+
+def assert_same(sh: Run, bat: Run) -> None:
+    assert (bat.rc, bat.stdout, bat.stderr, bat.calls) == (sh.rc, sh.stdout, sh.stderr, sh.calls), (sh, bat)
+
+
+def assert_error(sh: Run, bat: Run, message: str) -> None:
+    assert_same(sh, bat)
+    # One line says what is wrong, last (progress lines may come before it).
+    assert sh.rc != 0 and sh.stderr.endswith(f"error: {message}\n") and sh.stderr.count("error:") == 1, sh
+
+
+# --- the Docker scripts -----------------------------------------------------------------------------------------------
+
+DOCKER = ("docker info", "docker image inspect")
+
+
+def sources(script: str, text: str) -> bool:
+    return text in (BIN / f"{script}.sh").read_text()
+
+
+TWINS = sorted(commands(".sh") & commands(".bat"))
+COMMON = [s for s in TWINS if sources(s, "_common.sh")]
+REQUIRE_DOCKER = [s for s in COMMON if sources(s, "\nrequire_docker")]
+REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"')]
+
+
+@pytest.mark.parametrize("script", COMMON)
+def test_no_env_file(twins, script):
+    twins.env_file({})
+    for root in twins.roots.values():
+        (root / ".env").unlink()
+        (root / ".env.bat").unlink()
+    sh, bat = twins.both(script)
+    assert_error(sh, bat, "<ROOT>/.env is missing: copy .env.example to .env and set DOCKER_NAME")
+    assert sh.calls == []
+
+
+@pytest.mark.parametrize("script", COMMON)
+def test_docker_name_unset(twins, script):
+    twins.env_file({"DOCKER_NAME": "", "HOST_PORT": "8080"})
+    assert_error(*twins.both(script), "DOCKER_NAME is not set in <ROOT>/.env")
+
+
+@pytest.mark.parametrize("name", ["My-Algorithm", "algo-", "-algo", "a..b", "a___b", "a_-b", "team//algo", "algo/",
+                                  "a:b", "x" * 201])
+def test_docker_name_invalid(twins, name):
+    twins.env_file({"DOCKER_NAME": name})
+    assert_error(*twins.both("train"), f"DOCKER_NAME='{name}' in <ROOT>/.env is not a valid image name: use "
+                                       "lowercase letters, digits, and . _ - / between them")
+
+
+def test_docker_name_rule_is_bash_rule(twins):
+    """The batch check (no regexes in cmd) against the regex of bin/_common.sh, on names around every rule. (Not
+    "%": .env.bat cannot set it without %%, and the check's `call set` would lose it; docker refuses the name then.)"""
+    regex = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$")
+    names = ["a", "sagemaker-algorithm", "team/algo", "a.b", "a_b", "a__b", "a___b", "a--b", "a---b", "a.-b", "a-.b",
+             "a._b", "a_.b", "a-_b", "a..b", "a/b/c", "a//b", "/a", "a/", ".a", "a.", "_a", "a_", "A", "aB", "a b",
+             "a@b", "a:1", "a!b", "a&b", "a^b", "a(b)", "mirror.example.com/x/y_z", "x" * 200, "x" * 201]
+    root = twins.roots["bat"]
+    (root / "names.txt").write_text("".join(f"{n}\r\n" for n in names))
+    (root / "check.bat").write_text(
+        '@echo off\r\nsetlocal\r\nfor /f "usebackq delims=" %%n in ("names.txt") do (\r\n'
+        '    set "DOCKER_NAME=%%n"\r\n    call "%~dp0bin\\_common.bat" :check_name\r\n    call :show\r\n)\r\n'
+        'exit /b 0\r\n:show\r\nif errorlevel 1 (echo bad) else echo ok\r\n')
+    done = twins.wine.cmd("check.bat", cwd=root, timeout=120)
+    verdicts = done.stdout.decode().split()
+    assert verdicts == ["ok" if regex.match(n) and len(n) <= 200 else "bad" for n in names], list(zip(names, verdicts))
+
+
+@pytest.mark.parametrize("script", REQUIRE_DOCKER)
+def test_docker_not_installed(twins, script):
+    twins.programs.discard("docker")
+    sh, bat = twins.both(script)
+    assert_same(sh, bat)
+    assert sh.rc != 0
+
+
+@pytest.mark.parametrize("script", REQUIRE_DOCKER)
+def test_docker_engine_not_running(twins, script):
+    twins.answers["docker-info.rc"] = "1"
+    sh, bat = twins.both(script)
+    assert_same(sh, bat)
+    assert sh.rc != 0
+
+
+@pytest.mark.parametrize("script", REQUIRE_DEV)
+def test_image_not_built(twins, script):
+    twins.answers["docker-image-inspect.rc"] = "1"
+    sh, bat = twins.both(script)
+    assert_error(sh, bat, "image sagemaker-algorithm:dev does not exist: run bin/docker-build.sh")
+    assert [c[1:4] for c in sh.calls] == [["docker", "info"], ["docker", "image", "inspect"]]
+
+
+def test_the_errors_say_what_to_do(twins):
+    twins.programs.discard("docker")
+    assert_error(*twins.both("train"), "docker is not installed: install Docker (https://docs.docker.com/get-docker/)")
+    twins.programs.add("docker")
+    twins.answers["docker-info.rc"] = "1"
+    assert_error(*twins.both("train"),
+                 "the Docker engine is not running (docker info failed): start Docker and retry")
+
+
+def dev_run(*, env: str = "") -> list[str]:
+    return ["--rm", "--label", "sagemaker-template.project=sagemaker-algorithm", "-v", "<ROOT>:/opt/program",
+            "-v", "<ROOT>/opt/ml:/opt/ml", *env.split()]
+
+
+def test_train(twins):
+    twins.answers["docker-run.rc"] = "2"  # a failed job's exit code is the script's
+    twins.env = {"SAGEMAKER_PROGRAM": "x", "SAGEMAKER_BIND_TO_PORT": "9000"}
+    sh, bat = twins.both("train")
+    assert_same(sh, bat)
+    assert sh.rc == 2
+    assert sh.calls[-1] == ["<CWD>", "docker", "run",
+                            *dev_run(env="-e SAGEMAKER_BIND_TO_PORT -e SAGEMAKER_PROGRAM"), "sagemaker-algorithm:dev",
+                            "train"]
+
+
+def test_serve(twins):
+    twins.env_file(None, HOST_PORT="9090")
+    twins.env = {"SAGEMAKER_BIND_TO_PORT": "8081"}
+    sh, bat = twins.both("serve")
+    assert_same(sh, bat)
+    assert sh.calls[-1][2:] == ["run", *dev_run(env="-e SAGEMAKER_BIND_TO_PORT"), "-p", "127.0.0.1:9090:8081",
+                                "sagemaker-algorithm:dev", "serve"]
+
+
+def test_shell_with_a_command(twins):
+    sh, bat = twins.both("shell", "-c", "python main.py train")
+    assert_same(sh, bat)
+    assert sh.calls[-1][-5:] == ["--entrypoint", "bash", "sagemaker-algorithm:dev", "-c", "python main.py train"]
+
+
+def test_shell_alone_gets_a_terminal_in_batch(twins):
+    # bash adds -it when stdin and stdout are terminals (not here); batch cannot tell, so a shell always gets one.
+    sh, bat = twins.both("shell")
+    assert sh.calls[-1][-3:] == ["--entrypoint", "bash", "sagemaker-algorithm:dev"]
+    assert bat.calls[-1] == [*sh.calls[-1][:-3], "-it", *sh.calls[-1][-3:]]
+
+
+def test_docker_build(twins):
+    twins.answers["docker-image-ls.out"] = "REPOSITORY   TAG\nsagemaker-algorithm   dev\n"
+    sh, bat = twins.both("docker-build", "--no-cache", "--build-arg", "A=b c")
+    assert_same(sh, bat)
+    assert sh.stdout == twins.answers["docker-image-ls.out"] and len(sh.calls) == 4
+    assert sh.calls[1][2:] == ["build", "--build-arg", "BASE_IMAGE=python:3.11-slim-bookworm", "--label",
+                               "sagemaker-template.project=sagemaker-algorithm", "-f", "<ROOT>/Dockerfile", "-t",
+                               "sagemaker-algorithm:dev-base", "--no-cache", "--build-arg", "A=b c", "<ROOT>"]
+
+
+def test_docker_build_stops_at_a_failed_build(twins):
+    twins.answers["docker-build.rc"] = "1"
+    sh, bat = twins.both("docker-build")
+    assert_same(sh, bat)
+    assert sh.rc == 1 and len(sh.calls) == 2
+
+
+def test_docker_destroy(twins):
+    twins.answers["docker-ps.out"] = "c1\nc2\n"
+    twins.answers["docker-image-ls.out"] = "i1\ni2\ni1\n"
+    sh, bat = twins.both("docker-destroy")
+    assert_same(sh, bat)
+    assert sh.stderr == "removed 2 container(s) and the images of sagemaker-algorithm\n"
+    assert [c[2:] for c in sh.calls if c[2:4] in (["rm", "-f"], ["image", "rm"])] == [
+        ["rm", "-f", "c1", "c2"], ["image", "rm", "-f", "i1", "i2"]]
+
+
+def test_docker_destroy_when_images_stay(twins):
+    twins.answers["docker-image-ls.out"] = "i1\ni2\n"
+    twins.answers["images-stuck"] = ""
+    sh, bat = twins.both("docker-destroy")
+    assert_error(sh, bat, "could not remove images i1 i2: see docker image rm i1 i2")
+    assert sum(c[2:4] == ["image", "rm"] for c in sh.calls) == 5
+
+
+# --- predict: curl ------------------------------------------------------------------------------------------------
+
+
+def test_predict(twins):
+    twins.answers["curl--s.out"] = '{"predictions": ["setosa"]}'
+    sh, bat = twins.both("predict")
+    assert_same(sh, bat)
+    assert sh.stdout == '{"predictions": ["setosa"]}\n'
+    assert sh.calls[0][1:] == ["curl", "-s", "--fail-with-body", "-H", "Content-Type: application/json", "-H",
+                               "Accept: application/json", "--data-binary", "@<ROOT>/opt/ml/input/payload.json",
+                               "http://127.0.0.1:8080/invocations"]
+
+
+def test_predict_csv(twins):
+    for root in twins.roots.values():
+        (root / "rows.csv").write_text("5.1,3.5,1.4,0.2\n")
+    twins.env_file(None, HOST_PORT="9090")
+    # A relative payload path is the caller's: here, the project's folder.
+    twins.elsewhere = twins.roots["sh"]
+    sh = twins.run_sh("predict", "rows.csv", "text/csv")
+    twins.elsewhere = twins.roots["bat"]
+    bat = twins.run_bat("predict", "rows.csv", "text/csv")
+    assert_same(sh, bat)
+    assert sh.calls[0][1:] == ["curl", "-s", "--fail-with-body", "-H", "Content-Type: text/csv", "-H",
+                               "Accept: text/csv", "--data-binary", "@rows.csv", "http://127.0.0.1:9090/invocations"]
+
+
+@pytest.mark.parametrize("rc, message", [
+    ("7", "no server on 127.0.0.1:8080: start one with bin/serve.sh"),
+    ("22", "the server answered with an HTTP error (its message is above)"),
+    ("6", "curl failed with exit code 6")])
+def test_predict_fails(twins, rc, message):
+    twins.answers["curl--s.rc"] = rc
+    twins.answers["curl--s.out"] = '{"error": "no"}' if rc == "22" else ""
+    sh, bat = twins.both("predict")
+    assert_error(sh, bat, message)
+
+
+def test_predict_without_payload_or_curl(twins):
+    assert_error(*twins.both("predict", "missing.json"), "payload file missing.json not found")
+    twins.programs.discard("curl")
+    assert_error(*twins.both("predict"), "curl is not installed: install curl")
+
+
+# --- the scripts without Docker: python ---------------------------------------------------------------------------
+
+
+def python_names(run: Run) -> Run:
+    # The default interpreter: python3 on Linux and macOS, python on Windows (the python.org installer's name).
+    run.stderr = run.stderr.replace("python3 ", "python ")
+    return run
+
+
+def test_setup(twins):
+    sh, bat = twins.both("setup")
+    assert_same(sh, bat)
+    assert [c[1:3] for c in sh.calls] == [["python", "-c"], ["python", "-m"], ["<venv python>", "-m"]]
+    assert sh.calls[2][3:] == ["pip", "install", "--quiet", "--disable-pip-version-check", "-r",
+                               "<ROOT>/requirements-dev.txt"]
+    assert sh.stderr == "creating <ROOT>/.venv\ninstalling the pinned requirements into <ROOT>/.venv\n"
+    # Again: nothing to do. Then a changed requirements file: installed again.
+    sh, bat = twins.both("setup")
+    assert_same(sh, bat)
+    assert len(sh.calls) == 1 and sh.stderr == ""
+    for root in twins.roots.values():
+        with open(root / "requirements-dev.txt", "a") as f:
+            f.write("extra==1.0\n")
+    sh, bat = twins.both("setup")
+    assert_same(sh, bat)
+    assert sh.stderr == "installing the pinned requirements into <ROOT>/.venv\n"
+
+
+def test_setup_errors(twins):
+    twins.programs.discard("python")
+    assert_error(python_names(twins.run_sh("setup")), twins.run_bat("setup"),
+                 "python not found: install Python 3.11 or newer (or set PYTHON=...)")
+    twins.programs.add("python")
+    twins.answers.update({"python--c.rc": "1", "python---version.out": "Python 3.9.2\n"})
+    assert_error(*twins.both("setup"), "Python 3.9.2 is too old: the pinned packages need Python 3.11 or newer "
+                                       "(set PYTHON=...)")
+    twins.answers = {"python--m-pip.rc": "1"}
+    assert_error(*twins.both("setup"), "pip could not install requirements-dev.txt (see above)")
+
+
+def test_local(twins):
+    sh, bat = twins.both("local")
+    assert_same(sh, bat)
+    assert [c[1:] for c in sh.calls[3:]] == [["<venv python>", "<ROOT>/main.py", "train"],
+                                             ["<venv python>", "<ROOT>/main.py", "serve"]]
+    sh, bat = twins.both("local", "serve")
+    assert_same(sh, bat)
+    assert [c[1:] for c in sh.calls[1:]] == [["<venv python>", "<ROOT>/main.py", "serve"]]
+
+
+def test_local_stops_when_training_fails(twins):
+    twins.answers["python-main-train.rc"] = "2"
+    sh, bat = twins.both("local")
+    assert_same(sh, bat)
+    assert sh.rc == 2 and sh.calls[-1][-1] == "train"
+
+
+def test_local_usage(twins):
+    sh, bat = twins.both("local", "predict")
+    assert_same(sh, bat)
+    assert sh.rc == 2 and sh.stderr == "usage: bin/local.sh [train|serve]  (no argument: train, then serve)\n"
+
+
+def test_test(twins):
+    sh, bat = twins.both("test", "-k", "serving and not slow")
+    assert_same(sh, bat)
+    assert sh.calls[-1] == ["<ROOT>", "<venv python>", "-m", "pytest", "-rs", "-k", "serving and not slow"]
+
+
+def test_benchmark(twins):
+    sh, bat = twins.both("benchmark", "--quick")
+    assert_same(sh, bat)
+    assert [c[1:] for c in sh.calls[-2:]] == [
+        ["<venv python>", "-c", "import flask, gunicorn, gevent, pandas, sklearn"],
+        ["<venv python>", "<ROOT>/bench/run.py", "--quick"]]
+
+
+def test_benchmark_without_wrk(twins):
+    twins.programs.discard("wrk")
+    assert_error(*twins.both("benchmark"),
+                 "the benchmark needs wrk: install it (Debian/Ubuntu: sudo apt-get install wrk)")
