@@ -19,8 +19,9 @@ from framework.errors import InputError
 JSON, JSONLINES, CSV = "application/json", "application/jsonlines", "text/csv"
 _JSONLINES_ALIASES = ("application/jsonlines", "application/jsonl", "application/x-jsonlines")
 # Above this size a CSV body is parsed by pandas (5 times NumPy's speed on megabytes, and it lets go of the GIL while
-# it tokenizes); below it, pandas' fixed cost per call is more than NumPy's whole parse.
-_LARGE_CSV = 64 * 1024
+# it tokenizes; below it, pandas' fixed cost per call is more than NumPy's whole parse), and serving.py pauses the
+# cyclic GC while the request's objects live.
+LARGE_BODY = 64 * 1024
 # Rows turned into lists per call: each call holds the GIL about a millisecond, after which gevent's event loop (and
 # so /ping) may take it, instead of waiting for the whole body's conversion.
 _ROWS_PER_STEP = 4096
@@ -106,7 +107,7 @@ def _text(body: bytes) -> str:
 
 def _numeric_table(text: str, body: bytes) -> np.ndarray | None:
     """An all-numeric CSV as a 2-D float array; None when a field is not a number or the rows differ in length."""
-    if len(body) > _LARGE_CSV and _plain_numbers(body):
+    if len(body) > LARGE_BODY and _plain_numbers(body):
         import pandas as pd  # here, not on top: a server that never sees a large CSV body does not pay its import
 
         try:
@@ -134,17 +135,17 @@ def _rows(table: np.ndarray) -> list:
     if len(table) <= _ROWS_PER_STEP:
         return table.tolist()
     rows: list = []
-    with _gc_paused():
+    with gc_paused():
         for start in range(0, len(table), _ROWS_PER_STEP):
             rows.extend(table[start:start + _ROWS_PER_STEP].tolist())
     return rows
 
 
 @contextmanager
-def _gc_paused():
-    """Millions of new lists would start Python's cyclic GC again and again, each pass walking every object of the
-    process (the model's, pandas', ...): that is most of the cost of a large body's conversion. Lists of floats
-    hold no cycles; the collector runs again right after."""
+def gc_paused():
+    """Pauses Python's cyclic GC, which millions of new lists would start again and again, each pass walking every
+    object of the process (the model's, pandas', ...): that was most of the cost of a large body's conversion.
+    Nested pauses are fine: only the outermost one turns the collector back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
