@@ -27,6 +27,7 @@ if "%EXT%"==".jsonl" set CONTENT_TYPE=application/jsonlines
 
 curl -s --fail-with-body -H "Content-Type: %CONTENT_TYPE%" -H "Accept: %ACCEPT%" --data-binary "@%PAYLOAD%" "http://127.0.0.1:%HOST_PORT%/invocations"
 set STATUS=%errorlevel%
+set "MSG="
 if %STATUS%==0 (
     echo.
     exit /b 0

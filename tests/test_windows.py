@@ -178,6 +178,7 @@ class Twins:
             shutil.copy(ROOT / "opt" / "ml" / "input" / "payload.json", root / "opt" / "ml" / "input")
         self.env_file(None)
         self.programs = set(PROGRAMS)
+        self.from_root = False  # run as bin/x.sh and bin\\x.bat from the project's folder, instead of by full path
         self.answers: dict[str, str] = {}
         self.env: dict[str, str] = {}
 
@@ -219,7 +220,8 @@ class Twins:
         for program in self.programs:
             (path / ("python3" if program == "python" else program)).symlink_to(self.stand_ins / "stub.py")
         root = self.roots["sh"]
-        done = subprocess.run([str(root / "bin" / f"{script}.sh"), *args], cwd=self.elsewhere, capture_output=True,
+        command = f"bin/{script}.sh" if self.from_root else str(root / "bin" / f"{script}.sh")
+        done = subprocess.run([command, *args], cwd=root if self.from_root else self.elsewhere, capture_output=True,
                               text=True, timeout=60,
                               env={"PATH": str(path), "HOME": str(self.base), "STUB_DIR": str(stub), **self.env})
         log = stub / "calls.jsonl"
@@ -234,11 +236,13 @@ class Twins:
         for program in self.programs:
             shutil.copy(self.stand_ins / "stand-in.exe", path / f"{program}.exe")
         root = self.roots["bat"]
-        line = subprocess.list2cmdline([windows_path(root / "bin" / f"{script}.bat"), *args])
+        command = f"bin\\{script}.bat" if self.from_root else windows_path(root / "bin" / f"{script}.bat")
+        line = subprocess.list2cmdline([command, *args])
         # cmd /c strips the quotes of a path with parentheses: a one-line batch file says it as a person would type it.
         driver = stub / "driver.bat"
         driver.write_text(f"@{line}\r\n")
-        done = self.wine.cmd(windows_path(driver), cwd=self.elsewhere, WINEPATH=windows_path(path),
+        done = self.wine.cmd(windows_path(driver), cwd=root if self.from_root else self.elsewhere,
+                             WINEPATH=windows_path(path),
                              STUB_DIR=windows_path(stub), **self.env)
         log = stub / "calls.log"
         calls = []
@@ -398,6 +402,14 @@ def test_serve(twins):
                                 "sagemaker-algorithm:dev", "serve"]
 
 
+def test_train_from_the_project_folder(twins):
+    twins.from_root = True
+    sh, bat = twins.both("train")
+    assert_same(sh, bat)
+    assert sh.calls[-1][0] == "<ROOT>"
+    assert sh.calls[-1][-3:] == ["<ROOT>/opt/ml:/opt/ml", "sagemaker-algorithm:dev", "train"]
+
+
 def test_shell_with_a_command(twins):
     sh, bat = twins.both("shell", "-c", "python main.py train")
     assert_same(sh, bat)
@@ -463,11 +475,9 @@ def test_predict_csv(twins):
     for root in twins.roots.values():
         (root / "rows.csv").write_text("5.1,3.5,1.4,0.2\n")
     twins.env_file(None, HOST_PORT="9090")
-    # A relative payload path is the caller's: here, the project's folder.
-    twins.elsewhere = twins.roots["sh"]
-    sh = twins.run_sh("predict", "rows.csv", "text/csv")
-    twins.elsewhere = twins.roots["bat"]
-    bat = twins.run_bat("predict", "rows.csv", "text/csv")
+    # Run as bin/predict.sh and bin\\predict.bat from the project's folder, the payload path relative to it.
+    twins.from_root = True
+    sh, bat = twins.both("predict", "rows.csv", "text/csv")
     assert_same(sh, bat)
     assert sh.calls[0][1:] == ["curl", "-s", "--fail-with-body", "-H", "Content-Type: text/csv", "-H",
                                "Accept: text/csv", "--data-binary", "@rows.csv", "http://127.0.0.1:9090/invocations"]
