@@ -12,6 +12,7 @@ Files it or the child write under /opt/ml are handed to the owner of the mounted
 not root can still edit and delete them on the host.
 
 Standalone on purpose: stdlib only, nothing from the framework, since it is copied out of /opt/program.
+ML_ROOT and PROGRAM_DIR move /opt/ml and /opt/program (the tests run it on the host that way).
 """
 
 import json
