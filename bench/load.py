@@ -4,6 +4,7 @@ Every loop here is bounded in count and in time.
 """
 
 import json
+import os
 import statistics
 import subprocess
 import time
@@ -39,6 +40,7 @@ class Result:
     ping_p99_ms: float
     ping_max_ms: float
     ping_missed: int  # /ping answers slower than SageMaker's 2 s, or failed
+    cpu_ms: float  # CPU time the stack's processes spent per answered request (user + system)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -88,9 +90,27 @@ def probe_ping(port: int, seconds: float) -> list[float]:
     return latencies
 
 
-def measure(port: int, payload: Payload, threads: int) -> Result:
+def cpu_seconds(groups: list[int]) -> float:
+    """User + system CPU time so far of every process in these process groups (a stack: gunicorn's master and
+    workers, nginx's). Unlike requests/s, CPU per request hardly moves when other programs share the machine."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # after "pid (command)", which may hold spaces
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) in groups:  # pgrp; utime and stime follow at 11 and 12, in clock ticks
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(port: int, payload: Payload, threads: int, groups: list[int]) -> Result:
     """One wrk run on /invocations, with /ping timed from here while it runs (leaving out its first and last
     half-second, when wrk is connecting or draining)."""
+    cpu_before = cpu_seconds(groups)
     wrk = run_wrk(port, payload, threads)
     try:
         time.sleep(0.5)
@@ -100,6 +120,7 @@ def measure(port: int, payload: Payload, threads: int) -> Result:
         if wrk.poll() is None:
             wrk.kill()
             wrk.communicate()
+    cpu = cpu_seconds(groups) - cpu_before
     seconds = stats["duration_us"] / 1e6
     errors = sum(stats[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
     ok = max(0, stats["requests"] - stats["status_errors"])
@@ -113,6 +134,7 @@ def measure(port: int, payload: Payload, threads: int) -> Result:
         ping_p99_ms=percentile(pings, 99) * 1000,
         ping_max_ms=max(pings, default=float("nan")) * 1000,
         ping_missed=sum(1 for p in pings if p > SAGEMAKER_PING_LIMIT),
+        cpu_ms=cpu * 1000 / ok if ok else float("nan"),
     )
 
 

@@ -28,8 +28,8 @@ def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, trai
         "run on the same machine as the servers and take part of its CPU, for every stack alike.",
         "",
         "| stack / model | payload | requests/s | records/s | p50 ms | p99 ms | x classic | x floor "
-        "| /ping p50 ms | /ping p99 ms | /ping max ms | errors |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| CPU ms/req | /ping p50 ms | /ping p99 ms | /ping max ms | errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for stack in stacks:
         model = stack.split(" / ")[-1]
@@ -44,14 +44,17 @@ def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, trai
             bad = errors[(stack, payload.name)] + missed[(stack, payload.name)]
             lines.append(
                 f"| {stack} | {payload.name} | {_num(r.requests_per_s)} | {r.records_per_s:,.0f} | {r.p50_ms:.1f} "
-                f"| {r.p99_ms:.1f} | {vs_classic} | {vs_floor} | {r.ping_p50_ms:.1f} | {r.ping_p99_ms:.1f} "
-                f"| {r.ping_max_ms:.0f} | {bad} |")
+                f"| {r.p99_ms:.1f} | {vs_classic} | {vs_floor} | {_num(r.cpu_ms)} | {r.ping_p50_ms:.1f} "
+                f"| {r.ping_p99_ms:.1f} | {r.ping_max_ms:.0f} | {bad} |")
     lines += [
         "",
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
-        "floor's with the same payload. errors: non-2xx answers, socket errors and timeouts over all runs, plus "
-        "`/ping` answers slower than SageMaker's 2 s. `/ping` is timed by a second client, one request every 10 ms "
-        "over a fresh connection, while wrk saturates `/invocations`.",
+        "floor's with the same payload. CPU ms/req: user + system CPU time of the stack's processes (nginx "
+        "included) per answered request, less sensitive than requests/s to other programs on the machine (not "
+        "immune: contention slows every instruction), and inflated on the ~5 MB payload by the requests wrk cuts "
+        "off at the end of a run. errors: non-2xx answers, socket errors and timeouts over all runs, plus `/ping` "
+        "answers slower than SageMaker's 2 s. `/ping` is timed by a second client, one request every 10 ms over a "
+        "fresh connection, while wrk saturates `/invocations`.",
         "",
     ]
 
@@ -94,7 +97,8 @@ def _targets(med: dict, payloads: list[Payload], cold: float | None) -> list[str
         ratio = ours.requests_per_s / classic.requests_per_s
         out.append(f"- {_verdict(ratio >= SMALL_VS_CLASSIC)}: small CSV, requests/s at least {SMALL_VS_CLASSIC:g}x "
                    f"classic (decision tree): {ratio:.2f}x ({ours.requests_per_s:,.0f} against "
-                   f"{classic.requests_per_s:,.0f}).")
+                   f"{classic.requests_per_s:,.0f}); in server CPU per request, classic costs "
+                   f"{classic.cpu_ms / ours.cpu_ms:.2f}x as much ({classic.cpu_ms:.2f} ms against {ours.cpu_ms:.2f}).")
 
     trivial, floor = med.get(("framework / trivial", small)), med.get(("floor", small))
     if trivial and floor:
@@ -108,7 +112,8 @@ def _targets(med: dict, payloads: list[Payload], cold: float | None) -> list[str
         if ours and classic:
             ratio = ours.records_per_s / classic.records_per_s
             out.append(f"- {_verdict(ratio >= LARGE_VS_CLASSIC)}: {large} payload, records/s at least classic's "
-                       f"({model}): {ratio:.2f}x ({ours.records_per_s:,.0f} against {classic.records_per_s:,.0f}).")
+                       f"({model}): {ratio:.2f}x ({ours.records_per_s:,.0f} against {classic.records_per_s:,.0f}); "
+                       f"server CPU per request {ours.cpu_ms:,.0f} ms against {classic.cpu_ms:,.0f}.")
 
     pings = {key: r.ping_p99_ms for key, r in med.items() if key[0].startswith("framework")}
     if pings:

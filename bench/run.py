@@ -122,10 +122,11 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     for number in range(1, args.runs + 1):
         for stack, payload in cells:
             check_alive(stack)
-            result = load.measure(stack.port, payload, WRK_THREADS)
+            result = load.measure(stack.port, payload, WRK_THREADS, [p.pid for p in stack.processes])
             results[(stack.label, payload.name)].append(result)
             say(f"run {number}/{args.runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
                 f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f} ms"
+                f"  CPU {result.cpu_ms:6.2f} ms/req"
                 + (f"  ERRORS {result.errors}" if result.errors else ""))
     procs.stop_all()  # idle servers would still cost a little CPU during the cold starts and training below
 

@@ -151,7 +151,8 @@ class Project:
         done = subprocess.run(self.main("train"), env=self.env(), capture_output=True, text=True, timeout=300)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
-            raise RuntimeError(f"main.py train failed ({done.returncode}) in {self.folder}:\n{done.stdout}{done.stderr}")
+            raise RuntimeError(f"main.py train failed ({done.returncode}) in {self.folder}:\n"
+                               f"{done.stdout}{done.stderr}")
         return elapsed
 
     def serve_env(self, port: int, workers: int) -> dict:
@@ -172,9 +173,9 @@ def _gunicorn(*args: str) -> list[str]:
 def start_floor(procs: Processes, workers: int, logs: Path) -> Stack:
     port = free_port()
     log = logs / "floor.log"
-    # The framework's own gunicorn settings (framework/server.py): gevent workers, keep-alive 60 s, no access log.
+    # The framework's own gunicorn settings (framework/server.py): gevent workers, no access log.
     args = _gunicorn("--worker-class", "gevent", "--workers", str(workers), "--bind", f"{HOST}:{port}",
-                     "--keep-alive", "60", "--graceful-timeout", "20", "--timeout", "60",
+                     "--graceful-timeout", "20", "--timeout", "60",
                      "--chdir", str(BENCH / "floor"), "app:app")
     if os.path.isdir("/dev/shm"):
         args[-1:-1] = ["--worker-tmp-dir", "/dev/shm"]

@@ -30,7 +30,8 @@ fi
 
 PYTHON=$ROOT/.venv/bin/python
 if [[ ! -x $PYTHON ]]; then
-    [[ -x $ROOT/bin/setup.sh ]] || die "$ROOT/.venv is missing: create it (python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt)"
+    [[ -x $ROOT/bin/setup.sh ]] ||
+        die "$ROOT/.venv is missing: create it (python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt)"
     "$ROOT/bin/setup.sh"
 fi
 "$PYTHON" -c 'import flask, gunicorn, gevent, pandas, sklearn' 2>/dev/null ||
