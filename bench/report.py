@@ -12,7 +12,7 @@ PING_P99_MS = 50.0  # /ping under saturating load (SageMaker's own limit is 2 s)
 COLD_START_S = 2.0  # `serve` to the first /ping 200, without Docker
 
 
-def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, training, runs, duration, workers,
+def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, cold_start_trivial_s, training, runs, duration, workers,
            wrk_threads, machine, versions, elapsed_s) -> str:
     med = {key: median_result(rs) for key, rs in results.items() if rs}
     errors = {key: sum(r.errors for r in rs) for key, rs in results.items()}
@@ -62,6 +62,11 @@ def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, trai
     if cold is not None:
         lines.append(f"Cold start, `main.py serve` (example algorithm) to the first `/ping` 200: median {cold:.2f} s "
                      f"(runs: {', '.join(f'{c:.2f}' for c in cold_start_s)}).")
+    if cold_start_trivial_s:
+        own = statistics.median(cold_start_trivial_s)
+        lines.append(f"The same with the trivial algorithm, which imports nothing (the framework's own start: Python, "
+                     f"gevent, gunicorn, Flask, 2 workers): median {own:.2f} s; the example's imports and model take "
+                     f"the rest.")
     if training:
         main_s = statistics.median(t["main_py_s"] for t in training)
         direct_s = statistics.median(t["direct_s"] for t in training)

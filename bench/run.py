@@ -130,14 +130,17 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
                 + (f"  ERRORS {result.errors}" if result.errors else ""))
     procs.stop_all()  # idle servers would still cost a little CPU during the cold starts and training below
 
-    say("cold start: main.py serve (example algorithm) to the first /ping 200")
+    say("cold start: main.py serve to the first /ping 200 (example algorithm, then the trivial one)")
     cold = [cold_start(procs, forest, args.workers, logs) for _ in range(args.runs)]
+    # The trivial algorithm imports nothing: what is left is the framework's own start (Python, gevent, gunicorn,
+    # Flask, the workers' fork); the difference is the example's imports (pandas, scikit-learn) and model.
+    cold_trivial = [cold_start(procs, trivial, args.workers, logs) for _ in range(args.runs)]
     say("training: main.py train against calling algorithm.train directly (example algorithm)")
     train = [train_times(forest) for _ in range(args.runs)]
 
     text = report.render(
         stacks=[s.label for s in all_stacks], payloads=list(payloads.values()), results=results,
-        cold_start_s=cold, training=train, runs=args.runs, duration=args.duration, workers=args.workers,
+        cold_start_s=cold, cold_start_trivial_s=cold_trivial, training=train, runs=args.runs, duration=args.duration, workers=args.workers,
         wrk_threads=WRK_THREADS, machine=machine(), versions=versions(),
         elapsed_s=time.perf_counter() - started)
     print("\n" + text)
