@@ -9,6 +9,7 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from framework.serving import create_app  # Flask too, before the fork: workers inherit it instead of importing it
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
@@ -32,12 +33,6 @@ def run(algorithm_loader) -> int:
     # Import the algorithm (pandas, scikit-learn, ...) once here, before the fork: workers inherit the loaded
     # modules and only load the model, which keeps the cold start short. initialize still runs in each worker.
     algorithm = algorithm_loader()
-
-    def app_factory():
-        from framework.serving import create_app
-
-        return create_app(algorithm, settings)
-
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
@@ -55,5 +50,5 @@ def run(algorithm_loader) -> int:
         options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files on a container's overlay disk can stall workers
     log.info("serving on %s with %d gevent worker(s), timeout %d s, max payload %d MB",
              options["bind"], settings.workers, settings.timeout, settings.max_payload_mb)
-    _Gunicorn(options, app_factory).run()
+    _Gunicorn(options, lambda: create_app(algorithm, settings)).run()
     return 0
