@@ -24,10 +24,20 @@ BENCH = ROOT / "bench"
 HOST = "127.0.0.1"
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, and not one given to another server of this run: the servers bind theirs a moment
+    later, and in between the system could hand the same port out twice."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port on 127.0.0.1")
 
 
 def _die_with_parent() -> None:
