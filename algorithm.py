@@ -14,8 +14,10 @@ The contract, as SageMaker runs the container:
   input_data_config, resource_config.
 - Failure: raise. The reason goes to /opt/ml/output/failure (SageMaker's FailureReason) and the job exits non-zero.
 - Stop: SageMaker stops a job with SIGTERM; the framework raises JobStopped wherever train is, so `finally` runs.
-- predict gets the request as a dict: the JSON body itself, or {"instances": [...]} built from a CSV body (a list
-  of fields per line) or a JSON Lines body (one value per line). It returns a dict; the framework encodes it as
+- predict gets the request as a dict: the JSON body itself, or {"instances": records} built from a JSON Lines body
+  (a list, one value per line) or a CSV body (a 2-D float NumPy array when every field is a number, else a list of
+  rows, each the list of its fields). np.asarray(data["instances"], dtype=float) takes any of them.
+  It returns a dict; the framework encodes it as
   JSON, or, when the caller's Accept asks for CSV or JSON Lines, writes each item of its "predictions" list as one
   line. Raise InputError for bad data (the caller gets 400 with its message); any other exception gives 500.
   Add a `custom_attributes` parameter to receive the X-Amzn-SageMaker-Custom-Attributes header.
@@ -111,7 +113,7 @@ def _read_channel(folder: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
 
 def _feature_rows(model: Model, data: dict) -> np.ndarray:
     instances = data.get("instances")
-    if not isinstance(instances, list) or not instances:
+    if not isinstance(instances, (list, np.ndarray)) or len(instances) == 0:
         raise InputError('expected {"instances": [...]} with at least one record')
     if isinstance(instances[0], dict):
         missing = [f for f in model.features if f not in instances[0]]

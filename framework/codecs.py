@@ -1,15 +1,15 @@
 """Request bodies into the dict predict takes, and predict's dict into the answer's bytes.
 
 JSON is the contract: predict gets the parsed object (a JSON array arrives as {"instances": array}). Batch transform
-sends CSV and JSON Lines; each becomes {"instances": [record, ...]}, a CSV record being the list of its fields
-(numbers as floats). For CSV and JSON Lines answers, predict returns {"predictions": [record, ...]}.
+sends CSV and JSON Lines; each becomes {"instances": records}. A CSV of numbers only, the usual case, arrives as a 2-D
+float NumPy array, one row per line: what a model takes, without building a Python float per field (on a 5 MB body
+that round trip cost more than the prediction). Any other CSV arrives as a list of rows, each the list of its fields
+(numbers as floats, the rest as text). For CSV and JSON Lines answers, predict returns {"predictions": [record, ...]}.
 """
 
 import csv
-import gc
 import io
 import json
-from contextlib import contextmanager
 from typing import Any, Callable
 
 import numpy as np
@@ -19,12 +19,8 @@ from framework.errors import InputError
 JSON, JSONLINES, CSV = "application/json", "application/jsonlines", "text/csv"
 _JSONLINES_ALIASES = ("application/jsonlines", "application/jsonl", "application/x-jsonlines")
 # Above this size a CSV body is parsed by pandas (5 times NumPy's speed on megabytes, and it lets go of the GIL while
-# it tokenizes; below it, pandas' fixed cost per call is more than NumPy's whole parse), and serving.py pauses the
-# cyclic GC while the request's objects live.
-LARGE_BODY = 64 * 1024
-# Rows turned into lists per call: each call holds the GIL about a millisecond, after which gevent's event loop (and
-# so /ping) may take it, instead of waiting for the whole body's conversion.
-_ROWS_PER_STEP = 4096
+# it tokenizes); below it, pandas' fixed cost per call is more than NumPy's whole parse.
+_LARGE_CSV = 64 * 1024
 # pandas reads some texts differently from NumPy ("True" as 1.0, blank-looking lines skipped): it gets only bodies of
 # digits, signs, points, exponents, commas and line ends (\n or \r\n); anything else is parsed as before.
 _PLAIN_NUMBER_BYTES = b"0123456789.,+-eE\n"
@@ -57,7 +53,7 @@ def decode_csv(body: bytes) -> dict:
     text = _text(body)
     table = _numeric_table(text, body)
     if table is not None:
-        return {"instances": _rows(table)}
+        return {"instances": table}
     try:
         rows = [[_number_or_text(cell) for cell in row] for row in csv.reader(io.StringIO(text)) if row]
     except csv.Error as exc:
@@ -107,7 +103,7 @@ def _text(body: bytes) -> str:
 
 def _numeric_table(text: str, body: bytes) -> np.ndarray | None:
     """An all-numeric CSV as a 2-D float array; None when a field is not a number or the rows differ in length."""
-    if len(body) > LARGE_BODY and _plain_numbers(body):
+    if len(body) > _LARGE_CSV and _plain_numbers(body):
         import pandas as pd  # here, not on top: a server that never sees a large CSV body does not pay its import
 
         try:
@@ -128,31 +124,6 @@ def _plain_numbers(body: bytes) -> bool:
     # bytes.translate and count run at memory speed, where a regular expression takes 20 times as long.
     rest = body.translate(None, _PLAIN_NUMBER_BYTES)
     return not rest or (not rest.strip(b"\r") and len(rest) == body.count(b"\r\n"))
-
-
-def _rows(table: np.ndarray) -> list:
-    """The array as a list of row lists, the contract's CSV records."""
-    if len(table) <= _ROWS_PER_STEP:
-        return table.tolist()
-    rows: list = []
-    with gc_paused():
-        for start in range(0, len(table), _ROWS_PER_STEP):
-            rows.extend(table[start:start + _ROWS_PER_STEP].tolist())
-    return rows
-
-
-@contextmanager
-def gc_paused():
-    """Pauses Python's cyclic GC, which millions of new lists would start again and again, each pass walking every
-    object of the process (the model's, pandas', ...): that was most of the cost of a large body's conversion.
-    Nested pauses are fine: only the outermost one turns the collector back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _number_or_text(cell: str) -> Any:

@@ -38,14 +38,6 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
     predictor = ThreadPool(1)
 
     def answer(body: bytes, decode, encode, attributes: str | None) -> Response:
-        if len(body) <= codecs.LARGE_BODY:
-            return respond(body, decode, encode, attributes)
-        # A large body becomes hundreds of thousands of objects, which the cyclic GC would walk again and again while
-        # they live; reference counting frees them when respond returns, and the GC resumes after that.
-        with codecs.gc_paused():
-            return respond(body, decode, encode, attributes)
-
-    def respond(body: bytes, decode, encode, attributes: str | None) -> Response:
         # Runs on the predictor thread; errors are turned into answers here, where their traceback is.
         try:
             data = decode(body)
