@@ -18,17 +18,10 @@ if defined MISSING for /f "tokens=*" %%M in ("%MISSING%") do (
     goto die
 )
 
-set "PYTHON_EXE=%ROOT%\.venv\Scripts\python.exe"
-if not exist "%PYTHON_EXE%" (
-    call "%~dp0setup.bat"
-    if errorlevel 1 exit /b 1
-)
-"%PYTHON_EXE%" -c "import flask, gunicorn, gevent, pandas, sklearn" 2>nul
-if errorlevel 1 (
-    set "MSG=%ROOT%\.venv lacks the pinned packages: run bin\setup.bat"
-    goto die
-)
-"%PYTHON_EXE%" "%ROOT%\bench\run.py" %*
+rem The same .venv as bin\local.bat and bin\test.bat: created, or updated after a requirements change, by setup.bat.
+call "%~dp0setup.bat"
+if errorlevel 1 exit /b 1
+"%ROOT%\.venv\Scripts\python.exe" "%ROOT%\bench\run.py" %*
 exit /b %errorlevel%
 
 :die

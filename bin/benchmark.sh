@@ -28,13 +28,6 @@ if ((${#missing[@]})); then
     fi
 fi
 
-PYTHON=$ROOT/.venv/bin/python
-if [[ ! -x $PYTHON ]]; then
-    [[ -x $ROOT/bin/setup.sh ]] ||
-        die "$ROOT/.venv is missing: create it (python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt)"
-    "$ROOT/bin/setup.sh"
-fi
-"$PYTHON" -c 'import flask, gunicorn, gevent, pandas, sklearn' 2>/dev/null ||
-    die "$ROOT/.venv lacks the pinned packages: run bin/setup.sh"
-
-exec "$PYTHON" "$ROOT/bench/run.py" "$@"
+# The same .venv as bin/local.sh and bin/test.sh: created, or updated after a requirements change, by bin/setup.sh.
+"$ROOT/bin/setup.sh"
+exec "$ROOT/.venv/bin/python" "$ROOT/bench/run.py" "$@"
