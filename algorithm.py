@@ -93,10 +93,12 @@ def predict(model: Model, data: dict, custom_attributes: str | None = None) -> d
     rows = _feature_rows(model, data)
     if "probabilities" in (custom_attributes or ""):
         classes = model.estimator.classes_.tolist()
-        return {"predictions": [
-            {"label": classes[int(np.argmax(p))], **dict(zip(classes, p.round(6).tolist()))}
-            for p in model.estimator.predict_proba(rows)
-        ]}
+        return {
+            "predictions": [
+                {"label": classes[int(np.argmax(p))], **dict(zip(classes, p.round(6).tolist(), strict=True))}
+                for p in model.estimator.predict_proba(rows)
+            ]
+        }
     return {"predictions": model.estimator.predict(rows).tolist()}
 
 
@@ -125,6 +127,7 @@ def _feature_rows(model: Model, data: dict) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise InputError(f"records must be lists of {len(model.features)} numbers: {exc}") from None
     if rows.ndim != 2 or rows.shape[1] != len(model.features):
-        raise InputError(f"each record must have {len(model.features)} features {model.features}, got shape "
-                         f"{list(rows.shape)}")
+        raise InputError(
+            f"each record must have {len(model.features)} features {model.features}, got shape {list(rows.shape)}"
+        )
     return rows

@@ -19,8 +19,10 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     if command == "serve" and sys.platform == "win32":
-        print("serve: gunicorn runs on Linux and macOS only; on Windows, serve in Docker with bin\\serve.bat",
-              file=sys.stderr)
+        print(
+            "serve: gunicorn runs on Linux and macOS only; on Windows, serve in Docker with bin\\serve.bat",
+            file=sys.stderr,
+        )
         return 2
     if command == "serve":
         # Before anything else is imported: gevent must patch ssl and socket before any library captures them.
@@ -45,10 +47,10 @@ def main(argv: list[str]) -> int:
         from framework import training
 
         return training.run(load_algorithm)
-    from framework import server
+    from framework import gunicorn_server
 
     try:
-        return server.run(load_algorithm)
+        return gunicorn_server.run(load_algorithm)
     except ConfigError as exc:
         print(f"serve: {exc}", file=sys.stderr)
         return 2

@@ -52,9 +52,21 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_wrk(port: int, payload: Payload, threads: int, duration: int | None = None) -> subprocess.Popen:
     duration = duration or payload.duration
-    args = ["wrk", f"-t{threads}", f"-c{payload.connections}", f"-d{duration}s", "--timeout", "60s",
-            "-s", str(LUA), f"http://{HOST}:{port}/invocations", "--",
-            str(payload.file), payload.content_type, payload.accept]
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{payload.connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(LUA),
+        f"http://{HOST}:{port}/invocations",
+        "--",
+        str(payload.file),
+        payload.content_type,
+        payload.accept,
+    ]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

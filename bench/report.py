@@ -2,7 +2,7 @@
 
 import statistics
 
-from load import Payload, Result, median_result
+from load import Payload, median_result
 
 # The targets, with the reasons behind the numbers.
 SMALL_VS_CLASSIC = 4.0  # small CSV requests/s, framework over classic, same model
@@ -12,8 +12,22 @@ PING_P99_MS = 50.0  # /ping under saturating load (SageMaker's own limit is 2 s)
 COLD_START_S = 2.0  # `serve` to the first /ping 200, without Docker
 
 
-def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, cold_start_trivial_s, training, runs, duration, workers,
-           wrk_threads, machine, versions, elapsed_s) -> str:
+def render(
+    *,
+    stacks,
+    payloads: list[Payload],
+    results: dict,
+    cold_start_s,
+    cold_start_trivial_s,
+    training,
+    runs,
+    duration,
+    workers,
+    wrk_threads,
+    machine,
+    versions,
+    elapsed_s,
+) -> str:
     med = {key: median_result(rs) for key, rs in results.items() if rs}
     errors = {key: sum(r.errors for r in rs) for key, rs in results.items()}
     missed = {key: sum(r.ping_missed for r in rs) for key, rs in results.items()}
@@ -45,7 +59,8 @@ def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, cold
             lines.append(
                 f"| {stack} | {payload.name} | {_num(r.requests_per_s)} | {r.records_per_s:,.0f} | {r.p50_ms:.1f} "
                 f"| {r.p99_ms:.1f} | {vs_classic} | {vs_floor} | {_num(r.cpu_ms)} | {r.ping_p50_ms:.1f} "
-                f"| {r.ping_p99_ms:.1f} | {r.ping_max_ms:.0f} | {bad} |")
+                f"| {r.ping_p99_ms:.1f} | {r.ping_max_ms:.0f} | {bad} |"
+            )
     lines += [
         "",
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
@@ -60,24 +75,33 @@ def render(*, stacks, payloads: list[Payload], results: dict, cold_start_s, cold
 
     cold = statistics.median(cold_start_s) if cold_start_s else None
     if cold is not None:
-        lines.append(f"Cold start, `main.py serve` (example algorithm) to the first `/ping` 200: median {cold:.2f} s "
-                     f"(runs: {', '.join(f'{c:.2f}' for c in cold_start_s)}).")
+        lines.append(
+            f"Cold start, `main.py serve` (example algorithm) to the first `/ping` 200: median {cold:.2f} s "
+            f"(runs: {', '.join(f'{c:.2f}' for c in cold_start_s)})."
+        )
     if cold_start_trivial_s:
         own = statistics.median(cold_start_trivial_s)
-        lines.append(f"The same with the trivial algorithm, which imports nothing (the framework's own start: Python, "
-                     f"gevent, gunicorn, Flask, 2 workers): median {own:.2f} s; the example's imports and model take "
-                     f"the rest.")
+        lines.append(
+            f"The same with the trivial algorithm, which imports nothing (the framework's own start: Python, "
+            f"gevent, gunicorn, Flask, 2 workers): median {own:.2f} s; the example's imports and model take "
+            f"the rest."
+        )
     if training:
         main_s = statistics.median(t["main_py_s"] for t in training)
         direct_s = statistics.median(t["direct_s"] for t in training)
         hook_s = statistics.median(t["hook_s"] for t in training)
-        lines.append(f"Training (example algorithm, sample data): `main.py train` {main_s:.2f} s wall; a script that "
-                     f"imports algorithm.py and calls its train hook directly {direct_s:.2f} s wall, of which the hook "
-                     f"itself {hook_s:.2f} s: the framework adds {main_s - direct_s:+.2f} s.")
+        lines.append(
+            f"Training (example algorithm, sample data): `main.py train` {main_s:.2f} s wall; a script that "
+            f"imports algorithm.py and calls its train hook directly {direct_s:.2f} s wall, of which the hook "
+            f"itself {hook_s:.2f} s: the framework adds {main_s - direct_s:+.2f} s."
+        )
     lines += ["", "## Targets", ""]
     lines += _targets(med, payloads, cold)
-    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + f". Whole run: "
-              f"{elapsed_s / 60:.1f} min.", ""]
+    lines += [
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + f". Whole run: {elapsed_s / 60:.1f} min.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -100,31 +124,39 @@ def _targets(med: dict, payloads: list[Payload], cold: float | None) -> list[str
     ours, classic = med.get(("framework / tree", small)), med.get(("classic / tree", small))
     if ours and classic:
         ratio = ours.requests_per_s / classic.requests_per_s
-        out.append(f"- {_verdict(ratio >= SMALL_VS_CLASSIC)}: small CSV, requests/s at least {SMALL_VS_CLASSIC:g}x "
-                   f"classic (decision tree): {ratio:.2f}x ({ours.requests_per_s:,.0f} against "
-                   f"{classic.requests_per_s:,.0f}); in server CPU per request, classic costs "
-                   f"{classic.cpu_ms / ours.cpu_ms:.2f}x as much ({classic.cpu_ms:.2f} ms against {ours.cpu_ms:.2f}).")
+        out.append(
+            f"- {_verdict(ratio >= SMALL_VS_CLASSIC)}: small CSV, requests/s at least {SMALL_VS_CLASSIC:g}x "
+            f"classic (decision tree): {ratio:.2f}x ({ours.requests_per_s:,.0f} against "
+            f"{classic.requests_per_s:,.0f}); in server CPU per request, classic costs "
+            f"{classic.cpu_ms / ours.cpu_ms:.2f}x as much ({classic.cpu_ms:.2f} ms against {ours.cpu_ms:.2f})."
+        )
 
     trivial, floor = med.get(("framework / trivial", small)), med.get(("floor", small))
     if trivial and floor:
         share = trivial.requests_per_s / floor.requests_per_s
-        out.append(f"- {_verdict(share >= TRIVIAL_VS_FLOOR)}: trivial predict, at least {TRIVIAL_VS_FLOOR:.0%} of the "
-                   f"floor's requests/s (small CSV): {share:.0%} ({trivial.requests_per_s:,.0f} against "
-                   f"{floor.requests_per_s:,.0f}).")
+        out.append(
+            f"- {_verdict(share >= TRIVIAL_VS_FLOOR)}: trivial predict, at least {TRIVIAL_VS_FLOOR:.0%} of the "
+            f"floor's requests/s (small CSV): {share:.0%} ({trivial.requests_per_s:,.0f} against "
+            f"{floor.requests_per_s:,.0f})."
+        )
 
     for model in ("tree", "forest"):
         ours, classic = med.get((f"framework / {model}", large)), med.get((f"classic / {model}", large))
         if ours and classic:
             ratio = ours.records_per_s / classic.records_per_s
-            out.append(f"- {_verdict(ratio >= LARGE_VS_CLASSIC)}: {large} payload, records/s at least classic's "
-                       f"({model}): {ratio:.2f}x ({ours.records_per_s:,.0f} against {classic.records_per_s:,.0f}); "
-                       f"server CPU per request {ours.cpu_ms:,.0f} ms against {classic.cpu_ms:,.0f}.")
+            out.append(
+                f"- {_verdict(ratio >= LARGE_VS_CLASSIC)}: {large} payload, records/s at least classic's "
+                f"({model}): {ratio:.2f}x ({ours.records_per_s:,.0f} against {classic.records_per_s:,.0f}); "
+                f"server CPU per request {ours.cpu_ms:,.0f} ms against {classic.cpu_ms:,.0f}."
+            )
 
     pings = {key: r.ping_p99_ms for key, r in med.items() if key[0].startswith("framework")}
     if pings:
         (stack, payload), worst = max(pings.items(), key=lambda item: item[1])
-        out.append(f"- {_verdict(worst <= PING_P99_MS)}: `/ping` p99 at most {PING_P99_MS:g} ms while `/invocations` "
-                   f"is saturated, in every framework cell: worst {worst:.1f} ms ({stack}, {payload}).")
+        out.append(
+            f"- {_verdict(worst <= PING_P99_MS)}: `/ping` p99 at most {PING_P99_MS:g} ms while `/invocations` "
+            f"is saturated, in every framework cell: worst {worst:.1f} ms ({stack}, {payload})."
+        )
 
     if cold is not None:
         out.append(f"- {_verdict(cold <= COLD_START_S)}: cold start at most {COLD_START_S:g} s: {cold:.2f} s.")

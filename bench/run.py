@@ -22,7 +22,6 @@ import platform
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,11 +43,18 @@ WRK_THREADS = 1  # the load generator shares the 2 cores: one thread drives ~10k
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="1 run of shorter cells (~2 min); writes "
-                        "bench/results/quick.md, leaving bench/RESULTS.md alone")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 run of shorter cells (~2 min); writes bench/results/quick.md, leaving bench/RESULTS.md alone",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per cell; the table shows medians (default 3)")
-    parser.add_argument("--duration", type=int, default=6, help="seconds of load per cell and run (default 6; "
-                        "the ~5 MB payload gets 1.5 times as long)")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=6,
+        help="seconds of load per cell and run (default 6; the ~5 MB payload gets 1.5 times as long)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes of every stack (default 2)")
     parser.add_argument("--out", type=Path, help="where to write the table (default bench/RESULTS.md)")
     parser.add_argument("--only", help="comma-separated stack labels to run, e.g. 'framework / tree,classic / tree'")
@@ -84,8 +90,10 @@ def main() -> int:
 
 def run(args, work: Path, logs: Path, procs: Processes) -> int:
     started = time.perf_counter()
-    say(f"benchmark: {args.runs} run(s) of {args.duration:g} s per cell, {args.workers} workers per stack; "
-        f"wrk and this client share the machine's {cpus()} CPU(s) with the servers")
+    say(
+        f"benchmark: {args.runs} run(s) of {args.duration:g} s per cell, {args.workers} workers per stack; "
+        f"wrk and this client share the machine's {cpus()} CPU(s) with the servers"
+    )
     payloads = build_payloads(work / "payloads", args.duration)
 
     say("training the models with main.py train")
@@ -124,10 +132,11 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
             check_alive(stack)
             result = load.measure(stack.port, payload, WRK_THREADS, [p.pid for p in stack.processes])
             results[(stack.label, payload.name)].append(result)
-            say(f"run {number}/{args.runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
+            say(
+                f"run {number}/{args.runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
                 f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f} ms"
-                f"  CPU {result.cpu_ms:6.2f} ms/req"
-                + (f"  ERRORS {result.errors}" if result.errors else ""))
+                f"  CPU {result.cpu_ms:6.2f} ms/req" + (f"  ERRORS {result.errors}" if result.errors else "")
+            )
     procs.stop_all()  # idle servers would still cost a little CPU during the cold starts and training below
 
     say("cold start: main.py serve to the first /ping 200 (example algorithm, then the trivial one)")
@@ -139,10 +148,20 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     train = [train_times(forest) for _ in range(args.runs)]
 
     text = report.render(
-        stacks=[s.label for s in all_stacks], payloads=list(payloads.values()), results=results,
-        cold_start_s=cold, cold_start_trivial_s=cold_trivial, training=train, runs=args.runs, duration=args.duration, workers=args.workers,
-        wrk_threads=WRK_THREADS, machine=machine(), versions=versions(),
-        elapsed_s=time.perf_counter() - started)
+        stacks=[s.label for s in all_stacks],
+        payloads=list(payloads.values()),
+        results=results,
+        cold_start_s=cold,
+        cold_start_trivial_s=cold_trivial,
+        training=train,
+        runs=args.runs,
+        duration=args.duration,
+        workers=args.workers,
+        wrk_threads=WRK_THREADS,
+        machine=machine(),
+        versions=versions(),
+        elapsed_s=time.perf_counter() - started,
+    )
     print("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
@@ -183,20 +202,39 @@ def build_payloads(folder: Path, duration: int) -> dict[str, Payload]:
     (folder / "large.csv").write_text("\n".join(large) + "\n")
     mb = (folder / "large.csv").stat().st_size / 1e6
     return {
-        "csv": Payload(f"CSV {len(small)} rec", folder / "small.csv", "text/csv", "text/csv", len(small),
-                       CONNECTIONS, duration),
-        "json": Payload(f"JSON {len(small)} rec", folder / "small.json", "application/json", "application/json",
-                        len(small), CONNECTIONS, duration),
-        "large": Payload(f"CSV {mb:.1f} MB", folder / "large.csv", "text/csv", "text/csv", len(large),
-                         LARGE_CONNECTIONS, round(duration * 1.5)),
+        "csv": Payload(
+            f"CSV {len(small)} rec", folder / "small.csv", "text/csv", "text/csv", len(small), CONNECTIONS, duration
+        ),
+        "json": Payload(
+            f"JSON {len(small)} rec",
+            folder / "small.json",
+            "application/json",
+            "application/json",
+            len(small),
+            CONNECTIONS,
+            duration,
+        ),
+        "large": Payload(
+            f"CSV {mb:.1f} MB",
+            folder / "large.csv",
+            "text/csv",
+            "text/csv",
+            len(large),
+            LARGE_CONNECTIONS,
+            round(duration * 1.5),
+        ),
     }
 
 
 def post(port: int, payload: Payload) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection(stacks.HOST, port, timeout=120)
     try:
-        connection.request("POST", "/invocations", body=payload.file.read_bytes(),
-                           headers={"Content-Type": payload.content_type, "Accept": payload.accept})
+        connection.request(
+            "POST",
+            "/invocations",
+            body=payload.file.read_bytes(),
+            headers={"Content-Type": payload.content_type, "Accept": payload.accept},
+        )
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -230,8 +268,10 @@ def check_answers(all_stacks: list[stacks.Stack], payloads: dict[str, Payload]) 
 def check_alive(stack: stacks.Stack) -> None:
     for process in stack.processes:
         if process.poll() is not None:
-            raise RuntimeError(f"{stack.label} stopped during the benchmark (exit code {process.returncode}): did "
-                               f"something else on this machine signal it? Its log: {stack.log}")
+            raise RuntimeError(
+                f"{stack.label} stopped during the benchmark (exit code {process.returncode}): did "
+                f"something else on this machine signal it? Its log: {stack.log}"
+            )
 
 
 def cold_start(procs: Processes, project: Project, workers: int, logs: Path) -> float:
@@ -249,8 +289,12 @@ def cold_start(procs: Processes, project: Project, workers: int, logs: Path) -> 
 def train_times(project: Project) -> dict:
     framework_s = project.train()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(BENCH / "train_direct.py"), str(project.folder)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "train_direct.py"), str(project.folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     direct_s = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"train_direct.py failed:\n{done.stdout}{done.stderr}")
@@ -265,8 +309,12 @@ def machine() -> dict:
         model = found.group(1).strip() if found else model
     except OSError:
         pass
-    return {"cpus": cpus(), "cpu": model, "os": f"{platform.system()} {platform.release()}",
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "cpus": cpus(),
+        "cpu": model,
+        "os": f"{platform.system()} {platform.release()}",
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def versions() -> dict:

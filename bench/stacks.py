@@ -58,8 +58,15 @@ class Processes:
 
     def start(self, args: list[str], log: Path, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
         with open(log, "ab") as out:  # a file, not a pipe: a pipe nobody reads would block a chatty server
-            process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                       start_new_session=True, preexec_fn=_die_with_parent)
+            process = subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self.running.append(process)
         return process
 
@@ -161,8 +168,9 @@ class Project:
         done = subprocess.run(self.main("train"), env=self.env(), capture_output=True, text=True, timeout=300)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
-            raise RuntimeError(f"main.py train failed ({done.returncode}) in {self.folder}:\n"
-                               f"{done.stdout}{done.stderr}")
+            raise RuntimeError(
+                f"main.py train failed ({done.returncode}) in {self.folder}:\n{done.stdout}{done.stderr}"
+            )
         return elapsed
 
     def serve_env(self, port: int, workers: int) -> dict:
@@ -183,10 +191,22 @@ def _gunicorn(*args: str) -> list[str]:
 def start_floor(procs: Processes, workers: int, logs: Path) -> Stack:
     port = free_port()
     log = logs / "floor.log"
-    # The framework's own gunicorn settings (framework/server.py): gevent workers, no access log.
-    args = _gunicorn("--worker-class", "gevent", "--workers", str(workers), "--bind", f"{HOST}:{port}",
-                     "--graceful-timeout", "20", "--timeout", "60",
-                     "--chdir", str(BENCH / "floor"), "app:app")
+    # The framework's own gunicorn settings (framework/gunicorn_server.py): gevent workers, no access log.
+    args = _gunicorn(
+        "--worker-class",
+        "gevent",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{HOST}:{port}",
+        "--graceful-timeout",
+        "20",
+        "--timeout",
+        "60",
+        "--chdir",
+        str(BENCH / "floor"),
+        "app:app",
+    )
     if os.path.isdir("/dev/shm"):
         args[-1:-1] = ["--worker-tmp-dir", "/dev/shm"]
     process = procs.start(args, log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -199,9 +219,23 @@ def start_classic(procs: Processes, model: str, model_path: Path, workers: int, 
     port, sock = free_port(), folder / "gunicorn.sock"
     log = logs / f"classic-{model}.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "MODEL_PATH": str(model_path)}
-    gunicorn = procs.start(_gunicorn("--worker-class", "sync", "--workers", str(workers), "--bind", f"unix:{sock}",
-                                     "--timeout", "60", "--chdir", str(BENCH / "classic"), "predictor:app"),
-                           log, env=env)
+    gunicorn = procs.start(
+        _gunicorn(
+            "--worker-class",
+            "sync",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"unix:{sock}",
+            "--timeout",
+            "60",
+            "--chdir",
+            str(BENCH / "classic"),
+            "predictor:app",
+        ),
+        log,
+        env=env,
+    )
     template = string.Template((BENCH / "classic" / "nginx.conf.template").read_text())
     # As root, nginx's workers would drop to 'nobody', who cannot open the socket in our folder: keep root's.
     user_line = "user root;" if os.geteuid() == 0 else ""
@@ -209,6 +243,8 @@ def start_classic(procs: Processes, model: str, model_path: Path, workers: int, 
     conf.write_text(template.substitute(dir=folder, port=port, socket=sock, user_line=user_line))
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / temp).mkdir()
-    nginx = procs.start([shutil.which("nginx") or "nginx", "-p", str(folder), "-c", str(conf),
-                         "-e", str(folder / "nginx-error.log")], log)
+    nginx = procs.start(
+        [shutil.which("nginx") or "nginx", "-p", str(folder), "-c", str(conf), "-e", str(folder / "nginx-error.log")],
+        log,
+    )
     return Stack("classic", model, port, [gunicorn, nginx], log)

@@ -23,9 +23,13 @@ raw = json.loads((ml / "input" / "config" / "hyperparameters.json").read_text())
 values = {k: int(v) if str(v).lstrip("-").isdigit() else v for k, v in raw.items()}
 with tempfile.TemporaryDirectory() as scratch:
     out = Path(scratch)
-    job = TrainingJob(hyperparameters=algorithm.Hyperparameters(**values), channels={"training": ml / "input" / "data" /
-                      "training", "validation": ml / "input" / "data" / "validation"}, model_dir=out,
-                      output_data_dir=out, checkpoint_dir=out)
+    job = TrainingJob(
+        hyperparameters=algorithm.Hyperparameters(**values),
+        channels={"training": ml / "input" / "data" / "training", "validation": ml / "input" / "data" / "validation"},
+        model_dir=out,
+        output_data_dir=out,
+        checkpoint_dir=out,
+    )
     start = time.perf_counter()
     algorithm.train(job)
     print(json.dumps({"hook_s": time.perf_counter() - start}))

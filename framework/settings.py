@@ -3,7 +3,8 @@
 import os
 from dataclasses import dataclass
 
-from framework import codecs
+from framework import content_types
+from framework.encoders import ENCODERS
 from framework.errors import ConfigError
 
 
@@ -22,10 +23,11 @@ class ServingSettings:
 
     @classmethod
     def from_env(cls) -> "ServingSettings":
-        default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", codecs.JSON)
-        if default_accept not in codecs.ENCODERS:
-            raise ConfigError(f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: "
-                              + ", ".join(codecs.ENCODERS))
+        default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", content_types.JSON)
+        if default_accept not in ENCODERS:
+            raise ConfigError(
+                f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: " + ", ".join(ENCODERS)
+            )
         return cls(
             # SERVE_HOST is ours, not SageMaker's: local runs and tests bind to 127.0.0.1 only.
             host=os.environ.get("SERVE_HOST", "0.0.0.0"),

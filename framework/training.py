@@ -46,8 +46,12 @@ def run(algorithm_loader) -> int:
     try:
         algorithm = algorithm_loader()
         job = _prepare(algorithm, paths)
-        log.info("training starts: ML root %s, channels %s, hyperparameters %s",
-                 paths.root, sorted(job.channels), job.hyperparameters)
+        log.info(
+            "training starts: ML root %s, channels %s, hyperparameters %s",
+            paths.root,
+            sorted(job.channels),
+            job.hyperparameters,
+        )
         algorithm.train(job)
     except JobStopped as stop:
         log.warning("training %s; exiting with %d", stop, 128 + stop.signum)

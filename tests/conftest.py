@@ -34,14 +34,23 @@ class Project:
         return {**os.environ, "ML_ROOT": str(self.ml), "PYTHONUNBUFFERED": "1", **extra}
 
     def train(self, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(self.folder / "main.py"), "train"], env=self.env(**env),
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, str(self.folder / "main.py"), "train"],
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def popen(self, command: str, log: Path, **env: str) -> subprocess.Popen:
         # Output goes to a file, not a pipe: a pipe nobody reads would block a chatty server.
         with open(log, "w") as out:
-            return subprocess.Popen([sys.executable, str(self.folder / "main.py"), command], env=self.env(**env),
-                                    stdout=out, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                [sys.executable, str(self.folder / "main.py"), command],
+                env=self.env(**env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def write_hyperparameters(self, text: str) -> None:
         (self.ml / "input" / "config" / "hyperparameters.json").write_text(text)
@@ -72,8 +81,9 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_file = project.folder / f"serve-{self.port}.log"
-        self.process = project.popen("serve", self.log_file, SERVE_HOST="127.0.0.1",
-                                     SAGEMAKER_BIND_TO_PORT=str(self.port), **env)
+        self.process = project.popen(
+            "serve", self.log_file, SERVE_HOST="127.0.0.1", SAGEMAKER_BIND_TO_PORT=str(self.port), **env
+        )
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -104,8 +114,9 @@ class Server:
         return self.log_file.read_text()
 
     def post(self, body, content_type="application/json", **headers) -> requests.Response:
-        answer = requests.post(self.url + "/invocations", data=body, timeout=30,
-                               headers={"Content-Type": content_type, **headers})
+        answer = requests.post(
+            self.url + "/invocations", data=body, timeout=30, headers={"Content-Type": content_type, **headers}
+        )
         # The body is read; closing lets the server see the connection end. An idle keep-alive connection would
         # hold a gevent worker's graceful shutdown for the whole graceful timeout.
         answer.close()

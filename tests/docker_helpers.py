@@ -50,8 +50,12 @@ def base_image() -> str:
 
 def copy_project(dest: Path) -> Path:
     """The project's files as a clone would have them (tracked, plus new files not ignored): no .env, no model."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, timeout=60)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
     if listed.returncode == 0:
         for name in filter(None, listed.stdout.decode().split("\0")):
             source = ROOT / name
@@ -59,8 +63,14 @@ def copy_project(dest: Path) -> Path:
                 (dest / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, dest / name)
     else:  # not a git checkout (e.g. an unpacked archive)
-        shutil.copytree(ROOT, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
-            ".git", ".venv", "__pycache__", ".pytest_cache", ".env", ".env.bat", "model.joblib", "model.tar.gz"))
+        shutil.copytree(
+            ROOT,
+            dest,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", "__pycache__", ".pytest_cache", ".env", ".env.bat", "model.joblib", "model.tar.gz"
+            ),
+        )
     return dest
 
 
@@ -87,11 +97,16 @@ class DockerProject:
     def write_env(self, **settings: str) -> None:
         (self.folder / ".env").write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
 
-    def script(self, name: str, *args: str, timeout: float = RUN_TIMEOUT, cwd: Path | None = None,
-               env: dict | None = None) -> subprocess.CompletedProcess:
+    def script(
+        self, name: str, *args: str, timeout: float = RUN_TIMEOUT, cwd: Path | None = None, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
         # From another directory than the project's: the scripts must find it themselves.
-        return run([str(self.folder / "bin" / name), *args], timeout=timeout, cwd=cwd or self.folder.parent,
-                   env={**os.environ, **(env or {})})
+        return run(
+            [str(self.folder / "bin" / name), *args],
+            timeout=timeout,
+            cwd=cwd or self.folder.parent,
+            env={**os.environ, **(env or {})},
+        )
 
     def containers(self) -> list[str]:
         return docker("ps", "-aq", "--filter", f"label={PROJECT_LABEL}={self.name}").stdout.split()
@@ -104,9 +119,14 @@ class DockerProject:
         """bin/serve.sh in the foreground of its own session; leaving sends Ctrl-C (SIGINT to its process group)."""
         log = self.folder / f"serve-{uuid.uuid4().hex[:6]}.log"
         with open(log, "w") as out:
-            process = subprocess.Popen([str(self.folder / "bin" / "serve.sh")], stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True,
-                                       env={**os.environ, **(env or {})})
+            process = subprocess.Popen(
+                [str(self.folder / "bin" / "serve.sh")],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, **(env or {})},
+            )
         server = Served(process, log, self.url)
         try:
             wait_for_ping(self.url, ready_timeout, process, log)

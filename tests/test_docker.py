@@ -20,8 +20,18 @@ import uuid
 import pytest
 import requests
 
-from docker_helpers import (BUILD_TIMEOUT, PROJECT_LABEL, ROOT, DockerProject, copy_project, docker,
-                            docker_unavailable, free_port, run, wait_for_ping)
+from docker_helpers import (
+    BUILD_TIMEOUT,
+    PROJECT_LABEL,
+    ROOT,
+    DockerProject,
+    copy_project,
+    docker,
+    docker_unavailable,
+    free_port,
+    run,
+    wait_for_ping,
+)
 
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
@@ -45,7 +55,8 @@ def project(tmp_path_factory):
         done = built.script("docker-build.sh", timeout=BUILD_TIMEOUT)
         assert done.returncode == 0, (
             f"bin/docker-build.sh failed from base image {built.base} (where no registry can be reached, set "
-            f"TEMPLATE_BASE_IMAGE to a local image, as .ci/docker-up.sh prints):\n{tail(done)}")
+            f"TEMPLATE_BASE_IMAGE to a local image, as .ci/docker-up.sh prints):\n{tail(done)}"
+        )
         yield built
     finally:
         built.script("docker-destroy.sh")
@@ -62,6 +73,7 @@ def trained(project):
 
 
 # --- The scripts' one-line errors (most need no engine) ---------------------------------------------------------
+
 
 @pytest.fixture
 def bare_scripts(tmp_path):
@@ -96,8 +108,9 @@ def test_env_file_with_windows_line_endings_is_refused(bare_scripts):
     assert "Windows line endings" in one_line_error(run([str(bare_scripts / "bin" / "train.sh")]))
 
 
-@pytest.mark.parametrize("name", ["algo", "my-algo_2", "team/algo.v2",
-                                  "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo"])
+@pytest.mark.parametrize(
+    "name", ["algo", "my-algo_2", "team/algo.v2", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo"]
+)
 def test_valid_docker_names_pass_the_check(bare_scripts, name):
     (bare_scripts / ".env").write_text(f"DOCKER_NAME={name}\n")
     fake = bare_scripts / "fake"
@@ -143,6 +156,7 @@ def test_scripts_are_shellcheck_clean():
 
 # --- The stand-in for SageMaker's platform (framework/develop.py), without Docker --------------------------------
 
+
 class StandIn:
     """framework/develop.py run on the host with a fake main.py, ML_ROOT and PROGRAM_DIR in a temporary folder."""
 
@@ -157,8 +171,14 @@ class StandIn:
     def popen(self, command: str, main_py: str, **kwargs) -> subprocess.Popen:
         (self.program / "main.py").write_text(main_py)
         env = {**os.environ, "ML_ROOT": str(self.ml), "PROGRAM_DIR": str(self.program)}
-        return subprocess.Popen([sys.executable, str(STANDIN), command], env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+        return subprocess.Popen(
+            [sys.executable, str(STANDIN), command],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **kwargs,
+        )
 
     def run(self, command: str, main_py: str) -> subprocess.CompletedProcess:
         process = self.popen(command, main_py)
@@ -233,12 +253,15 @@ def test_standin_refuses_an_archive_that_writes_outside_the_model_folder(standin
 
 def test_standin_forwards_sigterm_and_exits_with_the_childs_code(standin):
     ready = standin.ml / "ready"
-    process = standin.popen("train", f"""
+    process = standin.popen(
+        "train",
+        f"""
 import pathlib, signal, sys, time
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 pathlib.Path({str(ready)!r}).touch()
 time.sleep(60)
-""")
+""",
+    )
     deadline = time.monotonic() + 30
     while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
@@ -257,12 +280,16 @@ time.sleep(60)
 def test_standin_hands_what_root_wrote_to_the_owner_of_the_ml_folder(standin):
     shutil.chown(standin.ml, USER_UID, USER_UID)
     assert standin.run("train", WRITE_MODEL).returncode == 0
-    for path in (standin.ml / "model" / "weights.txt", standin.archive, standin.ml / "input" / "config"
-                 / "inputdataconfig.json"):
+    for path in (
+        standin.ml / "model" / "weights.txt",
+        standin.archive,
+        standin.ml / "input" / "config" / "inputdataconfig.json",
+    ):
         assert path.stat().st_uid == USER_UID, path
 
 
 # --- The images ---------------------------------------------------------------------------------------------------
+
 
 def inspect(image: str) -> dict:
     done = docker("image", "inspect", image)
@@ -285,9 +312,9 @@ def test_dev_base_image_is_what_sagemaker_expects(project):
     assert sorted(listed.stdout.split()) == ["algorithm.py", "framework", "lib", "main.py"]
     # Built on the base image named in .env, and the :dev image on top of :dev-base.
     base_layers = inspect(project.base)["RootFS"]["Layers"]
-    assert image["RootFS"]["Layers"][:len(base_layers)] == base_layers
+    assert image["RootFS"]["Layers"][: len(base_layers)] == base_layers
     dev_layers = inspect(f"{project.name}:dev")["RootFS"]["Layers"]
-    assert dev_layers[:len(image["RootFS"]["Layers"])] == image["RootFS"]["Layers"]
+    assert dev_layers[: len(image["RootFS"]["Layers"])] == image["RootFS"]["Layers"]
 
 
 @needs_docker
@@ -301,6 +328,7 @@ def test_requirements_layer_comes_before_the_code(project):
 
 
 # --- The development loop through bin/ ------------------------------------------------------------------------
+
 
 @needs_docker
 def test_train_script_writes_the_model_and_model_tar_gz_on_the_host(project, trained):
@@ -372,13 +400,18 @@ def test_serve_script_unpacks_model_tar_gz_and_answers_on_localhost(project, tra
 
 @needs_docker
 def test_shell_script_opens_a_shell_with_the_same_mounts_and_sagemaker_variables(project):
-    done = project.script("shell.sh", "-c", "test -f /opt/program/tests/test_docker.py && ls /opt/ml/input/data"
-                          " && echo $SAGEMAKER_MODEL_SERVER_WORKERS", env={"SAGEMAKER_MODEL_SERVER_WORKERS": "3"})
+    done = project.script(
+        "shell.sh",
+        "-c",
+        "test -f /opt/program/tests/test_docker.py && ls /opt/ml/input/data && echo $SAGEMAKER_MODEL_SERVER_WORKERS",
+        env={"SAGEMAKER_MODEL_SERVER_WORKERS": "3"},
+    )
     assert done.returncode == 0, tail(done)
     assert done.stdout.split() == ["training", "validation", "3"]
 
 
 # --- The :dev-base image alone, as SageMaker runs it --------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def sagemaker_ml(project, tmp_path_factory):
@@ -406,8 +439,16 @@ def test_dev_base_alone_stops_training_on_sigterm_after_its_cleanup(project, tmp
     shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
     (ml / "input" / "config" / "hyperparameters.json").write_text('{"mode": "slow"}')
     probe = ROOT / "tests" / "algorithms" / "probe.py"  # sleeps 60 s in train, with a `finally` that writes a file
-    container = docker("run", "-d", "-v", f"{ml}:/opt/ml", "-v", f"{probe}:/opt/program/algorithm.py:ro",
-                       f"{project.name}:dev-base", "train").stdout.strip()
+    container = docker(
+        "run",
+        "-d",
+        "-v",
+        f"{ml}:/opt/ml",
+        "-v",
+        f"{probe}:/opt/program/algorithm.py:ro",
+        f"{project.name}:dev-base",
+        "train",
+    ).stdout.strip()
     assert container
     deadline = time.monotonic() + 120
     while not (ml / "checkpoints" / "started").exists() and time.monotonic() < deadline:
@@ -452,8 +493,16 @@ def test_dev_base_alone_serves_and_stops_on_sigterm(project, sagemaker_ml):
 @needs_docker
 def test_sagemaker_bind_to_port_moves_the_port_inside_the_container(project, sagemaker_ml):
     moved, default = free_port(), free_port()
-    container = start_serving(project, sagemaker_ml, "-e", "SAGEMAKER_BIND_TO_PORT=9090",
-                              "-p", f"127.0.0.1:{moved}:9090", "-p", f"127.0.0.1:{default}:8080")
+    container = start_serving(
+        project,
+        sagemaker_ml,
+        "-e",
+        "SAGEMAKER_BIND_TO_PORT=9090",
+        "-p",
+        f"127.0.0.1:{moved}:9090",
+        "-p",
+        f"127.0.0.1:{default}:8080",
+    )
     try:
         wait_for_ping(f"http://127.0.0.1:{moved}", 120)
         with pytest.raises(requests.RequestException):
@@ -463,6 +512,7 @@ def test_sagemaker_bind_to_port_moves_the_port_inside_the_container(project, sag
 
 
 # --- Last: the clean-up ---------------------------------------------------------------------------------------------
+
 
 @needs_docker
 def test_destroy_removes_every_container_and_image_of_the_project_and_nothing_else(project):

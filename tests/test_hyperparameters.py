@@ -22,9 +22,16 @@ class Declared:
     options: dict = field(default_factory=dict)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("3", 3), ("-7", -7), ("3.0", 3), ('"3"', 3), (5, 5),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("3", 3),
+        ("-7", -7),
+        ("3.0", 3),
+        ('"3"', 3),
+        (5, 5),
+    ],
+)
 def test_int(raw, expected):
     assert parse(Declared, {"epochs": raw})[0].epochs == expected
 
@@ -35,24 +42,50 @@ def test_float(raw, expected):
     assert value == expected and isinstance(value, float)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("True", True), ("False", False), ("true", True), ("false", False), ("1", True), ("0", False),
-    ("yes", True), ("no", False), ('"True"', True), (True, True), (False, False),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("True", True),
+        ("False", False),
+        ("true", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("no", False),
+        ('"True"', True),
+        (True, True),
+        (False, False),
+    ],
+)
 def test_bool(raw, expected):
     assert parse(Declared, {"shuffle": raw})[0].shuffle is expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("adam", "adam"), ('"adam"', "adam"), ("3", "3"), ("[1]", "[1]"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("adam", "adam"),
+        ('"adam"', "adam"),
+        ("3", "3"),
+        ("[1]", "[1]"),
+        ("", ""),
+    ],
+)
 def test_str_keeps_text_and_unwraps_sdk_json(raw, expected):
     assert parse(Declared, {"optimizer": raw})[0].optimizer == expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("[1, 2]", [1, 2]), ("[1,2,3]", [1, 2, 3]), ('["4", "5"]', [4, 5]), ("(8, 16)", [8, 16]), ("[]", []),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("[1, 2]", [1, 2]),
+        ("[1,2,3]", [1, 2, 3]),
+        ('["4", "5"]', [4, 5]),
+        ("(8, 16)", [8, 16]),
+        ("[]", []),
+    ],
+)
 def test_list_of_int(raw, expected):
     assert parse(Declared, {"layers": raw})[0].layers == expected
 
@@ -81,13 +114,25 @@ def test_platform_names_are_set_aside_not_rejected():
     assert platform == {"sagemaker_program": '"train.py"', "sagemaker_region": "x"}
 
 
-@pytest.mark.parametrize("name, raw, type_name", [
-    ("epochs", "three", "int"), ("epochs", "3.5", "int"), ("epochs", "True", "int"), ("epochs", "[1]", "int"),
-    ("rate", "fast", "float"), ("rate", "True", "float"),
-    ("shuffle", "maybe", "bool"), ("shuffle", "2", "bool"),
-    ("layers", "64", "list[int]"), ("layers", "[1, 'x']", "list[int]"), ("layers", "1,x", "list[int]"),
-    ("depth", "deep", "int | None"), ("kind", "bush", "Literal['tree', 'forest']"), ("options", "[1]", "dict"),
-])
+@pytest.mark.parametrize(
+    "name, raw, type_name",
+    [
+        ("epochs", "three", "int"),
+        ("epochs", "3.5", "int"),
+        ("epochs", "True", "int"),
+        ("epochs", "[1]", "int"),
+        ("rate", "fast", "float"),
+        ("rate", "True", "float"),
+        ("shuffle", "maybe", "bool"),
+        ("shuffle", "2", "bool"),
+        ("layers", "64", "list[int]"),
+        ("layers", "[1, 'x']", "list[int]"),
+        ("layers", "1,x", "list[int]"),
+        ("depth", "deep", "int | None"),
+        ("kind", "bush", "Literal['tree', 'forest']"),
+        ("options", "[1]", "dict"),
+    ],
+)
 def test_bad_value_names_hyperparameter_value_and_type(name, raw, type_name):
     with pytest.raises(ConfigError) as error:
         parse(Declared, {name: raw})
@@ -95,8 +140,11 @@ def test_bad_value_names_hyperparameter_value_and_type(name, raw, type_name):
 
 
 def test_unknown_name_is_rejected_with_the_known_ones():
-    with pytest.raises(ConfigError, match=r"unknown hyperparameter 'epoch' \(value '3'\); this algorithm takes: "
-                                          r"depth, epochs, kind, layers, names, optimizer, options, rate, shuffle"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown hyperparameter 'epoch' \(value '3'\); this algorithm takes: "
+        r"depth, epochs, kind, layers, names, optimizer, options, rate, shuffle",
+    ):
         parse(Declared, {"epoch": "3"})
 
 

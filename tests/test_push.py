@@ -28,14 +28,24 @@ from pathlib import Path
 import pytest
 import requests
 
-from docker_helpers import (BUILD_TIMEOUT, ROOT, DockerProject, copy_project, docker, docker_unavailable, free_port,
-                            run, wait_for_ping)
+from docker_helpers import (
+    BUILD_TIMEOUT,
+    ROOT,
+    DockerProject,
+    copy_project,
+    docker,
+    docker_unavailable,
+    free_port,
+    run,
+    wait_for_ping,
+)
 
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 REGISTRY_BINARY = shutil.which("docker-registry")
 needs_registry = pytest.mark.skipif(
-    REGISTRY_BINARY is None, reason="registry push tests skipped: docker-registry is not installed (.ci/registry-up.sh)")
+    REGISTRY_BINARY is None, reason="registry push tests skipped: docker-registry is not installed (.ci/registry-up.sh)"
+)
 PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"  # moto's default account
 REGION = "eu-west-1"
@@ -54,7 +64,10 @@ def aws_tools() -> tuple[Path | None, str]:
             # AWS_ENDPOINT_URL, which sends the CLI to moto, came in 1.29 and 2.13: an older one would call AWS.
             if found and tuple(map(int, found.groups())) >= ((1, 29) if found[1] == "1" else (2, 13)):
                 return folder, ""
-            return None, f"ECR push tests skipped: {folder / 'aws'} is too old for AWS_ENDPOINT_URL (.ci/registry-up.sh)"
+            return (
+                None,
+                f"ECR push tests skipped: {folder / 'aws'} is too old for AWS_ENDPOINT_URL (.ci/registry-up.sh)",
+            )
     return None, "ECR push tests skipped: the AWS CLI and moto_server are not installed (.ci/registry-up.sh)"
 
 
@@ -80,8 +93,13 @@ def clean_environ() -> dict:
 
 def push(folder: Path, *args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """bin/docker-push.sh from another directory than the project's, with nothing on stdin."""
-    return run([str(folder / "bin" / "docker-push.sh"), *args], cwd=folder.parent, timeout=timeout,
-               stdin=subprocess.DEVNULL, env={**clean_environ(), **(env or {})})
+    return run(
+        [str(folder / "bin" / "docker-push.sh"), *args],
+        cwd=folder.parent,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**clean_environ(), **(env or {})},
+    )
 
 
 def pushed_uri(done: subprocess.CompletedProcess) -> str:
@@ -93,6 +111,7 @@ def pushed_uri(done: subprocess.CompletedProcess) -> str:
 
 
 # --- One-line errors, before anything reaches a registry -----------------------------------------------------------
+
 
 @pytest.fixture
 def bare(tmp_path):
@@ -109,19 +128,22 @@ def test_without_env_file_push_says_to_create_it(bare):
     assert ".env is missing: copy .env.example to .env" in one_line_error(push(bare, "1.0.0"))
 
 
-@pytest.mark.parametrize("args, settings, message", [
-    ((), {}, "no version to push"),
-    (("latest",), {}, "refusing to push 'latest'"),
-    (("LATEST",), {}, "refusing to push 'latest'"),
-    ((), {"VERSION": "latest"}, "refusing to push 'latest'"),
-    (("1.0/beta",), {}, "is not a valid image tag"),
-    ((".1",), {}, "is not a valid image tag"),
-    (("1.0.0",), {"REGISTRY": ""}, "REGISTRY is not set"),
-    (("1.0.0",), {"REGISTRY": "https://registry.example.com"}, "is not a registry host"),
-    (("1.0.0",), {"REPOSITORY": "Team/Algo"}, "is not a valid repository name"),
-    (("--fast", "1.0.0"), {}, "unknown option --fast"),
-    (("1.0.0", "1.0.1"), {}, "more than one version given"),
-])
+@pytest.mark.parametrize(
+    "args, settings, message",
+    [
+        ((), {}, "no version to push"),
+        (("latest",), {}, "refusing to push 'latest'"),
+        (("LATEST",), {}, "refusing to push 'latest'"),
+        ((), {"VERSION": "latest"}, "refusing to push 'latest'"),
+        (("1.0/beta",), {}, "is not a valid image tag"),
+        ((".1",), {}, "is not a valid image tag"),
+        (("1.0.0",), {"REGISTRY": ""}, "REGISTRY is not set"),
+        (("1.0.0",), {"REGISTRY": "https://registry.example.com"}, "is not a registry host"),
+        (("1.0.0",), {"REPOSITORY": "Team/Algo"}, "is not a valid repository name"),
+        (("--fast", "1.0.0"), {}, "unknown option --fast"),
+        (("1.0.0", "1.0.1"), {}, "more than one version given"),
+    ],
+)
 def test_bad_version_or_settings_are_refused(bare, args, settings, message):
     write_env(bare, **{"DOCKER_NAME": "algo", "REGISTRY": "registry.example.com", **settings})
     assert message in one_line_error(push(bare, *args))
@@ -153,20 +175,25 @@ def test_ecr_without_the_aws_cli_says_to_install_it(bare):
 
 @needs_docker
 def test_before_building_push_says_to_build(bare):
-    write_env(bare, DOCKER_NAME=f"sagemaker-template-test-never-built-{uuid.uuid4().hex[:8]}",
-              REGISTRY=f"127.0.0.1:{free_port()}")
+    write_env(
+        bare,
+        DOCKER_NAME=f"sagemaker-template-test-never-built-{uuid.uuid4().hex[:8]}",
+        REGISTRY=f"127.0.0.1:{free_port()}",
+    )
     assert "does not exist: run bin/docker-build.sh" in one_line_error(push(bare, "1.0.0"))
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_provisioning_is_shellcheck_clean():
     # bin/docker-push.sh is checked with the other bin/ scripts in test_docker.py.
-    done = run(["shellcheck", "-x", str(ROOT / ".ci" / "registry-up.sh"), str(ROOT / "bin" / "docker-push.sh")],
-               cwd="/")
+    done = run(
+        ["shellcheck", "-x", str(ROOT / ".ci" / "registry-up.sh"), str(ROOT / "bin" / "docker-push.sh")], cwd="/"
+    )
     assert done.returncode == 0, done.stdout
 
 
 # --- ECR: the real AWS CLI against moto's server; docker is a recording stand-in ---------------------------------
+
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
@@ -176,8 +203,12 @@ def moto(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([str(TOOLS / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(TOOLS / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -233,16 +264,26 @@ class Ecr:
         fake = stand_in(folder / "fake", "docker", RECORDING_DOCKER.format(python=sys.executable))
         # Only moto: no profile, credentials or config of the user's, no instance metadata.
         self.env = clean_environ()
-        self.env.update(PATH=f"{fake}:{TOOLS}:{os.environ['PATH']}", DOCKER_RECORD=str(self.record),
-                        AWS_ENDPOINT_URL=moto_url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                        AWS_CONFIG_FILE=str(folder / "no-aws-config"),
-                        AWS_SHARED_CREDENTIALS_FILE=str(folder / "no-aws-credentials"),
-                        AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="2")
+        self.env.update(
+            PATH=f"{fake}:{TOOLS}:{os.environ['PATH']}",
+            DOCKER_RECORD=str(self.record),
+            AWS_ENDPOINT_URL=moto_url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_CONFIG_FILE=str(folder / "no-aws-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(folder / "no-aws-credentials"),
+            AWS_EC2_METADATA_DISABLED="true",
+            AWS_MAX_ATTEMPTS="2",
+        )
         requests.post(moto_url + "/moto-api/reset", timeout=10).raise_for_status()
 
     def push(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return run([str(self.folder / "bin" / "docker-push.sh"), *args], cwd="/", stdin=subprocess.DEVNULL,
-                   env={**self.env, **env})
+        return run(
+            [str(self.folder / "bin" / "docker-push.sh"), *args],
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            env={**self.env, **env},
+        )
 
     def aws(self, *args: str) -> subprocess.CompletedProcess:
         return run([str(TOOLS / "aws"), "ecr", *args, "--region", REGION], env=self.env, stdin=subprocess.DEVNULL)
@@ -283,21 +324,32 @@ def test_ecr_push_creates_the_repository_and_logs_in_with_the_password_on_stdin(
     assert password not in done.stdout + done.stderr
     # Logged in before pushing; :dev-base tagged with the version and pushed under that name.
     assert [call["argv"] for call in calls if call["argv"][0] in ("login", "tag", "push")] == [
-        ["login", "--username", "AWS", "--password-stdin", ECR], ["tag", "algo:dev-base", uri], ["push", uri]]
+        ["login", "--username", "AWS", "--password-stdin", ECR],
+        ["tag", "algo:dev-base", uri],
+        ["push", uri],
+    ]
 
 
-MANIFEST = json.dumps({
-    "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
-               "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
-    "layers": []})
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 2,
+            "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        },
+        "layers": [],
+    }
+)
 
 
 @needs_aws
 def test_ecr_refuses_a_version_that_exists_unless_forced(ecr):
     assert ecr.aws("create-repository", "--repository-name", ecr.repository).returncode == 0
-    seeded = ecr.aws("put-image", "--repository-name", ecr.repository, "--image-tag", "1.0.0",
-                     "--image-manifest", MANIFEST)
+    seeded = ecr.aws(
+        "put-image", "--repository-name", ecr.repository, "--image-tag", "1.0.0", "--image-manifest", MANIFEST
+    )
     assert seeded.returncode == 0, seeded.stderr
 
     error = one_line_error(ecr.push("1.0.0"))
@@ -325,6 +377,7 @@ def test_ecr_failure_of_the_aws_cli_is_one_line(ecr):
 
 # --- A real registry on 127.0.0.1: push, refuse, pull back by digest, train and serve -----------------------------
 
+
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     """Debian's docker-registry on 127.0.0.1, storage in a temporary folder: host:port."""
@@ -336,11 +389,16 @@ def registry(tmp_path_factory):
     port = free_port()
     (folder / "config.yml").write_text(
         "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {folder / 'storage'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n")
+        f"    rootdirectory: {folder / 'storage'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
+    )
     log = folder / "registry.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([REGISTRY_BINARY, "serve", str(folder / "config.yml")], stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [REGISTRY_BINARY, "serve", str(folder / "config.yml")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -367,9 +425,16 @@ def project(registry, tmp_path_factory):
         done = built.script("docker-build.sh", timeout=BUILD_TIMEOUT)
         assert done.returncode == 0, (
             f"bin/docker-build.sh failed from base image {built.base} (where no registry can be reached, set "
-            f"TEMPLATE_BASE_IMAGE to a local image, as .ci/docker-up.sh prints):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        built.write_env(DOCKER_NAME=built.name, BASE_IMAGE=built.base, HOST_PORT=str(built.port),
-                        REGISTRY=registry, REPOSITORY=built.repository)
+            f"TEMPLATE_BASE_IMAGE to a local image, as .ci/docker-up.sh prints):\n"
+            f"{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
+        built.write_env(
+            DOCKER_NAME=built.name,
+            BASE_IMAGE=built.base,
+            HOST_PORT=str(built.port),
+            REGISTRY=registry,
+            REPOSITORY=built.repository,
+        )
         yield built
     finally:
         built.script("docker-destroy.sh")
@@ -381,8 +446,11 @@ def registry_tags(registry: str, repository: str) -> list[str]:
 
 
 def registry_digest(registry: str, repository: str, tag: str) -> str:
-    answer = requests.head(f"http://{registry}/v2/{repository}/manifests/{tag}", timeout=10, headers={
-        "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    answer = requests.head(
+        f"http://{registry}/v2/{repository}/manifests/{tag}",
+        timeout=10,
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
     assert answer.status_code == 200, answer.status_code
     return answer.headers["Docker-Content-Digest"]
 
@@ -453,8 +521,9 @@ def test_image_pulled_back_by_digest_trains_and_serves_as_sagemaker_runs_it(proj
 
     port = free_port()
     name = f"{project.name}-pulled-serve"
-    served = docker("run", "-d", "--name", name, "-v", f"{ml}:/opt/ml", "-p", f"127.0.0.1:{port}:8080",
-                    by_digest, "serve")
+    served = docker(
+        "run", "-d", "--name", name, "-v", f"{ml}:/opt/ml", "-p", f"127.0.0.1:{port}:8080", by_digest, "serve"
+    )
     try:
         assert served.returncode == 0, served.stderr
         wait_for_ping(f"http://127.0.0.1:{port}", 120)

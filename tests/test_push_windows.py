@@ -6,42 +6,79 @@ stdout, stderr and calls must be equal. What the calls do for real is tests/test
 import pytest
 
 windows = pytest.importorskip("test_windows", reason="tests/test_windows.py (the twins' harness) is not there")
-from test_windows import assert_error, assert_same, stand_ins, twins, wine  # noqa: E402,F401 (fixtures)
+from test_windows import assert_error, assert_same, stand_ins, twins, wine  # noqa: E402,F401,F811 (fixtures)
 
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
-DIGESTS = ("other.example.com/x@sha256:" + "b" * 64 + "\n"
-           "127.0.0.1:5000/team/algo@sha256:" + "a" * 64 + "\n")
+DIGESTS = "other.example.com/x@sha256:" + "b" * 64 + "\n127.0.0.1:5000/team/algo@sha256:" + "a" * 64 + "\n"
 
 
 def same_but_pipe_order(sh, bat):
     """Equal, except that the two sides of a pipe (aws | docker login) may start in either order."""
-    assert (bat.rc, bat.stdout, bat.stderr, sorted(bat.calls)) == (sh.rc, sh.stdout, sh.stderr, sorted(sh.calls)), \
-        (sh, bat)
+    assert (bat.rc, bat.stdout, bat.stderr, sorted(bat.calls)) == (sh.rc, sh.stdout, sh.stderr, sorted(sh.calls)), (
+        sh,
+        bat,
+    )
 
 
-@pytest.mark.parametrize("args, settings, message", [
-    ((), {}, "no version to push: give one (bin/docker-push.sh 1.2.0) or set VERSION in <ROOT>/.env"),
-    (("Latest",), {}, "refusing to push 'latest': give the algorithm's version (e.g. 1.2.0), so that every job and "
-                      "model names the image it runs"),
-    ((), {"VERSION": "1.0/x"}, "version '1.0/x' is not a valid image tag: letters, digits and _ . - (at most 128, "
-                               "not starting with . or -)"),
-    ((".5",), {}, "version '.5' is not a valid image tag: letters, digits and _ . - (at most 128, not starting with "
-                  ". or -)"),
-    (("v" * 129,), {}, f"version '{'v' * 129}' is not a valid image tag: letters, digits and _ . - (at most 128, not "
-                       "starting with . or -)"),
-    (("1.0.0",), {"REGISTRY": ""}, "REGISTRY is not set (in <ROOT>/.env or the environment): "
-                                   "ACCOUNT.dkr.ecr.REGION.amazonaws.com for ECR, or another registry's host[:port]"),
-    (("1.0.0",), {"REGISTRY": "https://r.example.com"}, "REGISTRY='https://r.example.com' is not a registry host: "
-                                                        "host or host:port, without https:// or a path"),
-    (("1.0.0",), {"REGISTRY": "r.example.com:50a"}, "REGISTRY='r.example.com:50a' is not a registry host: "
-                                                    "host or host:port, without https:// or a path"),
-    (("1.0.0",), {"REPOSITORY": "Team/algo"}, "REPOSITORY='Team/algo' is not a valid repository name: use lowercase "
-                                              "letters, digits, and . _ - / between them"),
-    (("--fast",), {}, "unknown option --fast: usage: bin/docker-push.sh [--force] [VERSION]"),
-    (("1.0.0", "2.0.0"), {}, "more than one version given: usage: bin/docker-push.sh [--force] [VERSION]"),
-    (("1.0.0",), {"REGISTRY": ECR}, "the AWS CLI is not installed, and pushing to ECR needs it: install it "
-                                    "(https://aws.amazon.com/cli/) and configure credentials"),
-])
+@pytest.mark.parametrize(
+    "args, settings, message",
+    [
+        ((), {}, "no version to push: give one (bin/docker-push.sh 1.2.0) or set VERSION in <ROOT>/.env"),
+        (
+            ("Latest",),
+            {},
+            "refusing to push 'latest': give the algorithm's version (e.g. 1.2.0), so that every job and "
+            "model names the image it runs",
+        ),
+        (
+            (),
+            {"VERSION": "1.0/x"},
+            "version '1.0/x' is not a valid image tag: letters, digits and _ . - (at most 128, "
+            "not starting with . or -)",
+        ),
+        (
+            (".5",),
+            {},
+            "version '.5' is not a valid image tag: letters, digits and _ . - (at most 128, not starting with . or -)",
+        ),
+        (
+            ("v" * 129,),
+            {},
+            f"version '{'v' * 129}' is not a valid image tag: letters, digits and _ . - (at most 128, not "
+            "starting with . or -)",
+        ),
+        (
+            ("1.0.0",),
+            {"REGISTRY": ""},
+            "REGISTRY is not set (in <ROOT>/.env or the environment): "
+            "ACCOUNT.dkr.ecr.REGION.amazonaws.com for ECR, or another registry's host[:port]",
+        ),
+        (
+            ("1.0.0",),
+            {"REGISTRY": "https://r.example.com"},
+            "REGISTRY='https://r.example.com' is not a registry host: host or host:port, without https:// or a path",
+        ),
+        (
+            ("1.0.0",),
+            {"REGISTRY": "r.example.com:50a"},
+            "REGISTRY='r.example.com:50a' is not a registry host: host or host:port, without https:// or a path",
+        ),
+        (
+            ("1.0.0",),
+            {"REPOSITORY": "Team/algo"},
+            "REPOSITORY='Team/algo' is not a valid repository name: use lowercase "
+            "letters, digits, and . _ - / between them",
+        ),
+        (("--fast",), {}, "unknown option --fast: usage: bin/docker-push.sh [--force] [VERSION]"),
+        (("1.0.0", "2.0.0"), {}, "more than one version given: usage: bin/docker-push.sh [--force] [VERSION]"),
+        (
+            ("1.0.0",),
+            {"REGISTRY": ECR},
+            "the AWS CLI is not installed, and pushing to ECR needs it: install it "
+            "(https://aws.amazon.com/cli/) and configure credentials",
+        ),
+    ],
+)
 def test_push_errors(twins, args, settings, message):
     twins.env_file(None, **{"REGISTRY": "r.example.com", **settings})
     sh, bat = twins.both("docker-push", *args)
@@ -49,12 +86,19 @@ def test_push_errors(twins, args, settings, message):
     assert sh.calls == []
 
 
-@pytest.mark.parametrize("registry, ecr", [
-    (ECR, True), ("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", True),
-    ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", True), ("12345678901.dkr.ecr.eu-west-1.amazonaws.com", False),
-    ("123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example", False), ("123456789012.dkr.ecr.EU.amazonaws.com", False),
-    ("x123456789012.dkr.ecr.eu-west-1.amazonaws.com", False), ("123456789012.dkr.ecr..amazonaws.com", False),
-])
+@pytest.mark.parametrize(
+    "registry, ecr",
+    [
+        (ECR, True),
+        ("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", True),
+        ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", True),
+        ("12345678901.dkr.ecr.eu-west-1.amazonaws.com", False),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example", False),
+        ("123456789012.dkr.ecr.EU.amazonaws.com", False),
+        ("x123456789012.dkr.ecr.eu-west-1.amazonaws.com", False),
+        ("123456789012.dkr.ecr..amazonaws.com", False),
+    ],
+)
 def test_ecr_is_recognised_alike(twins, registry, ecr):
     twins.env_file(None, REGISTRY=registry)  # no aws: an ECR registry stops there, any other goes on to docker
     sh, bat = twins.both("docker-push", "1.0.0")
@@ -66,11 +110,17 @@ def test_ecr_version_that_exists_is_refused(twins):
     twins.programs.add("aws")
     twins.env_file(None, REGISTRY=ECR, REPOSITORY="team/algo")
     sh, bat = twins.both("docker-push", "1.0.0")  # every aws call succeeds: the repository and the version exist
-    assert_error(sh, bat, f"{ECR}/team/algo:1.0.0 already exists: give a new version, or --force to replace it "
-                          "(jobs and models that name it would get the new image)")
+    assert_error(
+        sh,
+        bat,
+        f"{ECR}/team/algo:1.0.0 already exists: give a new version, or --force to replace it "
+        "(jobs and models that name it would get the new image)",
+    )
     ecr_args = ["--repository-name", "team/algo", "--registry-id", "123456789012", "--region", "eu-west-1"]
-    assert [c[1:] for c in sh.calls[2:]] == [["aws", "ecr", "describe-repositories", *ecr_args],
-                                            ["aws", "ecr", "describe-images", *ecr_args, "--image-ids", "imageTag=1.0.0"]]
+    assert [c[1:] for c in sh.calls[2:]] == [
+        ["aws", "ecr", "describe-repositories", *ecr_args],
+        ["aws", "ecr", "describe-images", *ecr_args, "--image-ids", "imageTag=1.0.0"],
+    ]
 
 
 def test_ecr_forced_push_logs_in_through_a_pipe_and_prints_the_uri(twins):
@@ -82,8 +132,10 @@ def test_ecr_forced_push_logs_in_through_a_pipe_and_prints_the_uri(twins):
     calls = [c[1:] for c in sh.calls]
     assert ["aws", "ecr", "get-login-password", "--region", "eu-west-1"] in calls
     assert ["docker", "login", "--username", "AWS", "--password-stdin", ECR] in calls
-    assert calls[-3:-1] == [["docker", "tag", "sagemaker-algorithm:dev-base", f"{ECR}/team/algo:2.0.0"],
-                            ["docker", "push", f"{ECR}/team/algo:2.0.0"]]
+    assert calls[-3:-1] == [
+        ["docker", "tag", "sagemaker-algorithm:dev-base", f"{ECR}/team/algo:2.0.0"],
+        ["docker", "push", f"{ECR}/team/algo:2.0.0"],
+    ]
 
 
 def test_ecr_failure_of_the_aws_cli_stops_alike(twins):
@@ -106,16 +158,25 @@ def test_registry_forced_push_of_an_existing_version(twins):
         ["docker", "manifest", "inspect", "--insecure", "127.0.0.1:5000/team/algo:1.0.0"],
         ["docker", "tag", "sagemaker-algorithm:dev-base", "127.0.0.1:5000/team/algo:1.0.0"],
         ["docker", "push", "127.0.0.1:5000/team/algo:1.0.0"],
-        ["docker", "image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}",
-         "127.0.0.1:5000/team/algo:1.0.0"]]
+        [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            "{{range .RepoDigests}}{{println .}}{{end}}",
+            "127.0.0.1:5000/team/algo:1.0.0",
+        ],
+    ]
 
 
 def test_registry_that_cannot_be_asked_stops_alike(twins):
     twins.env_file(None, REGISTRY="registry.example.com:5000")
     twins.answers["docker-manifest.rc"] = "1"
-    assert_error(*twins.both("docker-push", "1.0.0"),
-                 "could not look for registry.example.com:5000/sagemaker-algorithm:1.0.0 in the registry (): check "
-                 "REGISTRY, and run docker login registry.example.com:5000")
+    assert_error(
+        *twins.both("docker-push", "1.0.0"),
+        "could not look for registry.example.com:5000/sagemaker-algorithm:1.0.0 in the registry (): check "
+        "REGISTRY, and run docker login registry.example.com:5000",
+    )
 
 
 def test_push_failure_stops_alike(twins):
@@ -126,4 +187,5 @@ def test_push_failure_stops_alike(twins):
     assert_same(sh, bat)
     assert sh.rc == 1 and sh.stderr.endswith(
         "error: docker push registry.example.com/sagemaker-algorithm:1.0.0 failed (see above); for a registry other "
-        "than ECR, run docker login registry.example.com\n"), sh
+        "than ECR, run docker login registry.example.com\n"
+    ), sh

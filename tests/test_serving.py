@@ -57,13 +57,16 @@ def test_sample_payload_answers(example):
     assert answer.status_code == 200 and len(answer.json()["predictions"]) == 3
 
 
-@pytest.mark.parametrize("accept, content_type, expected", [
-    ("text/csv", "text/csv", "setosa\nversicolor\nversicolor\n"),
-    ("application/jsonlines", "application/jsonlines", '"setosa"\n"versicolor"\n"versicolor"\n'),
-    (None, "application/json", '{"predictions": ["setosa", "versicolor", "versicolor"]}'),
-    ("*/*", "application/json", '{"predictions": ["setosa", "versicolor", "versicolor"]}'),
-    ("text/html, text/csv;q=0.9", "text/csv", "setosa\nversicolor\nversicolor\n"),
-])
+@pytest.mark.parametrize(
+    "accept, content_type, expected",
+    [
+        ("text/csv", "text/csv", "setosa\nversicolor\nversicolor\n"),
+        ("application/jsonlines", "application/jsonlines", '"setosa"\n"versicolor"\n"versicolor"\n'),
+        (None, "application/json", '{"predictions": ["setosa", "versicolor", "versicolor"]}'),
+        ("*/*", "application/json", '{"predictions": ["setosa", "versicolor", "versicolor"]}'),
+        ("text/html, text/csv;q=0.9", "text/csv", "setosa\nversicolor\nversicolor\n"),
+    ],
+)
 def test_csv_in_each_answer_type(example, accept, content_type, expected):
     headers = {"Accept": accept} if accept else {}
     answer = example.post(CSV_ROWS, "text/csv", **headers)
@@ -88,16 +91,19 @@ def test_custom_attributes_reach_predict(example):
     assert first["label"] == "setosa" and first["setosa"] > 0.9
 
 
-@pytest.mark.parametrize("body, content_type, message", [
-    ("{not json", "application/json", "body is not valid JSON"),
-    ('"a string"', "application/json", "body must be a JSON object or array, not str"),
-    ("[1, 2]\n{oops\n", "application/jsonlines", "line 2 is not valid JSON"),
-    (b"\xff\xfe1,2", "text/csv", "body is not UTF-8 text"),
-    ("", "application/json", "request body is empty"),
-    ('{"rows": []}', "application/json", 'expected {"instances": [...]}'),
-    ("1,2\n3,4\n", "text/csv", "each record must have 4 features"),
-    ("a,b,c,d\n", "text/csv", "records must be lists of 4 numbers"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, message",
+    [
+        ("{not json", "application/json", "body is not valid JSON"),
+        ('"a string"', "application/json", "body must be a JSON object or array, not str"),
+        ("[1, 2]\n{oops\n", "application/jsonlines", "line 2 is not valid JSON"),
+        (b"\xff\xfe1,2", "text/csv", "body is not UTF-8 text"),
+        ("", "application/json", "request body is empty"),
+        ('{"rows": []}', "application/json", 'expected {"instances": [...]}'),
+        ("1,2\n3,4\n", "text/csv", "each record must have 4 features"),
+        ("a,b,c,d\n", "text/csv", "records must be lists of 4 numbers"),
+    ],
+)
 def test_bad_input_is_400_saying_what_is_wrong(example, body, content_type, message):
     answer = example.post(body, content_type)
     assert answer.status_code == 400
@@ -142,7 +148,10 @@ def test_unknown_path_404_and_wrong_method_405(example):
 
 def test_execution_parameters_for_batch_transform(example):
     assert requests.get(example.url + "/execution-parameters", timeout=5).json() == {
-        "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}
+        "MaxConcurrentTransforms": 2,
+        "BatchStrategy": "MULTI_RECORD",
+        "MaxPayloadInMB": 6,
+    }
 
 
 def test_predict_exception_is_500_with_an_id_in_the_log_and_the_worker_survives(probe, start_server):
@@ -154,8 +163,12 @@ def test_predict_exception_is_500_with_an_id_in_the_log_and_the_worker_survives(
     assert set(body) == {"error", "id"} and "Traceback" not in answer.text and "probe" not in body["error"]
     assert server.post('{"introspect": true}').json()["pid"] == pid  # same worker process, still serving
     log = server.stop()
-    match = re.search(rf"invocation failed \[error id {body['id']}\]\nTraceback .*?RuntimeError: the probe was told "
-                      rf"to fail", log, re.S)
+    match = re.search(
+        rf"invocation failed \[error id {body['id']}\]\nTraceback .*?RuntimeError: the probe was told "
+        rf"to fail",
+        log,
+        re.S,
+    )
     assert match, log
 
 
@@ -242,17 +255,29 @@ def test_model_that_cannot_load_stops_the_server_with_a_clear_line(make_project)
         requests.get(server.url + "/ping", timeout=1)
 
 
-@pytest.mark.parametrize("variable, value, message", [
-    ("SAGEMAKER_BIND_TO_PORT", "eighty", "SAGEMAKER_BIND_TO_PORT='eighty' is not a whole number"),
-    ("SAGEMAKER_MODEL_SERVER_WORKERS", "0", "SAGEMAKER_MODEL_SERVER_WORKERS=0 is outside 1..256"),
-    ("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "text/xml", "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT='text/xml' is not one"),
-])
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("SAGEMAKER_BIND_TO_PORT", "eighty", "SAGEMAKER_BIND_TO_PORT='eighty' is not a whole number"),
+        ("SAGEMAKER_MODEL_SERVER_WORKERS", "0", "SAGEMAKER_MODEL_SERVER_WORKERS=0 is outside 1..256"),
+        (
+            "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT",
+            "text/xml",
+            "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT='text/xml' is not one",
+        ),
+    ],
+)
 def test_bad_serving_environment_is_refused_at_start(probe, variable, value, message):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, str(probe.folder / "main.py"), "serve"], env=probe.env(**{variable: value}),
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, str(probe.folder / "main.py"), "serve"],
+        env=probe.env(**{variable: value}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2 and message in done.stderr
 
 
@@ -271,8 +296,10 @@ def test_serve_on_windows_says_to_use_docker():
 
     from conftest import ROOT
 
-    pretend = ("import runpy, sys; sys.platform = 'win32'; sys.argv = ['main.py', 'serve']; "
-               f"runpy.run_path({str(ROOT / 'main.py')!r}, run_name='__main__')")
+    pretend = (
+        "import runpy, sys; sys.platform = 'win32'; sys.argv = ['main.py', 'serve']; "
+        f"runpy.run_path({str(ROOT / 'main.py')!r}, run_name='__main__')"
+    )
     done = subprocess.run([sys.executable, "-c", pretend], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "on Windows, serve in Docker with bin\\serve.bat" in done.stderr
@@ -293,8 +320,12 @@ def test_large_csv_bodies_decode_like_small_ones(probe, start_server):
     describe = {"X-Amzn-SageMaker-Custom-Attributes": "describe"}
     rows = "".join(f"{i}.5,-{i},1e-3,+{i}\r\n" for i in range(20000))
     large = server.post(rows, "text/csv", **describe).json()
-    assert large == {"type": "ndarray", "rows": 20000, "first": [0.5, -0.0, 0.001, 0.0],
-                     "last": [19999.5, -19999.0, 0.001, 19999.0]}
+    assert large == {
+        "type": "ndarray",
+        "rows": 20000,
+        "first": [0.5, -0.0, 0.001, 0.0],
+        "last": [19999.5, -19999.0, 0.001, 19999.0],
+    }
     echoed = "".join(",".join(str(v) for v in (i + 0.5, -float(i), 0.001, float(i))) + "\n" for i in range(20000))
     assert server.post(rows, "text/csv", Accept="text/csv").text == echoed
     ragged = rows + "7,8\n"

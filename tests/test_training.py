@@ -30,13 +30,18 @@ def test_example_trains_reports_validation_and_writes_the_model(make_project):
     assert done.returncode == 0, done.stderr
     assert (project.ml / "model" / "model.joblib").stat().st_size > 0
     assert json.loads((project.ml / "model" / "metadata.json").read_text())["features"] == [
-        "sepal_length", "sepal_width", "petal_length", "petal_width"]
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+        "petal_width",
+    ]
     assert not project.failure.exists()
     assert "validation accuracy: 0.9" in done.stderr
     assert "training succeeded" in done.stderr
     # Every log line carries its time: CloudWatch shows when the job got where.
-    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO \[\d+\] algorithm: training on 120 records",
-                     done.stderr, re.M)
+    assert re.search(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO \[\d+\] algorithm: training on 120 records", done.stderr, re.M
+    )
 
 
 def test_example_reads_every_file_of_a_sharded_channel(make_project):
@@ -45,7 +50,7 @@ def test_example_reads_every_file_of_a_sharded_channel(make_project):
     lines = (training / "iris.csv").read_text().splitlines()
     (training / "iris.csv").unlink()
     for shard in range(3):
-        (training / f"part-{shard}.csv").write_text("\n".join([lines[0], *lines[1 + shard * 40:41 + shard * 40]]))
+        (training / f"part-{shard}.csv").write_text("\n".join([lines[0], *lines[1 + shard * 40 : 41 + shard * 40]]))
     done = project.train()
     assert done.returncode == 0, done.stderr
     assert "training on 120 records" in done.stderr
@@ -53,14 +58,30 @@ def test_example_reads_every_file_of_a_sharded_channel(make_project):
 
 def test_strings_become_declared_types_and_platform_names_are_set_aside(make_project):
     project = make_project()
-    project.write_hyperparameters(json.dumps({
-        "epochs": "3", "rate": "0.5", "verbose": "True", "layers": "[1, 2]", "depth": '"4"',
-        "sagemaker_program": '"train.py"', "sagemaker_submit_directory": '"s3://bucket/src"'}))
+    project.write_hyperparameters(
+        json.dumps(
+            {
+                "epochs": "3",
+                "rate": "0.5",
+                "verbose": "True",
+                "layers": "[1, 2]",
+                "depth": '"4"',
+                "sagemaker_program": '"train.py"',
+                "sagemaker_submit_directory": '"s3://bucket/src"',
+            }
+        )
+    )
     done = project.train()
     assert done.returncode == 0, done.stderr
     got = report(project)
-    assert got["hyperparameters"] == {"mode": "ok", "epochs": 3, "rate": 0.5, "verbose": True, "layers": [1, 2],
-                                      "depth": 4}
+    assert got["hyperparameters"] == {
+        "mode": "ok",
+        "epochs": 3,
+        "rate": 0.5,
+        "verbose": True,
+        "layers": [1, 2],
+        "depth": 4,
+    }
     assert got["platform"] == {"sagemaker_program": '"train.py"', "sagemaker_submit_directory": '"s3://bucket/src"'}
 
 
@@ -77,10 +98,12 @@ def test_configs_absent_assume_one_host_and_the_folders_present(make_project):
 def test_configs_present_are_read(make_project):
     project = make_project()
     config = project.ml / "input" / "config"
-    (config / "resourceconfig.json").write_text(json.dumps(
-        {"current_host": "algo-2", "hosts": ["algo-1", "algo-2"], "network_interface_name": "eth0"}))
-    (config / "inputdataconfig.json").write_text(json.dumps(
-        {"training": {"ContentType": "text/csv", "TrainingInputMode": "File"}}))
+    (config / "resourceconfig.json").write_text(
+        json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"], "network_interface_name": "eth0"})
+    )
+    (config / "inputdataconfig.json").write_text(
+        json.dumps({"training": {"ContentType": "text/csv", "TrainingInputMode": "File"}})
+    )
     done = project.train()
     assert done.returncode == 0, done.stderr
     got = report(project)
@@ -117,8 +140,7 @@ def test_malformed_hyperparameters_file_fails_the_job(make_project):
 def test_missing_required_channel_lists_the_channels_present(make_project):
     project = make_project()
     shutil.rmtree(project.ml / "input" / "data" / "training")
-    assert_failed(project, project.train(), 2,
-                  "ConfigError: required channel 'training' is missing or empty")
+    assert_failed(project, project.train(), 2, "ConfigError: required channel 'training' is missing or empty")
     assert project.failure.read_text().rstrip().endswith("channels with data: validation")
 
 

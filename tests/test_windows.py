@@ -53,9 +53,9 @@ def settings(path: Path, prefix: str, comment: str) -> dict[str, tuple[str, bool
     found = {}
     for line in path.read_text().splitlines():
         commented = line.startswith(comment)
-        line = line[len(comment):].strip() if commented else line
-        if line.startswith(prefix) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", line[len(prefix):]):
-            name, value = line[len(prefix):].split("=", 1)
+        line = line[len(comment) :].strip() if commented else line
+        if line.startswith(prefix) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", line[len(prefix) :]):
+            name, value = line[len(prefix) :].split("=", 1)
             found[name] = (value, commented)
     return found
 
@@ -78,15 +78,22 @@ class Wine:
         self.wine64, self.prefix = wine64, prefix
 
     def env(self, **extra: str) -> dict:
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"),
-                "WINEPREFIX": str(self.prefix), "WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml=", **extra}
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/root"),
+            "WINEPREFIX": str(self.prefix),
+            "WINEDEBUG": "-all",
+            "WINEDLLOVERRIDES": "mscoree,mshtml=",
+            **extra,
+        }
 
     def cmd(self, batch: str, cwd: Path, timeout: float = 90, **env: str) -> subprocess.CompletedProcess:
         # Output goes to files, not pipes: the wineserver that wine starts inherits them, and a pipe would only
         # close when the server stops, 3 s after the last program.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            done = subprocess.run([self.wine64, "cmd", "/c", batch], cwd=cwd, env=self.env(**env), stdout=out,
-                                  stderr=err, timeout=timeout)
+            done = subprocess.run(
+                [self.wine64, "cmd", "/c", batch], cwd=cwd, env=self.env(**env), stdout=out, stderr=err, timeout=timeout
+            )
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())
@@ -195,10 +202,12 @@ class Twins:
                 (root / ".env").write_text("".join(f"{k}={v}\n" for k, v in values.items()))
                 (root / ".env.bat").write_text("".join(f"set {k}={v}\r\n" for k, v in values.items()))
             else:
-                (root / ".env").write_text((root / ".env.example").read_text() +
-                                           "".join(f"{k}={v}\n" for k, v in extra.items()))
-                (root / ".env.bat").write_text((root / ".env.bat.example").read_text() +
-                                               "".join(f"set {k}={v}\r\n" for k, v in extra.items()))
+                (root / ".env").write_text(
+                    (root / ".env.example").read_text() + "".join(f"{k}={v}\n" for k, v in extra.items())
+                )
+                (root / ".env.bat").write_text(
+                    (root / ".env.bat.example").read_text() + "".join(f"set {k}={v}\r\n" for k, v in extra.items())
+                )
 
     def both(self, script: str, *args: str) -> tuple[Run, Run]:
         return self.run_sh(script, *args), self.run_bat(script, *args)
@@ -221,9 +230,14 @@ class Twins:
             (path / ("python3" if program == "python" else program)).symlink_to(self.stand_ins / "stub.py")
         root = self.roots["sh"]
         command = f"bin/{script}.sh" if self.from_root else str(root / "bin" / f"{script}.sh")
-        done = subprocess.run([command, *args], cwd=root if self.from_root else self.elsewhere, capture_output=True,
-                              text=True, timeout=60,
-                              env={"PATH": str(path), "HOME": str(self.base), "STUB_DIR": str(stub), **self.env})
+        done = subprocess.run(
+            [command, *args],
+            cwd=root if self.from_root else self.elsewhere,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": str(path), "HOME": str(self.base), "STUB_DIR": str(stub), **self.env},
+        )
         log = stub / "calls.jsonl"
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         calls = [self.call(c["cwd"], c["argv"], root) for c in calls]
@@ -241,12 +255,16 @@ class Twins:
         # cmd /c strips the quotes of a path with parentheses: a one-line batch file says it as a person would type it.
         driver = stub / "driver.bat"
         driver.write_text(f"@{line}\r\n")
-        done = self.wine.cmd(windows_path(driver), cwd=root if self.from_root else self.elsewhere,
-                             WINEPATH=windows_path(path),
-                             STUB_DIR=windows_path(stub), **self.env)
+        done = self.wine.cmd(
+            windows_path(driver),
+            cwd=root if self.from_root else self.elsewhere,
+            WINEPATH=windows_path(path),
+            STUB_DIR=windows_path(stub),
+            **self.env,
+        )
         log = stub / "calls.log"
         calls = []
-        for entry in (log.read_text(errors="replace").splitlines() if log.exists() else []):
+        for entry in log.read_text(errors="replace").splitlines() if log.exists() else []:
             cwd, _, command = entry.partition("*")
             calls.append(self.call(cwd, split_windows(command), root))
         out, err = (self.text(s.decode(errors="replace"), root) for s in (done.stdout, done.stderr))
@@ -318,30 +336,71 @@ def test_docker_name_unset(twins, script):
     assert_error(*twins.both(script), "DOCKER_NAME is not set in <ROOT>/.env")
 
 
-@pytest.mark.parametrize("name", ["My-Algorithm", "algo-", "-algo", "a..b", "a___b", "a_-b", "team//algo", "algo/",
-                                  "a:b", "x" * 201])
+@pytest.mark.parametrize(
+    "name", ["My-Algorithm", "algo-", "-algo", "a..b", "a___b", "a_-b", "team//algo", "algo/", "a:b", "x" * 201]
+)
 def test_docker_name_invalid(twins, name):
     twins.env_file({"DOCKER_NAME": name})
-    assert_error(*twins.both("train"), f"DOCKER_NAME='{name}' in <ROOT>/.env is not a valid image name: use "
-                                       "lowercase letters, digits, and . _ - / between them")
+    assert_error(
+        *twins.both("train"),
+        f"DOCKER_NAME='{name}' in <ROOT>/.env is not a valid image name: use "
+        "lowercase letters, digits, and . _ - / between them",
+    )
 
 
 def test_docker_name_rule_is_bash_rule(twins):
     """The batch check (no regexes in cmd) against the regex of bin/_common.sh, on names around every rule. (Not
     "%": .env.bat cannot set it without %%, and the check's `call set` would lose it; docker refuses the name then.)"""
     regex = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$")
-    names = ["a", "sagemaker-algorithm", "team/algo", "a.b", "a_b", "a__b", "a___b", "a--b", "a---b", "a.-b", "a-.b",
-             "a._b", "a_.b", "a-_b", "a..b", "a/b/c", "a//b", "/a", "a/", ".a", "a.", "_a", "a_", "A", "aB", "a b",
-             "a@b", "a:1", "a!b", "a&b", "a^b", "a(b)", "mirror.example.com/x/y_z", "x" * 200, "x" * 201]
+    names = [
+        "a",
+        "sagemaker-algorithm",
+        "team/algo",
+        "a.b",
+        "a_b",
+        "a__b",
+        "a___b",
+        "a--b",
+        "a---b",
+        "a.-b",
+        "a-.b",
+        "a._b",
+        "a_.b",
+        "a-_b",
+        "a..b",
+        "a/b/c",
+        "a//b",
+        "/a",
+        "a/",
+        ".a",
+        "a.",
+        "_a",
+        "a_",
+        "A",
+        "aB",
+        "a b",
+        "a@b",
+        "a:1",
+        "a!b",
+        "a&b",
+        "a^b",
+        "a(b)",
+        "mirror.example.com/x/y_z",
+        "x" * 200,
+        "x" * 201,
+    ]
     root = twins.roots["bat"]
     (root / "names.txt").write_text("".join(f"{n}\r\n" for n in names))
     (root / "check.bat").write_text(
         '@echo off\r\nsetlocal\r\nfor /f "usebackq delims=" %%n in ("names.txt") do (\r\n'
         '    set "DOCKER_NAME=%%n"\r\n    call "%~dp0bin\\_common.bat" :check_name\r\n    call :show\r\n)\r\n'
-        'exit /b 0\r\n:show\r\nif errorlevel 1 (echo bad) else echo ok\r\n')
+        "exit /b 0\r\n:show\r\nif errorlevel 1 (echo bad) else echo ok\r\n"
+    )
     done = twins.wine.cmd("check.bat", cwd=root, timeout=120)
     verdicts = done.stdout.decode().split()
-    assert verdicts == ["ok" if regex.match(n) and len(n) <= 200 else "bad" for n in names], list(zip(names, verdicts))
+    assert verdicts == ["ok" if regex.match(n) and len(n) <= 200 else "bad" for n in names], list(
+        zip(names, verdicts, strict=False)
+    )
 
 
 @pytest.mark.parametrize("script", REQUIRE_DOCKER)
@@ -373,13 +432,20 @@ def test_the_errors_say_what_to_do(twins):
     assert_error(*twins.both("train"), "docker is not installed: install Docker (https://docs.docker.com/get-docker/)")
     twins.programs.add("docker")
     twins.answers["docker-info.rc"] = "1"
-    assert_error(*twins.both("train"),
-                 "the Docker engine is not running (docker info failed): start Docker and retry")
+    assert_error(*twins.both("train"), "the Docker engine is not running (docker info failed): start Docker and retry")
 
 
 def dev_run(*, env: str = "") -> list[str]:
-    return ["--rm", "--label", "sagemaker-template.project=sagemaker-algorithm", "-v", "<ROOT>:/opt/program",
-            "-v", "<ROOT>/opt/ml:/opt/ml", *env.split()]
+    return [
+        "--rm",
+        "--label",
+        "sagemaker-template.project=sagemaker-algorithm",
+        "-v",
+        "<ROOT>:/opt/program",
+        "-v",
+        "<ROOT>/opt/ml:/opt/ml",
+        *env.split(),
+    ]
 
 
 def test_train(twins):
@@ -388,9 +454,14 @@ def test_train(twins):
     sh, bat = twins.both("train")
     assert_same(sh, bat)
     assert sh.rc == 2
-    assert sh.calls[-1] == ["<CWD>", "docker", "run",
-                            *dev_run(env="-e SAGEMAKER_BIND_TO_PORT -e SAGEMAKER_PROGRAM"), "sagemaker-algorithm:dev",
-                            "train"]
+    assert sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        *dev_run(env="-e SAGEMAKER_BIND_TO_PORT -e SAGEMAKER_PROGRAM"),
+        "sagemaker-algorithm:dev",
+        "train",
+    ]
 
 
 def test_serve(twins):
@@ -398,8 +469,14 @@ def test_serve(twins):
     twins.env = {"SAGEMAKER_BIND_TO_PORT": "8081"}
     sh, bat = twins.both("serve")
     assert_same(sh, bat)
-    assert sh.calls[-1][2:] == ["run", *dev_run(env="-e SAGEMAKER_BIND_TO_PORT"), "-p", "127.0.0.1:9090:8081",
-                                "sagemaker-algorithm:dev", "serve"]
+    assert sh.calls[-1][2:] == [
+        "run",
+        *dev_run(env="-e SAGEMAKER_BIND_TO_PORT"),
+        "-p",
+        "127.0.0.1:9090:8081",
+        "sagemaker-algorithm:dev",
+        "serve",
+    ]
 
 
 def test_train_from_the_project_folder(twins):
@@ -428,9 +505,21 @@ def test_docker_build(twins):
     sh, bat = twins.both("docker-build", "--no-cache", "--build-arg", "A=b c")
     assert_same(sh, bat)
     assert sh.stdout == twins.answers["docker-image-ls.out"] and len(sh.calls) == 4
-    assert sh.calls[1][2:] == ["build", "--build-arg", "BASE_IMAGE=python:3.11-slim-bookworm", "--label",
-                               "sagemaker-template.project=sagemaker-algorithm", "-f", "<ROOT>/Dockerfile", "-t",
-                               "sagemaker-algorithm:dev-base", "--no-cache", "--build-arg", "A=b c", "<ROOT>"]
+    assert sh.calls[1][2:] == [
+        "build",
+        "--build-arg",
+        "BASE_IMAGE=python:3.11-slim-bookworm",
+        "--label",
+        "sagemaker-template.project=sagemaker-algorithm",
+        "-f",
+        "<ROOT>/Dockerfile",
+        "-t",
+        "sagemaker-algorithm:dev-base",
+        "--no-cache",
+        "--build-arg",
+        "A=b c",
+        "<ROOT>",
+    ]
 
 
 def test_docker_build_stops_at_a_failed_build(twins):
@@ -447,7 +536,9 @@ def test_docker_destroy(twins):
     assert_same(sh, bat)
     assert sh.stderr == "removed 2 container(s) and the images of sagemaker-algorithm\n"
     assert [c[2:] for c in sh.calls if c[2:4] in (["rm", "-f"], ["image", "rm"])] == [
-        ["rm", "-f", "c1", "c2"], ["image", "rm", "-f", "i1", "i2"]]
+        ["rm", "-f", "c1", "c2"],
+        ["image", "rm", "-f", "i1", "i2"],
+    ]
 
 
 def test_docker_destroy_when_images_stay(twins):
@@ -466,9 +557,18 @@ def test_predict(twins):
     sh, bat = twins.both("predict")
     assert_same(sh, bat)
     assert sh.stdout == '{"predictions": ["setosa"]}\n'
-    assert sh.calls[0][1:] == ["curl", "-s", "--fail-with-body", "-H", "Content-Type: application/json", "-H",
-                               "Accept: application/json", "--data-binary", "@<ROOT>/opt/ml/input/payload.json",
-                               "http://127.0.0.1:8080/invocations"]
+    assert sh.calls[0][1:] == [
+        "curl",
+        "-s",
+        "--fail-with-body",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "Accept: application/json",
+        "--data-binary",
+        "@<ROOT>/opt/ml/input/payload.json",
+        "http://127.0.0.1:8080/invocations",
+    ]
 
 
 def test_predict_csv(twins):
@@ -479,14 +579,28 @@ def test_predict_csv(twins):
     twins.from_root = True
     sh, bat = twins.both("predict", "rows.csv", "text/csv")
     assert_same(sh, bat)
-    assert sh.calls[0][1:] == ["curl", "-s", "--fail-with-body", "-H", "Content-Type: text/csv", "-H",
-                               "Accept: text/csv", "--data-binary", "@rows.csv", "http://127.0.0.1:9090/invocations"]
+    assert sh.calls[0][1:] == [
+        "curl",
+        "-s",
+        "--fail-with-body",
+        "-H",
+        "Content-Type: text/csv",
+        "-H",
+        "Accept: text/csv",
+        "--data-binary",
+        "@rows.csv",
+        "http://127.0.0.1:9090/invocations",
+    ]
 
 
-@pytest.mark.parametrize("rc, message", [
-    ("7", "no server on 127.0.0.1:8080: start one with bin/serve.sh"),
-    ("22", "the server answered with an HTTP error (its message is above)"),
-    ("6", "curl failed with exit code 6")])
+@pytest.mark.parametrize(
+    "rc, message",
+    [
+        ("7", "no server on 127.0.0.1:8080: start one with bin/serve.sh"),
+        ("22", "the server answered with an HTTP error (its message is above)"),
+        ("6", "curl failed with exit code 6"),
+    ],
+)
 def test_predict_fails(twins, rc, message):
     twins.answers["curl--s.rc"] = rc
     twins.answers["curl--s.out"] = '{"error": "no"}' if rc == "22" else ""
@@ -513,8 +627,14 @@ def test_setup(twins):
     sh, bat = twins.both("setup")
     assert_same(sh, bat)
     assert [c[1:3] for c in sh.calls] == [["python", "-c"], ["python", "-m"], ["<venv python>", "-m"]]
-    assert sh.calls[2][3:] == ["pip", "install", "--quiet", "--disable-pip-version-check", "-r",
-                               "<ROOT>/requirements-dev.txt"]
+    assert sh.calls[2][3:] == [
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        "<ROOT>/requirements-dev.txt",
+    ]
     assert sh.stderr == "creating <ROOT>/.venv\ninstalling the pinned requirements into <ROOT>/.venv\n"
     # Again: nothing to do. Then a changed requirements file: installed again.
     sh, bat = twins.both("setup")
@@ -530,12 +650,16 @@ def test_setup(twins):
 
 def test_setup_errors(twins):
     twins.programs.discard("python")
-    assert_error(python_names(twins.run_sh("setup")), twins.run_bat("setup"),
-                 "python not found: install Python 3.11 or newer (or set PYTHON=...)")
+    assert_error(
+        python_names(twins.run_sh("setup")),
+        twins.run_bat("setup"),
+        "python not found: install Python 3.11 or newer (or set PYTHON=...)",
+    )
     twins.programs.add("python")
     twins.answers.update({"python--c.rc": "1", "python---version.out": "Python 3.9.2\n"})
-    assert_error(*twins.both("setup"), "Python 3.9.2 is too old: the pinned packages need Python 3.11 or newer "
-                                       "(set PYTHON=...)")
+    assert_error(
+        *twins.both("setup"), "Python 3.9.2 is too old: the pinned packages need Python 3.11 or newer (set PYTHON=...)"
+    )
     twins.answers = {"python--m-pip.rc": "1"}
     assert_error(*twins.both("setup"), "pip could not install requirements-dev.txt (see above)")
 
@@ -543,8 +667,10 @@ def test_setup_errors(twins):
 def test_local(twins):
     sh, bat = twins.both("local")
     assert_same(sh, bat)
-    assert [c[1:] for c in sh.calls[3:]] == [["<venv python>", "<ROOT>/main.py", "train"],
-                                             ["<venv python>", "<ROOT>/main.py", "serve"]]
+    assert [c[1:] for c in sh.calls[3:]] == [
+        ["<venv python>", "<ROOT>/main.py", "train"],
+        ["<venv python>", "<ROOT>/main.py", "serve"],
+    ]
     sh, bat = twins.both("local", "serve")
     assert_same(sh, bat)
     assert [c[1:] for c in sh.calls[1:]] == [["<venv python>", "<ROOT>/main.py", "serve"]]
@@ -574,12 +700,22 @@ def test_benchmark(twins):
     assert_same(sh, bat)
     # bin/setup.sh makes the .venv (none in this project copy), then the benchmark runs with its Python.
     assert [c[1:] for c in sh.calls[-2:]] == [
-        ["<venv python>", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r",
-         "<ROOT>/requirements-dev.txt"],
-        ["<venv python>", "<ROOT>/bench/run.py", "--quick"]]
+        [
+            "<venv python>",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            "<ROOT>/requirements-dev.txt",
+        ],
+        ["<venv python>", "<ROOT>/bench/run.py", "--quick"],
+    ]
 
 
 def test_benchmark_without_wrk(twins):
     twins.programs.discard("wrk")
-    assert_error(*twins.both("benchmark"),
-                 "the benchmark needs wrk: install it (Debian/Ubuntu: sudo apt-get install wrk)")
+    assert_error(
+        *twins.both("benchmark"), "the benchmark needs wrk: install it (Debian/Ubuntu: sudo apt-get install wrk)"
+    )

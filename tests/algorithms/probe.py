@@ -65,12 +65,20 @@ def predict(model, data, custom_attributes=None):
     if data.get("introspect"):
         from gevent import monkey
 
-        return {"ssl_patched": monkey.is_module_patched("ssl"), "socket_patched": monkey.is_module_patched("socket"),
-                "pid": os.getpid(), "modules_before": "ssl" in sys.modules}
+        return {
+            "ssl_patched": monkey.is_module_patched("ssl"),
+            "socket_patched": monkey.is_module_patched("socket"),
+            "pid": os.getpid(),
+            "modules_before": "ssl" in sys.modules,
+        }
     if custom_attributes == "describe":
         instances = data["instances"]
         return {"type": type(instances).__name__, "rows": len(instances), "first": instances[0], "last": instances[-1]}
     if data.get("not_a_dict"):
         return ["a", "list"]
-    return {"predictions": data.get("instances", []), "echo": data, "custom_attributes": custom_attributes,
-            "model": model["model"]}
+    return {
+        "predictions": data.get("instances", []),
+        "echo": data,
+        "custom_attributes": custom_attributes,
+        "model": model["model"],
+    }

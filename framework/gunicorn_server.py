@@ -1,4 +1,4 @@
-"""`main.py serve`: gunicorn with gevent workers, started from Python, serving the app in serving.py.
+"""`main.py serve`: gunicorn with gevent workers, started from Python, serving the Flask app of routes.py.
 
 main.py has already monkey-patched the standard library with gevent before importing this file: gunicorn imports
 ssl, and patching after that is the known source of RecursionError (boto3, requests) in gevent workers.
@@ -9,7 +9,7 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
-from framework.serving import create_app  # Flask too, before the fork: workers inherit it instead of importing it
+from framework.routes import create_app  # Flask too, before the fork: workers inherit it instead of importing it
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
@@ -48,7 +48,12 @@ def run(algorithm_loader) -> int:
     }
     if os.path.isdir("/dev/shm"):
         options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files on a container's overlay disk can stall workers
-    log.info("serving on %s with %d gevent worker(s), timeout %d s, max payload %d MB",
-             options["bind"], settings.workers, settings.timeout, settings.max_payload_mb)
+    log.info(
+        "serving on %s with %d gevent worker(s), timeout %d s, max payload %d MB",
+        options["bind"],
+        settings.workers,
+        settings.timeout,
+        settings.max_payload_mb,
+    )
     _Gunicorn(options, lambda: create_app(algorithm, settings)).run()
     return 0

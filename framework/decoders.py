@@ -1,23 +1,23 @@
-"""Request bodies into the dict predict takes, and predict's dict into the answer's bytes.
+"""Request bodies into the dict predict takes, one decoder per media type.
 
 JSON is the contract: predict gets the parsed object (a JSON array arrives as {"instances": array}). Batch transform
 sends CSV and JSON Lines; each becomes {"instances": records}. A CSV of numbers only, the usual case, arrives as a 2-D
 float NumPy array, one row per line: what a model takes, without building a Python float per field (on a 5 MB body
 that round trip cost more than the prediction). Any other CSV arrives as a list of rows, each the list of its fields
-(numbers as floats, the rest as text). For CSV and JSON Lines answers, predict returns {"predictions": [record, ...]}.
+(numbers as floats, the rest as text).
 """
 
 import csv
 import io
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from framework.content_types import CSV, JSON, JSONLINES_ALIASES
 from framework.errors import InputError
 
-JSON, JSONLINES, CSV = "application/json", "application/jsonlines", "text/csv"
-_JSONLINES_ALIASES = ("application/jsonlines", "application/jsonl", "application/x-jsonlines")
 # Above this size a CSV body is parsed by pandas (5 times NumPy's speed on megabytes, and it lets go of the GIL while
 # it tokenizes); below it, pandas' fixed cost per call is more than NumPy's whole parse.
 _LARGE_CSV = 64 * 1024
@@ -61,37 +61,8 @@ def decode_csv(body: bytes) -> dict:
     return {"instances": rows}
 
 
-def encode_json(result: dict) -> bytes:
-    return json.dumps(result, default=_builtin).encode()
-
-
-def encode_jsonlines(result: dict) -> bytes:
-    return "".join(json.dumps(record, default=_builtin) + "\n" for record in _records(result)).encode()
-
-
-def encode_csv(result: dict) -> bytes:
-    records = _records(result)
-    if isinstance(records, np.ndarray) and records.ndim == 1:
-        records = records.tolist()
-    if type(records) is list and set(map(type, records)) <= {str, int, float}:
-        # One value per record, the usual answer (a label or a score): joined in one call, 30 times csv.writer's
-        # speed on large answers. Only when no value needs csv's quoting; otherwise csv.writer below.
-        text = "\n".join(map(str, records))
-        if not ("," in text or '"' in text or "\r" in text or text.count("\n") != len(records) - 1 or "" in records):
-            return (text + "\n").encode() if records else b""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for record in records:
-        record = _builtin(record) if hasattr(record, "tolist") else record
-        if isinstance(record, dict):
-            record = list(record.values())
-        writer.writerow(record if isinstance(record, (list, tuple)) else [record])
-    return out.getvalue().encode()
-
-
 DECODERS: dict[str, Callable[[bytes], dict]] = {JSON: decode_json, CSV: decode_csv}
-DECODERS.update({alias: decode_jsonlines for alias in _JSONLINES_ALIASES})
-ENCODERS: dict[str, Callable[[dict], bytes]] = {JSON: encode_json, JSONLINES: encode_jsonlines, CSV: encode_csv}
+DECODERS.update({alias: decode_jsonlines for alias in JSONLINES_ALIASES})
 
 
 def _text(body: bytes) -> str:
@@ -131,17 +102,3 @@ def _number_or_text(cell: str) -> Any:
         return float(cell)
     except ValueError:
         return cell
-
-
-def _records(result: dict) -> list:
-    records = result.get("predictions") if isinstance(result, dict) else None
-    if records is None or not hasattr(records, "__iter__") or isinstance(records, (str, dict)):
-        raise TypeError('to answer CSV or JSON Lines, predict must return {"predictions": [record, ...]}')
-    return records
-
-
-def _builtin(value: Any) -> Any:
-    """json's fallback for NumPy and pandas values, which all know how to become plain Python."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"predict returned a {type(value).__name__}, which JSON cannot hold")

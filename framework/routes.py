@@ -1,0 +1,74 @@
+"""The Flask app behind `main.py serve`: /ping, /invocations and /execution-parameters, as SageMaker calls them.
+
+One app per gunicorn worker process. The model is loaded when the worker starts (algorithm.initialize), never per
+request, and a model that cannot be loaded stops the server instead of answering requests it cannot serve.
+predict runs on a worker thread, off gevent's event loop: a long prediction then cannot hold /ping past
+SageMaker's 2 s health check.
+"""
+
+import json
+import logging
+from types import ModuleType
+
+from flask import Flask, Response, request
+from gevent.threadpool import ThreadPool
+from werkzeug.exceptions import HTTPException
+
+from framework import content_types
+from framework.invocation import Answer, Invoker, negotiate
+from framework.paths import MLPaths
+from framework.settings import ServingSettings
+
+log = logging.getLogger("serve")
+
+
+def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
+    model_dir = MLPaths.from_env().model
+    try:
+        model = algorithm.initialize(model_dir)
+    except Exception as exc:
+        log.error("could not load the model from %s: %s: %s; the server stops", model_dir, type(exc).__name__, exc)
+        raise
+    log.info("model loaded from %s", model_dir)
+
+    invoke = Invoker(algorithm, model)
+    # One thread: predictions are CPU-bound, and more threads would only fight /ping for the GIL.
+    predictor = ThreadPool(1)
+
+    app = Flask("serve")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
+
+    @app.get("/ping")
+    def ping():
+        return Response(status=200)
+
+    @app.get("/execution-parameters")
+    def execution_parameters():
+        return {
+            "MaxConcurrentTransforms": settings.workers,
+            "BatchStrategy": "MULTI_RECORD",
+            "MaxPayloadInMB": settings.max_payload_mb,
+        }
+
+    @app.post("/invocations")
+    def invocations():
+        accept = negotiate(request.mimetype, request.headers.get("Accept"), settings.default_accept)
+        if isinstance(accept, Answer):
+            return _response(accept)
+        body = request.get_data(cache=False)
+        attributes = request.headers.get("X-Amzn-SageMaker-Custom-Attributes")
+        return _response(predictor.apply(invoke, (body, request.mimetype, accept, attributes)))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        # Keep werkzeug's status and headers (Allow on 405), but answer JSON like every other error.
+        response = exc.get_response()
+        response.set_data(json.dumps({"error": exc.description}))
+        response.mimetype = content_types.JSON
+        return response
+
+    return app
+
+
+def _response(answer: Answer) -> Response:
+    return Response(answer.body, status=answer.status, mimetype=answer.content_type)
