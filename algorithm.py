@@ -8,7 +8,8 @@ The contract, as SageMaker runs the container:
 - Hyperparameters: declared once below, as a dataclass with types and defaults. SageMaker sends every value as a
   string; the framework converts each to its declared type (int, float, bool, str, list[...], dict, Literal[...],
   X | None) and fails the job, naming the hyperparameter, when one is unknown or does not convert.
-  Names starting with sagemaker_ are the platform's and arrive in job.platform_hyperparameters.
+  Names starting with sagemaker_ or _ (a tuning job adds _tuning_objective_metric) are the platform's and arrive in
+  job.platform_hyperparameters.
 - Channels: job.channels maps each channel with data (input/data/<channel>/) to its folder. REQUIRED_CHANNELS
   are checked before train runs. Also on job: model_dir, output_data_dir, checkpoint_dir, current_host, hosts,
   input_data_config, resource_config.

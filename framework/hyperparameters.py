@@ -15,18 +15,20 @@ from typing import Any
 
 from framework.errors import ConfigError
 
-PLATFORM_PREFIX = "sagemaker_"  # names SageMaker and its SDK add (sagemaker_program, sagemaker_region, ...)
+# Names SageMaker and its SDK add next to the algorithm's: sagemaker_program, sagemaker_region, ... from the SDK, and
+# _tuning_objective_metric from automatic model tuning (the platform's own names start with an underscore).
+PLATFORM_PREFIXES = ("sagemaker_", "_")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
 def parse(declared: type, raw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Return (an instance of `declared`, the platform's own sagemaker_* entries, set aside untouched)."""
+    """Return (an instance of `declared`, the platform's own entries (sagemaker_*, _*), set aside untouched)."""
     fields = {f.name: f for f in dataclasses.fields(declared)}
     hints = typing.get_type_hints(declared)
     values, platform = {}, {}
     for name, value in raw.items():
-        if name.startswith(PLATFORM_PREFIX):
+        if name.startswith(PLATFORM_PREFIXES) and name not in fields:
             platform[name] = value
         elif name not in fields:
             raise ConfigError(

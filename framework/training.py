@@ -35,7 +35,7 @@ class TrainingJob:
     hosts: list[str] = field(default_factory=lambda: ["algo-1"])
     input_data_config: dict[str, dict] = field(default_factory=dict)  # channel -> ContentType, TrainingInputMode, ...
     resource_config: dict[str, Any] = field(default_factory=dict)
-    platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_* entries the SDK adds
+    platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_*, _tuning_objective_metric, ...
 
 
 def run(algorithm_loader) -> int:

@@ -114,6 +114,12 @@ def test_platform_names_are_set_aside_not_rejected():
     assert platform == {"sagemaker_program": '"train.py"', "sagemaker_region": "x"}
 
 
+def test_the_tuning_objective_a_tuning_job_adds_is_set_aside_not_rejected():
+    values, platform = parse(Declared, {"epochs": "2", "_tuning_objective_metric": "validation:accuracy"})
+    assert values.epochs == 2
+    assert platform == {"_tuning_objective_metric": "validation:accuracy"}
+
+
 @pytest.mark.parametrize(
     "name, raw, type_name",
     [

@@ -10,6 +10,8 @@ import time
 
 from conftest import ROOT
 
+DATA = ROOT / "tests" / "data"
+
 
 def report(project) -> dict:
     return json.loads((project.ml / "output" / "data" / "report.json").read_text())
@@ -83,6 +85,27 @@ def test_strings_become_declared_types_and_platform_names_are_set_aside(make_pro
         "depth": 4,
     }
     assert got["platform"] == {"sagemaker_program": '"train.py"', "sagemaker_submit_directory": '"s3://bucket/src"'}
+
+
+def test_a_tuning_jobs_hyperparameters_json_trains(make_project):
+    # The file exactly as automatic model tuning writes it: every value a string, the tuned ones next to the static
+    # ones, and _tuning_objective_metric, which the platform adds and the algorithm never declares.
+    project = make_project("example")
+    project.write_hyperparameters((DATA / "tuning-job-hyperparameters.json").read_text())
+    done = project.train()
+    assert done.returncode == 0, done.stderr
+    assert "n_estimators=57, max_depth=7, min_samples_leaf=3" in done.stderr
+    assert "training succeeded" in done.stderr
+
+
+def test_the_platforms_names_reach_the_algorithm_as_platform_hyperparameters(make_project):
+    project = make_project()
+    project.write_hyperparameters(json.dumps({"epochs": "2", "_tuning_objective_metric": "validation:accuracy"}))
+    done = project.train()
+    assert done.returncode == 0, done.stderr
+    got = report(project)
+    assert got["hyperparameters"]["epochs"] == 2
+    assert got["platform"] == {"_tuning_objective_metric": "validation:accuracy"}
 
 
 def test_configs_absent_assume_one_host_and_the_folders_present(make_project):
