@@ -62,7 +62,7 @@ class Project:
 
 @pytest.fixture
 def make_project(tmp_path_factory):
-    def make(algorithm: str = "probe") -> Project:
+    def make(algorithm: str = "reports_its_job") -> Project:
         return Project(tmp_path_factory.mktemp(algorithm), algorithm)
 
     return make

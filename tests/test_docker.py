@@ -437,15 +437,15 @@ def test_dev_base_alone_stops_training_on_sigterm_after_its_cleanup(project, tmp
     """A spot interruption: `docker stop` during training reaches Python as PID 1, cleanup runs, exit 143."""
     ml = tmp_path / "ml"
     shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
-    (ml / "input" / "config" / "hyperparameters.json").write_text('{"mode": "slow"}')
-    probe = ROOT / "tests" / "algorithms" / "probe.py"  # sleeps 60 s in train, with a `finally` that writes a file
+    (ml / "input" / "config" / "hyperparameters.json").write_text("{}")  # the sample's are the example's
+    sleeps = ROOT / "tests" / "algorithms" / "sleeps_in_train.py"  # 60 s in train, with a `finally` that writes a file
     container = docker(
         "run",
         "-d",
         "-v",
         f"{ml}:/opt/ml",
         "-v",
-        f"{probe}:/opt/program/algorithm.py:ro",
+        f"{sleeps}:/opt/program/algorithm.py:ro",
         f"{project.name}:dev-base",
         "train",
     ).stdout.strip()

@@ -26,13 +26,6 @@ def example(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def probe(make_project, start_server):
-    project = make_project("probe")
-    assert project.train().returncode == 0
-    return project
-
-
 def test_ping_is_200_with_an_empty_body(example):
     answer = requests.get(example.url + "/ping", timeout=5)
     assert answer.status_code == 200 and answer.content == b""
@@ -124,9 +117,7 @@ def test_unsupported_accept_is_406(example):
 
 
 def test_payload_over_the_limit_is_413(make_project, start_server):
-    project = make_project("probe")
-    assert project.train().returncode == 0
-    server = start_server(project, SAGEMAKER_MAX_PAYLOAD_IN_MB="1")
+    server = start_server(make_project("echoes"), SAGEMAKER_MAX_PAYLOAD_IN_MB="1")
     just_under = json.dumps({"instances": ["x" * (1024 * 1024 - 100)]})
     assert server.post(just_under).status_code == 200
     answer = server.post(json.dumps({"instances": ["x" * (1024 * 1024)]}))
@@ -154,75 +145,78 @@ def test_execution_parameters_for_batch_transform(example):
     }
 
 
-def test_predict_exception_is_500_with_an_id_in_the_log_and_the_worker_survives(probe, start_server):
-    server = start_server(probe, SAGEMAKER_MODEL_SERVER_WORKERS="1")
-    pid = server.post('{"introspect": true}').json()["pid"]
+def test_predict_exception_is_500_with_an_id_in_the_log_and_the_worker_survives(make_project, start_server):
+    server = start_server(make_project("raises_in_predict"), SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    pid = server.post("{}").json()["pid"]
     answer = server.post('{"fail": true}')
     assert answer.status_code == 500
     body = answer.json()
-    assert set(body) == {"error", "id"} and "Traceback" not in answer.text and "probe" not in body["error"]
-    assert server.post('{"introspect": true}').json()["pid"] == pid  # same worker process, still serving
+    assert set(body) == {"error", "id"} and "Traceback" not in answer.text and "on purpose" not in body["error"]
+    assert server.post("{}").json()["pid"] == pid  # same worker process, still serving
     log = server.stop()
     match = re.search(
-        rf"invocation failed \[error id {body['id']}\]\nTraceback .*?RuntimeError: the probe was told "
-        rf"to fail",
+        rf"invocation failed \[error id {body['id']}\]\nTraceback .*?RuntimeError: predict failed on purpose",
         log,
         re.S,
     )
     assert match, log
 
 
-def test_input_error_from_predict_is_400(probe, start_server):
-    answer = start_server(probe).post('{"bad": true}')
-    assert answer.status_code == 400 and answer.json() == {"error": "the probe was told this input is bad"}
+def test_input_error_from_predict_is_400(make_project, start_server):
+    answer = start_server(make_project("rejects_input")).post("{}")
+    assert answer.status_code == 400 and answer.json() == {"error": "this algorithm rejects every input"}
 
 
-def test_predict_returning_a_non_dict_is_500(probe, start_server):
-    assert start_server(probe).post('{"not_a_dict": true}').status_code == 500
+def test_predict_returning_a_non_dict_is_500(make_project, start_server):
+    assert start_server(make_project("returns_a_list")).post("{}").status_code == 500
 
 
-def test_csv_answer_needs_predictions_list(probe, start_server):
-    server = start_server(probe)
+def test_csv_answer_needs_predictions_list(make_project, start_server):
+    server = start_server(make_project("echoes"))
     assert server.post('{"x": 1}', Accept="text/csv").text == ""  # empty predictions: an empty CSV
     assert server.post('{"instances": [[1, "a"], [2, "b"]]}', Accept="text/csv").text == "1,a\n2,b\n"
 
 
-def test_custom_attributes_header_is_passed_verbatim(probe, start_server):
-    answer = start_server(probe).post("{}", **{"X-Amzn-SageMaker-Custom-Attributes": "trace=abc,x=1"})
+def test_custom_attributes_header_is_passed_verbatim(make_project, start_server):
+    answer = start_server(make_project("echoes")).post("{}", **{"X-Amzn-SageMaker-Custom-Attributes": "trace=abc,x=1"})
     assert answer.json()["custom_attributes"] == "trace=abc,x=1"
 
 
-def test_model_loaded_once_per_worker_not_per_request(probe, start_server):
-    server = start_server(probe, SAGEMAKER_MODEL_SERVER_WORKERS="2")
+def test_model_loaded_once_per_worker_not_per_request(make_project, start_server):
+    project = make_project("logs_each_model_load")
+    assert project.train().returncode == 0
+    server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2")
     for _ in range(20):
         assert server.post("{}").status_code == 200
     server.stop()
-    loads = (probe.ml / "model" / "initialized.log").read_text().split()
+    loads = (project.ml / "model" / "initialized.log").read_text().split()
     assert len(loads) == 2 and len(set(loads)) == 2
 
 
-def test_gevent_patches_before_ssl_is_imported(probe, start_server):
-    server = start_server(probe)
-    report = server.post('{"introspect": true}').json()
+def test_gevent_patches_before_ssl_is_imported(make_project, start_server):
+    server = start_server(make_project("reports_gevent_patching"))
+    report = server.post("{}").json()
     assert report["ssl_patched"] and report["socket_patched"]
     assert "MonkeyPatchWarning" not in server.stop()
 
 
-def test_bind_to_port_moves_the_port(probe, start_server):
-    server = start_server(probe)  # the fixture picks a free port and passes it as SAGEMAKER_BIND_TO_PORT
+def test_bind_to_port_moves_the_port(make_project, start_server):
+    server = start_server(
+        make_project("echoes")
+    )  # the fixture picks a free port and passes it as SAGEMAKER_BIND_TO_PORT
     assert f"Listening at: http://127.0.0.1:{server.port}" in server.log
     assert requests.get(server.url + "/ping", timeout=5).status_code == 200
 
 
-def test_default_accept_from_the_environment(probe, start_server):
-    server = start_server(probe, SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="text/csv")
+def test_default_accept_from_the_environment(make_project, start_server):
+    server = start_server(make_project("echoes"), SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="text/csv")
     answer = server.post('{"instances": [[1, 2]]}')
     assert answer.headers["Content-Type"].startswith("text/csv") and answer.text == "1,2\n"
 
 
-def test_ping_answers_fast_while_every_worker_is_busy(probe, start_server):
-    server = start_server(probe, SAGEMAKER_MODEL_SERVER_WORKERS="1")
-    busy = [threading.Thread(target=server.post, args=('{"busy_seconds": 1}',)) for _ in range(3)]
+def test_ping_answers_fast_while_every_worker_is_busy(make_project, start_server):
+    server = start_server(make_project("busy_for_a_second"), SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    busy = [threading.Thread(target=server.post, args=("{}",)) for _ in range(3)]
     for thread in busy:
         thread.start()
     time.sleep(0.3)  # let the predictions start holding the worker
@@ -267,13 +261,14 @@ def test_model_that_cannot_load_stops_the_server_with_a_clear_line(make_project)
         ),
     ],
 )
-def test_bad_serving_environment_is_refused_at_start(probe, variable, value, message):
+def test_bad_serving_environment_is_refused_at_start(make_project, variable, value, message):
     import subprocess
     import sys
 
+    project = make_project("echoes")
     done = subprocess.run(
-        [sys.executable, str(probe.folder / "main.py"), "serve"],
-        env=probe.env(**{variable: value}),
+        [sys.executable, str(project.folder / "main.py"), "serve"],
+        env=project.env(**{variable: value}),
         capture_output=True,
         text=True,
         timeout=30,
@@ -281,8 +276,8 @@ def test_bad_serving_environment_is_refused_at_start(probe, variable, value, mes
     assert done.returncode == 2 and message in done.stderr
 
 
-def test_sigterm_stops_the_server_gracefully(probe, start_server):
-    server = start_server(probe)
+def test_sigterm_stops_the_server_gracefully(make_project, start_server):
+    server = start_server(make_project("echoes"))
     started = time.monotonic()
     server.process.terminate()
     assert server.process.wait(timeout=25) == 0
@@ -305,21 +300,19 @@ def test_serve_on_windows_says_to_use_docker():
     assert "on Windows, serve in Docker with bin\\serve.bat" in done.stderr
 
 
-def test_csv_of_numbers_arrives_as_a_float_array_and_other_csv_as_lists(probe, start_server):
-    server = start_server(probe)
-    describe = {"X-Amzn-SageMaker-Custom-Attributes": "describe"}
-    small = server.post("1,2.5\n3,4e-1\n", "text/csv", **describe).json()
+def test_csv_of_numbers_arrives_as_a_float_array_and_other_csv_as_lists(make_project, start_server):
+    server = start_server(make_project("describes_its_input"))
+    small = server.post("1,2.5\n3,4e-1\n", "text/csv").json()
     assert small == {"type": "ndarray", "rows": 2, "first": [1.0, 2.5], "last": [3.0, 0.4]}
-    mixed = server.post("1,red\n2,blue\n", "text/csv", **describe).json()
+    mixed = server.post("1,red\n2,blue\n", "text/csv").json()
     assert mixed == {"type": "list", "rows": 2, "first": [1.0, "red"], "last": [2.0, "blue"]}
 
 
-def test_large_csv_bodies_decode_like_small_ones(probe, start_server):
+def test_large_csv_bodies_decode_like_small_ones(make_project, start_server):
     """Bodies over 64 KB take pandas' parser; anything it would read differently falls back to the same result."""
-    server = start_server(probe)
-    describe = {"X-Amzn-SageMaker-Custom-Attributes": "describe"}
+    server, echoes = start_server(make_project("describes_its_input")), start_server(make_project("echoes"))
     rows = "".join(f"{i}.5,-{i},1e-3,+{i}\r\n" for i in range(20000))
-    large = server.post(rows, "text/csv", **describe).json()
+    large = server.post(rows, "text/csv").json()
     assert large == {
         "type": "ndarray",
         "rows": 20000,
@@ -327,9 +320,9 @@ def test_large_csv_bodies_decode_like_small_ones(probe, start_server):
         "last": [19999.5, -19999.0, 0.001, 19999.0],
     }
     echoed = "".join(",".join(str(v) for v in (i + 0.5, -float(i), 0.001, float(i))) + "\n" for i in range(20000))
-    assert server.post(rows, "text/csv", Accept="text/csv").text == echoed
+    assert echoes.post(rows, "text/csv", Accept="text/csv").text == echoed
     ragged = rows + "7,8\n"
-    fallback = server.post(ragged, "text/csv", **describe).json()
+    fallback = server.post(ragged, "text/csv").json()
     assert fallback == {"type": "list", "rows": 20001, "first": [0.5, -0.0, 0.001, 0.0], "last": [7.0, 8.0]}
     texts = rows + "True,1,2,3\n"
-    assert server.post(texts, "text/csv", **describe).json()["last"] == ["True", 1.0, 2.0, 3.0]
+    assert server.post(texts, "text/csv").json()["last"] == ["True", 1.0, 2.0, 3.0]

@@ -77,7 +77,7 @@ def test_strings_become_declared_types_and_platform_names_are_set_aside(make_pro
     assert done.returncode == 0, done.stderr
     got = report(project)
     assert got["hyperparameters"] == {
-        "mode": "ok",
+        "kind": "tree",
         "epochs": 3,
         "rate": 0.5,
         "verbose": True,
@@ -175,9 +175,8 @@ def test_empty_required_channel_fails_the_job(make_project):
 
 
 def test_algorithm_error_fails_the_job_with_its_reason(make_project):
-    project = make_project()
-    project.write_hyperparameters('{"mode": "fail"}')
-    assert_failed(project, project.train(), 1, "ValueError: the probe was told to fail")
+    project = make_project("fails_in_train")
+    assert_failed(project, project.train(), 1, "ValueError: training failed on purpose")
 
 
 def test_example_names_a_wrong_target_column(make_project):
@@ -199,8 +198,7 @@ def test_algorithm_without_hooks_fails_the_job(make_project):
 
 
 def test_sigterm_runs_finally_and_ends_promptly(make_project):
-    project = make_project()
-    project.write_hyperparameters('{"mode": "slow"}')
+    project = make_project("sleeps_in_train")
     log_file = project.folder / "train.log"
     process = project.popen("train", log_file)
     started = project.ml / "checkpoints" / "started"
