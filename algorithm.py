@@ -13,6 +13,8 @@ The contract, as SageMaker runs the container:
 - Channels: job.channels maps each channel with data (input/data/<channel>/) to its folder. REQUIRED_CHANNELS
   are checked before train runs. Also on job: model_dir, output_data_dir, checkpoint_dir, current_host, hosts,
   input_data_config, resource_config.
+- Metrics: METRICS declares them; job.report_metric(name, value, epoch=None) logs each value in the line SageMaker's
+  MetricDefinitions read (framework/metrics.py), so that tuning jobs can rank training jobs by them.
 - Failure: raise. The reason goes to /opt/ml/output/failure (SageMaker's FailureReason) and the job exits non-zero.
 - Stop: SageMaker stops a job with SIGTERM; the framework raises JobStopped wherever train is, so `finally` runs.
 - predict gets the request as a dict: the JSON body itself, or {"instances": records} built from a JSON Lines body
@@ -41,6 +43,9 @@ from framework import InputError, TrainingJob
 log = logging.getLogger("algorithm")
 
 REQUIRED_CHANNELS = ["training"]  # "validation" is optional: scored and logged when present
+# What train reports with job.report_metric, and which way each is better. SageMaker reads them from the log with the
+# regexes bin/algorithm-spec.sh derives from these names; the first is what a tuning job optimises.
+METRICS = {"validation:accuracy": "maximize", "train:accuracy": "maximize"}
 
 
 @dataclass
@@ -69,12 +74,13 @@ def train(job: TrainingJob) -> None:
         random_state=params.random_state,
     )
     estimator.fit(features.to_numpy(dtype=float), labels)
-    log.info("training accuracy: %.4f", estimator.score(features.to_numpy(dtype=float), labels))
+    job.report_metric("train:accuracy", estimator.score(features.to_numpy(dtype=float), labels))
 
     if "validation" in job.channels:
         valid_features, valid_labels = _read_channel(job.channels["validation"], params.target)
+        log.info("scoring on %d validation records", len(valid_features))
         score = estimator.score(valid_features[list(features.columns)].to_numpy(dtype=float), valid_labels)
-        log.info("validation accuracy: %.4f on %d records", score, len(valid_features))
+        job.report_metric("validation:accuracy", score)
 
     joblib.dump(estimator, job.model_dir / "model.joblib")
     (job.model_dir / "metadata.json").write_text(json.dumps({"features": list(features.columns)}, indent=2) + "\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from framework import hyperparameters
+from framework import hyperparameters, metrics
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
 
@@ -36,6 +36,11 @@ class TrainingJob:
     input_data_config: dict[str, dict] = field(default_factory=dict)  # channel -> ContentType, TrainingInputMode, ...
     resource_config: dict[str, Any] = field(default_factory=dict)
     platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_*, _tuning_objective_metric, ...
+    metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
+
+    def report_metric(self, name: str, value: float, epoch: int | None = None) -> None:
+        """Log one value of a declared metric, in the line SageMaker's MetricDefinitions read (framework/metrics.py)."""
+        metrics.report(self.metrics, name, value, epoch)
 
 
 def run(algorithm_loader) -> int:
@@ -92,6 +97,10 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
     if not isinstance(raw, dict):
         raise ConfigError(f"{paths.config / 'hyperparameters.json'} must hold a JSON object, not {type(raw).__name__}")
     declared, platform = hyperparameters.parse(algorithm.Hyperparameters, raw)
+    try:
+        declared_metrics = metrics.declared(algorithm)
+    except ValueError as exc:
+        raise ConfigError(f"algorithm.py: {exc}") from None
 
     data_config = _read_json(paths.config / "inputdataconfig.json", default=None)
     names = sorted(data_config) if data_config is not None else _folders(paths.data)
@@ -117,6 +126,7 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
         input_data_config=data_config or {name: {} for name in channels},
         resource_config=resources,
         platform_hyperparameters=platform,
+        metrics=declared_metrics,
     )
 
 

@@ -38,7 +38,7 @@ def test_example_trains_reports_validation_and_writes_the_model(make_project):
         "petal_width",
     ]
     assert not project.failure.exists()
-    assert "validation accuracy: 0.9" in done.stderr
+    assert "metric validation:accuracy=0.9" in done.stderr
     assert "training succeeded" in done.stderr
     # Every log line carries its time: CloudWatch shows when the job got where.
     assert re.search(
