@@ -78,7 +78,10 @@ def test_the_line_format(value, text):
 
 
 def test_regexes_are_plain_and_escape_the_point():
-    assert metrics.regex("validation:loss.avg") == r"metric validation:loss\.avg=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+    assert (
+        metrics.regex("validation:loss.avg")
+        == r"metric validation:loss\.avg=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+    )
 
 
 @pytest.mark.parametrize(
