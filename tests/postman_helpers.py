@@ -1,0 +1,117 @@
+"""Helpers of the Postman tests: the collection as data, and newman (Postman's command-line runner) run on it.
+
+newman comes from npm, installed by .ci/newman-up.sh into TEMPLATE_NEWMAN (default
+~/.cache/sagemaker-template/newman); a newman on PATH is used when that folder has none.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTMAN = ROOT / "postman"
+COLLECTION = POSTMAN / "sagemaker-algorithm.postman_collection.json"
+ENVIRONMENT = POSTMAN / "local.postman_environment.json"
+NEWMAN_UP = ROOT / ".ci" / "newman-up.sh"
+NEWMAN_TIMEOUT = 300
+
+
+def pinned_version() -> str:
+    """The newman version .ci/newman-up.sh installs (the one place it is written)."""
+    return re.search(r"^NEWMAN_VERSION=(\S+)", NEWMAN_UP.read_text(), re.MULTILINE).group(1)
+
+
+def newman_command() -> str | None:
+    tools = Path(os.environ.get("TEMPLATE_NEWMAN") or Path.home() / ".cache" / "sagemaker-template" / "newman")
+    installed = tools / "node_modules" / ".bin" / "newman"
+    return str(installed) if installed.is_file() else shutil.which("newman")
+
+
+def newman_missing() -> str | None:
+    """Why newman cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "newman tests skipped: Node.js is not installed (.ci/newman-up.sh installs it and newman)"
+    if newman_command() is None:
+        return "newman tests skipped: newman is not installed (run .ci/newman-up.sh)"
+    return None
+
+
+def requests_in(items: list, folder: str = "") -> list[dict]:
+    """Every request of the collection, depth first as newman runs them, each with its folder's name."""
+    found = []
+    for item in items:
+        if "item" in item:
+            found += requests_in(item["item"], item["name"])
+        else:
+            found.append({**item, "folder": folder})
+    return found
+
+
+def collection_requests() -> list[dict]:
+    return requests_in(json.loads(COLLECTION.read_text())["item"])
+
+
+def header(request: dict, name: str) -> str | None:
+    for entry in request["request"].get("header", []):
+        if entry["key"].lower() == name.lower() and not entry.get("disabled"):
+            return entry["value"]
+    return None
+
+
+def run_collection(base_url: str, folder: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """newman on the collection with the repository's environment, baseUrl pointed at the server under test.
+    Returns newman's exit and its JSON report."""
+    report = folder / "newman-report.json"
+    done = subprocess.run(
+        [
+            newman_command(),
+            "run",
+            str(COLLECTION),
+            "--environment",
+            str(ENVIRONMENT),
+            "--env-var",
+            f"baseUrl={base_url}",
+            "--reporters",
+            "cli,json",
+            "--reporter-json-export",
+            str(report),
+            "--timeout-request",
+            "60000",  # SageMaker's own limit for an invocation
+            "--color",
+            "off",
+            "--disable-unicode",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=NEWMAN_TIMEOUT,
+        cwd=folder,
+    )
+    assert report.is_file(), f"newman wrote no report (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return done, json.loads(report.read_text())
+
+
+def failures(report: dict) -> list[str]:
+    """Each failed assertion or request error of a newman report, as `request: assertion: message`."""
+    return [
+        f"{failure['source'].get('name', '?')}: {failure['error'].get('test') or failure['error'].get('name')}: "
+        f"{failure['error'].get('message')}"
+        for failure in report["run"]["failures"]
+    ]
+
+
+def assert_every_request_passed(done: subprocess.CompletedProcess, report: dict) -> None:
+    """Every request of the collection ran, in order, got an answer, and ran its tests, all passing."""
+    names = [request["name"] for request in collection_requests()]
+    executions = report["run"]["executions"]
+    assert [execution["item"]["name"] for execution in executions] == names, done.stdout
+    for execution in executions:
+        name = execution["item"]["name"]
+        assert "requestError" not in execution, f"{name}: {execution['requestError']}"
+        assert execution.get("assertions"), f"{name} ran no test"
+        for assertion in execution["assertions"]:
+            assert "error" not in assertion, f"{name}: {assertion['assertion']}: {assertion['error']['message']}"
+    assert not failures(report), "\n".join(failures(report)) + "\n" + done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,159 @@
+"""The Postman collection in postman/: a request for every route and content type the server answers, bodies that
+are the project's sample payloads, and newman running it against a real `main.py serve` (tests/test_docker.py runs
+it against bin/serve.sh). Without Node.js or newman the newman tests are skipped with a line that says so."""
+
+import json
+import re
+import types
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from conftest import ROOT, Project, Server
+from postman_helpers import (
+    COLLECTION,
+    ENVIRONMENT,
+    assert_every_request_passed,
+    collection_requests,
+    failures,
+    header,
+    newman_missing,
+    pinned_version,
+    run_collection,
+)
+
+NEWMAN_MISSING = newman_missing()
+needs_newman = pytest.mark.skipif(NEWMAN_MISSING is not None, reason=NEWMAN_MISSING or "")
+REQUESTS = collection_requests()
+# Requests the server must answer with 2xx; the folder "errors" holds those it must refuse.
+ANSWERED = [request for request in REQUESTS if request["folder"] != "errors"]
+SAMPLE = re.compile(r"^Body: `(opt/ml/input/[^`]+)`$", re.MULTILINE)
+
+
+def served_app():
+    """The Flask app `main.py serve` runs, around an algorithm that needs no model: its url_map is the server's."""
+    from framework.routes import create_app
+    from framework.settings import ServingSettings
+
+    algorithm = types.ModuleType("algorithm")
+    algorithm.initialize = lambda model_dir: None
+    algorithm.predict = lambda model, data: {"predictions": []}
+    return create_app(algorithm, ServingSettings.from_env())
+
+
+def path_of(request: dict) -> str:
+    # Any other {{variable}} in the path stands for one path segment (e.g. a model's name).
+    raw = request["request"]["url"]["raw"].replace("{{baseUrl}}", "")
+    return re.sub(r"\{\{[^}]+\}\}", "x", urlsplit(raw).path)
+
+
+def test_collection_is_format_2_1_in_the_readmes_folders():
+    collection = json.loads(COLLECTION.read_text())
+    assert collection["info"]["schema"] == "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+    assert [folder["name"] for folder in collection["item"]] == ["health", "predictions", "batch settings", "errors"]
+    assert all(request["request"]["url"]["raw"].startswith("{{baseUrl}}/") for request in REQUESTS)
+
+
+def test_environment_points_at_localhost_8080():
+    environment = json.loads(ENVIRONMENT.read_text())
+    assert environment["_postman_variable_scope"] == "environment"
+    assert {v["key"]: v["value"] for v in environment["values"]} == {"baseUrl": "http://localhost:8080"}
+    assert "HOST_PORT=8080" in (ROOT / ".env.example").read_text()
+
+
+@pytest.mark.parametrize("request_", REQUESTS, ids=[r["name"] for r in REQUESTS])
+def test_each_request_has_a_description_and_checks_status_and_answer(request_):
+    assert len(request_["request"].get("description", "")) > 40, "describe the request for a newcomer"
+    tests = "\n".join(
+        line for event in request_.get("event", []) if event["listen"] == "test" for line in event["script"]["exec"]
+    )
+    assert "pm.response.to.have.status(" in tests
+    if request_["name"] != "Ping":  # /ping's answer is an empty body with no content type of its own
+        assert 'pm.response.headers.get("Content-Type")' in tests
+    assert tests.count("pm.test(") >= 2
+
+
+def test_bodies_are_the_sample_payloads_they_name():
+    named = set()
+    for request in REQUESTS:
+        samples = SAMPLE.findall(request["request"].get("description", ""))
+        if samples:
+            (sample,) = samples
+            named.add(sample)
+            shipped = (ROOT / sample).read_text().replace("\r\n", "\n")
+            assert request["request"]["body"]["raw"] == shipped, f"{request['name']}: paste {sample} again"
+    shipped = {f"opt/ml/input/{p.name}" for p in (ROOT / "opt" / "ml" / "input").glob("payload*")}
+    assert named == shipped, "every sample payload is the body of a request, and every such body is shipped"
+
+
+def test_collection_has_a_request_for_every_route_the_server_answers():
+    app = served_app()
+    urls = app.url_map.bind("localhost")
+    covered = set()
+    for request in REQUESTS:
+        method = request["request"]["method"]
+        try:
+            endpoint, _ = urls.match(path_of(request), method)
+        except (NotFound, MethodNotAllowed):  # the errors folder's unknown path and wrong method
+            continue
+        covered.add((endpoint, method))
+    answered = {
+        (rule.endpoint, method): rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = [f"{method} {rule}" for (endpoint, method), rule in answered.items() if (endpoint, method) not in covered]
+    assert not missing, f"the server answers {missing}; add a request for each to {COLLECTION.name} (docs/postman.md)"
+
+
+def test_collection_sends_every_content_type_and_asks_for_every_answer_type():
+    from framework.decoders import DECODERS
+    from framework.encoders import ENCODERS
+
+    sent = {header(request, "Content-Type") for request in ANSWERED}
+    asked = {header(request, "Accept") for request in ANSWERED}
+    missing = [f"Content-Type: {t}" for t in DECODERS if t not in sent] + [
+        f"Accept: {t}" for t in ENCODERS if t not in asked
+    ]
+    assert not missing, f"no request in {COLLECTION.name} has {missing}; add one (docs/postman.md)"
+
+
+def test_readme_runs_the_newman_version_ci_installs():
+    readme, guide = (ROOT / "README.md").read_text(), (ROOT / "docs" / "postman.md").read_text()
+    versions = set(re.findall(r"newman@(\S+?)\b run", readme + guide))
+    assert versions == {pinned_version()}
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    project = Project(tmp_path_factory.mktemp("postman-example"), "example")
+    done = project.train()
+    assert done.returncode == 0, done.stderr
+    server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@needs_newman
+def test_collection_passes_against_main_py_serve(example, tmp_path):
+    done, report = run_collection(example.url.replace("127.0.0.1", "localhost"), tmp_path)
+    assert_every_request_passed(done, report)
+    assert report["run"]["stats"]["assertions"]["total"] >= 3 * len(REQUESTS)
+
+
+@needs_newman
+def test_collection_fails_when_answers_are_short_or_bad_input_is_accepted(make_project, start_server, tmp_path):
+    server = start_server(make_project("drops_a_record"), SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    done, report = run_collection(server.url, tmp_path)
+    assert done.returncode != 0
+    failed = "\n".join(failures(report))
+    for request in ANSWERED:
+        if request["folder"] == "predictions":
+            assert f"{request['name']}: one " in failed, failed
+    assert "Wrong shape: 400: status is 400" in failed, failed
+    assert "Ping" not in failed and "Execution parameters" not in failed, failed
