@@ -32,6 +32,7 @@ from docker_helpers import (
     run,
     wait_for_ping,
 )
+from postman_helpers import assert_every_request_passed, newman_missing, run_collection
 
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
@@ -396,6 +397,18 @@ def test_serve_script_unpacks_model_tar_gz_and_answers_on_localhost(project, tra
     assert server.process.returncode is not None and server.stop_seconds < 30, server.log
     assert "unpacked" in server.log
     assert project.containers() == []  # Ctrl-C stopped and removed the container
+
+
+@needs_docker
+def test_postman_collection_passes_against_bin_serve(project, trained, tmp_path):
+    """postman/'s collection, run by newman with the repository's environment, against the :dev container."""
+    missing = newman_missing()
+    if missing:
+        pytest.skip(missing)
+    with project.serving():
+        # localhost, as the environment has it, while bin/serve.sh publishes on 127.0.0.1 only.
+        done, report = run_collection(f"http://localhost:{project.port}", tmp_path)
+    assert_every_request_passed(done, report)
 
 
 @needs_docker
