@@ -7,7 +7,8 @@
 The contract, as SageMaker runs the container:
 - Hyperparameters: declared once below, as a dataclass with types and defaults. SageMaker sends every value as a
   string; the framework converts each to its declared type (int, float, bool, str, list[...], dict, Literal[...],
-  X | None) and fails the job, naming the hyperparameter, when one is unknown or does not convert.
+  X | None) and fails the job, naming the hyperparameter, when one is unknown, does not convert or is outside its
+  Range. Annotated[int, Range(min, max, scale=...)] declares a tunable range (framework/ranges.py).
   Names starting with sagemaker_ or _ (a tuning job adds _tuning_objective_metric) are the platform's and arrive in
   job.platform_hyperparameters.
 - Channels: job.channels maps each channel with data (input/data/<channel>/) to its folder. REQUIRED_CHANNELS
@@ -32,13 +33,14 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import joblib
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from framework import InputError, TrainingJob
+from framework import InputError, Range, TrainingJob
 
 log = logging.getLogger("algorithm")
 
@@ -51,9 +53,11 @@ METRICS = {"validation:accuracy": "maximize", "train:accuracy": "maximize"}
 @dataclass
 class Hyperparameters:
     target: str = "species"  # the label column; every other column is a feature
-    n_estimators: int = 100
+    n_estimators: Annotated[int, Range(10, 500, scale="log")] = 100  # trees in the forest
     max_depth: int | None = None  # None grows each tree until its leaves are pure
-    min_samples_leaf: int = 1
+    min_samples_leaf: Annotated[int, Range(1, 20)] = 1  # fewest records a leaf may hold
+    max_features: Annotated[float, Range(0.1, 1.0)] = 0.5  # fraction of the features each split considers
+    criterion: Annotated[Literal["gini", "entropy", "log_loss"], Range()] = "gini"  # how a split is scored
     random_state: int = 0
 
 
@@ -71,6 +75,8 @@ def train(job: TrainingJob) -> None:
         n_estimators=params.n_estimators,
         max_depth=params.max_depth,
         min_samples_leaf=params.min_samples_leaf,
+        max_features=params.max_features,
+        criterion=params.criterion,
         random_state=params.random_state,
     )
     estimator.fit(features.to_numpy(dtype=float), labels)

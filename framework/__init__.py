@@ -1,12 +1,13 @@
 """The framework that runs algorithm.py the way SageMaker runs a container.
 
-Read it in this order: main.py (the entry), training.py, hyperparameters.py, metrics.py, then serving:
+Read it in this order: main.py (the entry), training.py, hyperparameters.py, ranges.py, metrics.py, then serving:
 gunicorn_server.py (the processes), routes.py (the HTTP routes), invocation.py (one request through predict),
 content_types.py, decoders.py and encoders.py.
 An algorithm imports only what this file exports.
 """
 
 from framework.errors import InputError, JobStopped
+from framework.ranges import Range
 from framework.training import TrainingJob
 
-__all__ = ["InputError", "JobStopped", "TrainingJob"]
+__all__ = ["InputError", "JobStopped", "Range", "TrainingJob"]

@@ -3,7 +3,8 @@
 SageMaker delivers every value as a string ("3", "0.1", "True", "[1, 2]"); the SageMaker Python SDK sometimes
 JSON-encodes it first ("\\"adam\\""), and a hand-written local file may hold plain JSON numbers. Each value is decoded
 as JSON, then as a Python literal, else kept as the text, and then checked against the field's annotation.
-Supported annotations: str, int, float, bool, list[T], dict, Literal[...], and `T | None`.
+Supported annotations: str, int, float, bool, list[T], dict, Literal[...], and `T | None`; an int, float or Literal
+may carry a tuning Range in Annotated[...] (framework/ranges.py), whose bounds are checked here.
 """
 
 import ast
@@ -13,6 +14,7 @@ import types
 import typing
 from typing import Any
 
+from framework import ranges
 from framework.errors import ConfigError
 
 # Names SageMaker and its SDK add next to the algorithm's: sagemaker_program, sagemaker_region, ... from the SDK, and
@@ -26,6 +28,7 @@ def parse(declared: type, raw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Return (an instance of `declared`, the platform's own entries (sagemaker_*, _*), set aside untouched)."""
     fields = {f.name: f for f in dataclasses.fields(declared)}
     hints = typing.get_type_hints(declared)
+    declared_ranges = ranges.declared(declared)
     values, platform = {}, {}
     for name, value in raw.items():
         if name.startswith(PLATFORM_PREFIXES) and name not in fields:
@@ -41,6 +44,8 @@ def parse(declared: type, raw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
                 raise ConfigError(
                     f"hyperparameter {name!r}: value {value!r} is not a valid {_type_name(hints[name])}"
                 ) from None
+            if name in declared_ranges:
+                ranges.check(name, value, values[name], declared_ranges[name][1])
     missing = [n for n, f in fields.items() if n not in values and _is_required(f)]
     if missing:
         raise ConfigError(f"missing required hyperparameter(s): {', '.join(missing)}")

@@ -1,12 +1,14 @@
 """Hyperparameter conversion: SageMaker sends strings; the algorithm gets its declared types or a clear error."""
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import pytest
 
 from framework.errors import ConfigError
 from framework.hyperparameters import parse
+from framework.ranges import Range
 
 
 @dataclass
@@ -162,3 +164,60 @@ def test_required_hyperparameter_without_default():
     with pytest.raises(ConfigError, match="missing required hyperparameter.*target"):
         parse(Needs, {})
     assert parse(Needs, {"target": "y"})[0].target == "y"
+
+
+# --- tuning ranges ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Ranged:
+    trees: Annotated[int, Range(10, 500, scale="log")] = 100
+    rate: Annotated[float, Range(1e-4, 1.0, scale="log")] = 0.1
+    momentum: Annotated[float, Range(0.0, 0.99, scale="reverse_log")] = 0.9
+    kind: Annotated[Literal["tree", "forest"], Range()] = "tree"
+    leaf: Annotated[int, Range(1, 20, tunable=False)] = 1
+
+
+@pytest.mark.parametrize("name, raw, value", [("trees", "10", 10), ("trees", "500", 500), ("rate", "1e-4", 1e-4)])
+def test_values_inside_their_range_and_on_its_bounds(name, raw, value):
+    assert getattr(parse(Ranged, {name: raw})[0], name) == value
+
+
+@pytest.mark.parametrize(
+    "name, raw, shown",
+    [
+        ("trees", "9", "[10, 500]"),
+        ("trees", "501", "[10, 500]"),
+        ("rate", "2.5", "[0.0001, 1.0]"),
+        ("leaf", "0", "[1, 20]"),
+    ],
+)
+def test_a_value_outside_its_range_names_hyperparameter_value_and_range(name, raw, shown):
+    with pytest.raises(ConfigError) as error:
+        parse(Ranged, {name: raw})
+    assert str(error.value) == f"hyperparameter {name!r}: value {raw!r} is outside its range {shown}"
+
+
+def bad(annotation, default):
+    return dataclasses.make_dataclass("Bad", [("x", annotation, dataclasses.field(default=default))])
+
+
+@pytest.mark.parametrize(
+    "annotation, default, reason",
+    [
+        (Annotated[str, Range(1, 2)], "a", "ranges are for int, float and Literal[...] hyperparameters"),
+        (Annotated[int | None, Range(1, 2)], None, "ranges are for int, float and Literal[...] hyperparameters"),
+        (Annotated[int, Range(0, 10, scale="log")], 1, "has a log scale, which needs min > 0"),
+        (Annotated[int, Range(10, 1)], 5, "has min above max"),
+        (Annotated[int, Range(1.5, 3)], 2, "has bounds that are not integers, on an int"),
+        (Annotated[int, Range(1)], 2, "needs finite numbers as min and max"),
+        (Annotated[float, Range(0.0, 1.0, scale="reverse_log")], 0.5, "which is for a float in [0, 1)"),
+        (Annotated[float, Range(0.0, 1.0, scale="exp")], 0.5, "has scale 'exp'; use one of: auto, linear, log"),
+        (Annotated[Literal["a", "b"], Range(1, 2)], "a", "gives bounds to a Literal"),
+        (Annotated[int, Range(1, 10)], 20, "its default 20 is outside its range [1, 10]"),
+    ],
+)
+def test_a_wrong_range_declaration_says_what_is_wrong(annotation, default, reason):
+    with pytest.raises(ConfigError) as error:
+        parse(bad(annotation, default), {})
+    assert str(error.value).startswith("hyperparameter 'x': ") and reason in str(error.value)

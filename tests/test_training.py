@@ -94,8 +94,21 @@ def test_a_tuning_jobs_hyperparameters_json_trains(make_project):
     project.write_hyperparameters((DATA / "tuning-job-hyperparameters.json").read_text())
     done = project.train()
     assert done.returncode == 0, done.stderr
-    assert "n_estimators=57, max_depth=7, min_samples_leaf=3" in done.stderr
+    assert (
+        "n_estimators=57, max_depth=7, min_samples_leaf=3, max_features=0.734658125729139" in done.stderr
+        and "criterion='entropy'" in done.stderr
+    )
     assert "training succeeded" in done.stderr
+
+
+def test_a_value_outside_its_range_fails_the_job_naming_it(make_project):
+    project = make_project("example")
+    project.write_hyperparameters(json.dumps({"n_estimators": "5000"}))
+    done = project.train()
+    assert done.returncode == 2
+    assert project.failure.read_text() == (
+        "ConfigError: hyperparameter 'n_estimators': value '5000' is outside its range [10, 500]\n"
+    )
 
 
 def test_the_platforms_names_reach_the_algorithm_as_platform_hyperparameters(make_project):
