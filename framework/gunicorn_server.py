@@ -9,6 +9,7 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from framework import batching
 from framework.routes import create_app  # Flask too, before the fork: workers inherit it instead of importing it
 from framework.settings import ServingSettings
 
@@ -55,5 +56,11 @@ def run(algorithm_loader) -> int:
         settings.timeout,
         settings.max_payload_mb,
     )
+    if batching.declared(algorithm):  # here, before the fork: a wrong declaration stops serve with one line
+        log.info(
+            "adaptive batching on: queued requests share predict calls of up to %d records (SERVE_BATCH_WAIT_MS %d)",
+            settings.batch_max_records,
+            settings.batch_wait_ms,
+        )
     _Gunicorn(options, lambda: create_app(algorithm, settings)).run()
     return 0

@@ -43,27 +43,51 @@ def negotiate(content_type: str, accept_header: str | None, default_accept: str)
 
 
 class Invoker:
-    """algorithm.predict bound to its loaded model: bytes in, Answer out, whatever predict does."""
+    """algorithm.predict bound to its loaded model: bytes in, Answer out, whatever predict does.
+
+    Its steps (decode, call, encode, failed) are separate so that batching.py can merge requests between them.
+    """
 
     def __init__(self, algorithm: ModuleType, model: Any):
         self.predict, self.model = algorithm.predict, model
         self.takes_attributes = "custom_attributes" in inspect.signature(algorithm.predict).parameters
 
     def __call__(self, body: bytes, content_type: str, accept: str, attributes: str | None = None) -> Answer:
-        if not body:
-            return error(400, "request body is empty")
         try:
-            data = DECODERS[content_type](body)
-            if self.takes_attributes:
-                result = self.predict(self.model, data, custom_attributes=attributes)
-            else:
-                result = self.predict(self.model, data)
-            if not isinstance(result, dict):
-                raise TypeError(f"predict must return a dict, not {type(result).__name__}")
-            return Answer(200, ENCODERS[accept](result), accept)
-        except InputError as exc:
+            data = decode(body, content_type)
+        except Exception as exc:
+            return self.failed(exc)
+        return self.respond(data, accept, attributes)
+
+    def respond(self, data: dict, accept: str, attributes: str | None) -> Answer:
+        """predict on one request's decoded data, encoded as `accept`; every error mapped to its answer."""
+        try:
+            return self.encode(self.call(data, attributes), accept)
+        except Exception as exc:
+            return self.failed(exc)
+
+    def call(self, data: dict, attributes: str | None) -> Any:
+        if self.takes_attributes:
+            return self.predict(self.model, data, custom_attributes=attributes)
+        return self.predict(self.model, data)
+
+    @staticmethod
+    def encode(result: Any, accept: str) -> Answer:
+        if not isinstance(result, dict):
+            raise TypeError(f"predict must return a dict, not {type(result).__name__}")
+        return Answer(200, ENCODERS[accept](result), accept)
+
+    @staticmethod
+    def failed(exc: Exception, what: str = "invocation failed") -> Answer:
+        """InputError is the caller's 400; anything else is a 500 whose id is on the traceback's line in the log."""
+        if isinstance(exc, InputError):
             return error(400, str(exc))
-        except Exception:
-            error_id = uuid.uuid4().hex[:12]
-            log.exception("invocation failed [error id %s]", error_id)
-            return error(500, "the model failed on this request; the server log has the details", id=error_id)
+        error_id = uuid.uuid4().hex[:12]
+        log.error("%s [error id %s]", what, error_id, exc_info=exc)
+        return error(500, "the model failed on this request; the server log has the details", id=error_id)
+
+
+def decode(body: bytes, content_type: str) -> dict:
+    if not body:
+        raise InputError("request body is empty")
+    return DECODERS[content_type](body)

@@ -3,7 +3,8 @@
 One app per gunicorn worker process. The model is loaded when the worker starts (algorithm.initialize), never per
 request, and a model that cannot be loaded stops the server instead of answering requests it cannot serve.
 predict runs on a worker thread, off gevent's event loop: a long prediction then cannot hold /ping past
-SageMaker's 2 s health check.
+SageMaker's 2 s health check. With ADAPTIVE_BATCHING in algorithm.py, batching.py stands between the route and that
+thread, merging the requests that queue behind it.
 """
 
 import json
@@ -14,7 +15,7 @@ from flask import Flask, Response, request
 from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
-from framework import content_types
+from framework import batching, content_types
 from framework.invocation import Answer, Invoker, negotiate
 from framework.paths import MLPaths
 from framework.settings import ServingSettings
@@ -34,6 +35,7 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
     invoke = Invoker(algorithm, model)
     # One thread: predictions are CPU-bound, and more threads would only fight /ping for the GIL.
     predictor = ThreadPool(1)
+    batcher = batching.Batcher(invoke, predictor, settings) if batching.declared(algorithm) else None
 
     app = Flask("serve")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
@@ -57,7 +59,8 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
             return _response(accept)
         body = request.get_data(cache=False)
         attributes = request.headers.get("X-Amzn-SageMaker-Custom-Attributes")
-        return _response(predictor.apply(invoke, (body, request.mimetype, accept, attributes)))
+        args = (body, request.mimetype, accept, attributes)
+        return _response(batcher(*args) if batcher else predictor.apply(invoke, args))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

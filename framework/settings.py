@@ -16,6 +16,9 @@ class ServingSettings:
     timeout: int
     max_payload_mb: int
     default_accept: str
+    # Adaptive batching (batching.py), when algorithm.py opts in. Ours, like SERVE_HOST: SageMaker has no such setting.
+    batch_max_records: int
+    batch_wait_ms: int
 
     @property
     def max_payload_bytes(self) -> int:
@@ -36,6 +39,8 @@ class ServingSettings:
             timeout=_integer("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
             max_payload_mb=_integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100),
             default_accept=default_accept,
+            batch_max_records=_integer("SERVE_BATCH_MAX_RECORDS", 1000, 1, 1_000_000),
+            batch_wait_ms=_integer("SERVE_BATCH_WAIT_MS", 0, 0, 1000),
         )
 
 
