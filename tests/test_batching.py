@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-HOLD = {"X-Amzn-SageMaker-Custom-Attributes": "hold"}  # batching_echo keeps the predictor busy for 0.5 s
+HOLD = {"X-Amzn-SageMaker-Custom-Attributes": "hold"}  # echoes_in_batches keeps the predictor busy for 0.5 s
 
 
 def serve(make_project, start_server, algorithm: str, **env: str):
@@ -22,7 +22,7 @@ def serve(make_project, start_server, algorithm: str, **env: str):
 
 
 def calls(project) -> list[int]:
-    """The record count of each predict call batching_echo made, in order."""
+    """The record count of each predict call echoes_in_batches made, in order."""
     path = project.ml / "model" / "calls.log"
     return [int(n) for n in path.read_text().split()] if path.exists() else []
 
@@ -51,7 +51,7 @@ def csv_of(rows: list[list[int]]) -> str:
 
 
 def test_a_burst_shares_one_call_and_each_client_gets_its_own_records(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_echo")
+    project, server = serve(make_project, start_server, "echoes_in_batches")
     mine = [[[client, 1, 2], [client, 3, 4], [client, 5, 6]] for client in range(1, 21)]
     answers = burst(server, [(csv_of(rows), "text/csv", {"Accept": "text/csv"}) for rows in mine])
     for rows, answer in zip(mine, answers, strict=True):
@@ -62,7 +62,7 @@ def test_a_burst_shares_one_call_and_each_client_gets_its_own_records(make_proje
 
 def test_many_concurrent_clients_each_get_their_own_answer(make_project, start_server):
     """No hold here: merging happens as it does under real load, and every answer must still be the client's own."""
-    project, server = serve(make_project, start_server, "batching_echo")
+    project, server = serve(make_project, start_server, "echoes_in_batches")
 
     def client(number: int) -> list[str]:
         wrong = []
@@ -85,7 +85,7 @@ def test_many_concurrent_clients_each_get_their_own_answer(make_project, start_s
 
 
 def test_mixed_content_types_and_accept_types_in_one_burst(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_echo")
+    project, server = serve(make_project, start_server, "echoes_in_batches")
     cases = []
     for client in range(1, 13):
         rows = [[client, 7], [client, 8]]
@@ -113,7 +113,7 @@ def test_mixed_content_types_and_accept_types_in_one_burst(make_project, start_s
 
 
 def test_one_bad_request_in_a_burst_gets_the_400_and_the_others_their_answers(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_echo")
+    project, server = serve(make_project, start_server, "echoes_in_batches")
     mine = [[[client, 1]] for client in range(1, 11)]
     mine[4] = [[5, -1]]
     answers = burst(server, [(json.dumps(rows), "application/json", {}) for rows in mine])
@@ -126,7 +126,7 @@ def test_one_bad_request_in_a_burst_gets_the_400_and_the_others_their_answers(ma
 
 
 def test_a_failure_in_a_merged_call_is_a_500_for_each_request_with_one_error_id(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_echo")
+    project, server = serve(make_project, start_server, "echoes_in_batches")
     mine = [[[client, 666 if client == 3 else 1]] for client in range(1, 7)]
     answers = burst(server, [(json.dumps(rows), "application/json", {}) for rows in mine])
     assert {answer.status_code for answer in answers} == {500}
@@ -144,7 +144,7 @@ def test_a_failure_in_a_merged_call_is_a_500_for_each_request_with_one_error_id(
 
 
 def test_a_wrong_prediction_count_for_a_merged_call_is_a_500_saying_so(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_miscount")
+    project, server = serve(make_project, start_server, "batches_one_prediction_per_call")
     assert server.post("[[1]]").json() == {"predictions": [1]}  # alone, one record: one prediction is right
     blocker = occupy(server)
     with ThreadPoolExecutor(5) as pool:
@@ -162,7 +162,7 @@ def test_a_wrong_prediction_count_for_a_merged_call_is_a_500_saying_so(make_proj
 
 
 def test_an_answer_with_more_than_predictions_is_made_again_for_each_request(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_extra_keys")
+    project, server = serve(make_project, start_server, "batches_with_a_record_count")
     blocker = occupy(server)
     mine = [[[n, k] for k in range(n)] for n in range(1, 7)]
     with ThreadPoolExecutor(len(mine)) as pool:
@@ -174,7 +174,7 @@ def test_an_answer_with_more_than_predictions_is_made_again_for_each_request(mak
 
 
 def test_requests_that_cannot_merge_run_alone(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_echo", SERVE_BATCH_MAX_RECORDS="4")
+    project, server = serve(make_project, start_server, "echoes_in_batches", SERVE_BATCH_MAX_RECORDS="4")
     cases = [
         ("[[1, 1], [1, 2], [1, 3]]", {}),  # 3 records
         ("[[2, 1], [2, 2], [2, 3]]", {}),  # 3 more would pass the maximum of 4: a call of its own
@@ -194,7 +194,7 @@ def test_requests_that_cannot_merge_run_alone(make_project, start_server):
 
 
 def test_without_the_opt_in_every_request_has_its_own_call(make_project, start_server):
-    project = make_project("batching_echo")
+    project = make_project("echoes_in_batches")
     (project.ml / "model").mkdir(parents=True, exist_ok=True)
     with open(project.folder / "algorithm.py", "a") as source:
         source.write("\nADAPTIVE_BATCHING = False\n")
@@ -207,7 +207,7 @@ def test_without_the_opt_in_every_request_has_its_own_call(make_project, start_s
 
 
 def test_ping_stays_fast_while_batches_run(make_project, start_server):
-    project, server = serve(make_project, start_server, "batching_echo")
+    project, server = serve(make_project, start_server, "echoes_in_batches")
     stop = time.monotonic() + 2
 
     def load():
@@ -242,7 +242,7 @@ def test_ping_stays_fast_while_batches_run(make_project, start_server):
     ],
 )
 def test_a_wrong_batching_setting_stops_serve_with_one_line(make_project, line, env, message):
-    project = make_project("batching_echo")
+    project = make_project("echoes_in_batches")
     with open(project.folder / "algorithm.py", "a") as source:
         source.write(f"\n{line}\n")
     done = subprocess.run(
