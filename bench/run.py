@@ -17,7 +17,6 @@ import argparse
 import datetime
 import http.client
 import json
-import os
 import platform
 import re
 import shutil
@@ -32,7 +31,7 @@ import load
 import report
 import stacks
 from load import Payload
-from stacks import BENCH, ROOT, Processes, Project
+from stacks import BENCH, EXAMPLE, ROOT, Processes, Project, cpus
 
 SMALL_RECORDS = 28  # the record count of the reference measurement (the contract's last section)
 LARGE_BYTES = 5 * 1024 * 1024  # ~5 MB, below SageMaker's 6 MB (and the server's default limit)
@@ -97,11 +96,11 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     payloads = build_payloads(work / "payloads", args.duration)
 
     say("training the models with main.py train")
-    tree = Project(work / "tree", BENCH / "algorithms" / "cheap.py", keep_hyperparameters=False)
-    forest = Project(work / "forest", ROOT / "algorithm.py", keep_hyperparameters=True)
-    trivial = Project(work / "trivial", BENCH / "algorithms" / "trivial.py", keep_hyperparameters=False)
-    tree.train()
-    forest.train()
+    tree = Project(work / "tree", BENCH / "algorithms" / "cheap.py")
+    forest = Project(work / "forest", EXAMPLE)
+    trivial = Project(work / "trivial", BENCH / "algorithms" / "trivial.py")
+    timed_train(tree)
+    timed_train(forest)
 
     say("starting the stacks")
     w = args.workers
@@ -171,10 +170,6 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def iris_rows() -> list[str]:
@@ -278,7 +273,7 @@ def cold_start(procs: Processes, project: Project, workers: int, logs: Path) -> 
     port = stacks.free_port()
     log = logs / "cold-start.log"
     started = time.perf_counter()
-    process = procs.start(project.main("serve"), log, env=project.serve_env(port, workers))
+    process = procs.start(project.command("serve"), log, env=stacks.serve_env(project, port, workers))
     try:
         stacks.wait_ready(port, [process], log, timeout=60)
         return time.perf_counter() - started
@@ -286,8 +281,17 @@ def cold_start(procs: Processes, project: Project, workers: int, logs: Path) -> 
         procs.stop(process)
 
 
+def timed_train(project: Project) -> float:
+    """`main.py train`, as the container runs it; returns its wall time."""
+    started = time.perf_counter()
+    done = project.train(timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"main.py train failed ({done.returncode}) in {project.folder}:\n{done.stdout}{done.stderr}")
+    return time.perf_counter() - started
+
+
 def train_times(project: Project) -> dict:
-    framework_s = project.train()
+    framework_s = timed_train(project)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, str(BENCH / "train_direct.py"), str(project.folder)],

@@ -11,7 +11,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
@@ -22,22 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 HOST = "127.0.0.1"
+# One copy of each helper: the framework's CPU count, and the tests' project copy and free ports.
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-
-_handed_out: set[int] = set()
-
-
-def free_port() -> int:
-    """A port nothing listens on, and not one given to another server of this run: the servers bind theirs a moment
-    later, and in between the system could hand the same port out twice."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind((HOST, 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
-    raise RuntimeError("no free port on 127.0.0.1")
+from framework.settings import cpus  # noqa: E402,F401 (bench/run.py imports it from here)
+from projects import EXAMPLE, Project, free_port  # noqa: E402,F401 (likewise EXAMPLE)
 
 
 def _die_with_parent() -> None:
@@ -137,50 +125,14 @@ class Stack:
         return self.name if self.model == "-" else f"{self.name} / {self.model}"
 
 
-class Project:
-    """A copy of main.py, framework/ and lib/ with one algorithm as algorithm.py and its own opt/ml tree, built the
-    way tests/conftest.py builds its projects, so the benchmark never touches the user's files."""
-
-    def __init__(self, folder: Path, algorithm_file: Path, keep_hyperparameters: bool):
-        self.folder, self.ml = folder, folder / "opt" / "ml"
-        folder.mkdir(parents=True)
-        for name in ("main.py", "framework", "lib"):
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy(source, folder / name)
-        shutil.copy(algorithm_file, folder / "algorithm.py")
-        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
-        (self.ml / "model").mkdir()
-        if not keep_hyperparameters:  # the sample's hyperparameters are the example algorithm's
-            (self.ml / "input" / "config" / "hyperparameters.json").write_text("{}")
-
-    def env(self, **extra: str) -> dict:
-        return {**os.environ, "ML_ROOT": str(self.ml), "PYTHONUNBUFFERED": "1", **extra}
-
-    def main(self, command: str) -> list[str]:
-        return [sys.executable, str(self.folder / "main.py"), command]
-
-    def train(self) -> float:
-        """`main.py train`, as the container runs it; returns its wall time."""
-        start = time.perf_counter()
-        done = subprocess.run(self.main("train"), env=self.env(), capture_output=True, text=True, timeout=300)
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"main.py train failed ({done.returncode}) in {self.folder}:\n{done.stdout}{done.stderr}"
-            )
-        return elapsed
-
-    def serve_env(self, port: int, workers: int) -> dict:
-        return self.env(SERVE_HOST=HOST, SAGEMAKER_BIND_TO_PORT=str(port), SAGEMAKER_MODEL_SERVER_WORKERS=str(workers))
+def serve_env(project: Project, port: int, workers: int) -> dict:
+    return project.env(SERVE_HOST=HOST, SAGEMAKER_BIND_TO_PORT=str(port), SAGEMAKER_MODEL_SERVER_WORKERS=str(workers))
 
 
 def start_framework(procs: Processes, project: Project, model: str, workers: int, logs: Path) -> Stack:
     port = free_port()
     log = logs / f"framework-{model}.log"
-    process = procs.start(project.main("serve"), log, env=project.serve_env(port, workers))
+    process = procs.start(project.command("serve"), log, env=serve_env(project, port, workers))
     return Stack("framework", model, port, [process], log)
 
 

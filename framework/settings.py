@@ -35,7 +35,7 @@ class ServingSettings:
             # SERVE_HOST is ours, not SageMaker's: local runs and tests bind to 127.0.0.1 only.
             host=os.environ.get("SERVE_HOST", "0.0.0.0"),
             port=_integer("SAGEMAKER_BIND_TO_PORT", 8080, 1, 65535),
-            workers=_integer("SAGEMAKER_MODEL_SERVER_WORKERS", _cpus(), 1, 256),
+            workers=_integer("SAGEMAKER_MODEL_SERVER_WORKERS", cpus(), 1, 256),
             timeout=_integer("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
             max_payload_mb=_integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100),
             default_accept=default_accept,
@@ -57,6 +57,6 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _cpus() -> int:
+def cpus() -> int:
     # The CPUs this process may use (a container's cpuset), not the host's count.
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,77 +1,24 @@
 """Shared fixtures: a temporary copy of the project with a chosen algorithm, and a real server on 127.0.0.1."""
 
-import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-ALGORITHMS = Path(__file__).resolve().parent / "algorithms"
+from projects import EXAMPLE, ROOT, Project, free_port
 
-
-class Project:
-    """A copy of the framework with one algorithm and its own opt/ml tree, so tests never touch the user's files."""
-
-    def __init__(self, folder: Path, algorithm: str):
-        self.folder, self.ml = folder, folder / "opt" / "ml"
-        for name in ("main.py", "framework", "lib"):
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
-        algorithm_file = ROOT / "algorithm.py" if algorithm == "example" else ALGORITHMS / f"{algorithm}.py"
-        shutil.copy(algorithm_file, folder / "algorithm.py")
-        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
-        if algorithm != "example":
-            self.write_hyperparameters("{}")  # the sample's are the example algorithm's
-
-    def env(self, **extra: str) -> dict:
-        return {**os.environ, "ML_ROOT": str(self.ml), "PYTHONUNBUFFERED": "1", **extra}
-
-    def train(self, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, str(self.folder / "main.py"), "train"],
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def popen(self, command: str, log: Path, **env: str) -> subprocess.Popen:
-        # Output goes to a file, not a pipe: a pipe nobody reads would block a chatty server.
-        with open(log, "w") as out:
-            return subprocess.Popen(
-                [sys.executable, str(self.folder / "main.py"), command],
-                env=self.env(**env),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def write_hyperparameters(self, text: str) -> None:
-        (self.ml / "input" / "config" / "hyperparameters.json").write_text(text)
-
-    @property
-    def failure(self) -> Path:
-        return self.ml / "output" / "failure"
+ALGORITHMS = ROOT / "tests" / "algorithms"
 
 
 @pytest.fixture
 def make_project(tmp_path_factory):
     def make(algorithm: str = "reports_its_job") -> Project:
-        return Project(tmp_path_factory.mktemp(algorithm), algorithm)
+        file = EXAMPLE if algorithm == "example" else ALGORITHMS / f"{algorithm}.py"
+        return Project(tmp_path_factory.mktemp(algorithm), file)
 
     return make
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -4,7 +4,6 @@ the real bin/ scripts, and bounded waits for real HTTP on 127.0.0.1."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -12,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+
+from projects import free_port  # noqa: F401 (the Docker tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_LABEL = "sagemaker-template.project"  # as in bin/_common.sh
@@ -30,12 +31,6 @@ def docker_unavailable() -> str | None:
     if info.returncode != 0:
         return "Docker tests skipped: no Docker engine is reachable (`docker info` failed)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def base_image() -> str:

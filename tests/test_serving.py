@@ -15,9 +15,9 @@ CSV_ROWS = "4.9,3.1,1.5,0.2\n5.6,2.9,3.6,1.3\n5.9,3.0,4.2,1.5\n"
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     """The example algorithm, trained once, served for the module."""
-    from conftest import Project, Server
+    from conftest import EXAMPLE, Project, Server
 
-    project = Project(tmp_path_factory.mktemp("example"), "example")
+    project = Project(tmp_path_factory.mktemp("example"), EXAMPLE)
     done = project.train()
     assert done.returncode == 0, done.stderr
     server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2")

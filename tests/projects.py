@@ -1,0 +1,67 @@
+"""A temporary copy of the project with one algorithm, and free ports on 127.0.0.1: used by the tests and by bench/."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "algorithm.py"
+
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A port nothing listens on, and not one handed out before in this process: servers bind theirs a moment later,
+    and in between the system could hand the same port out twice."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+class Project:
+    """A copy of the framework with one algorithm and its own opt/ml tree, so nothing touches the user's files."""
+
+    def __init__(self, folder: Path, algorithm: Path):
+        self.folder, self.ml = folder, folder / "opt" / "ml"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("main.py", "framework", "lib"):
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, folder / name)
+        shutil.copy(algorithm, folder / "algorithm.py")
+        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
+        if algorithm != EXAMPLE:
+            self.write_hyperparameters("{}")  # the sample's are the example algorithm's
+
+    def command(self, name: str) -> list[str]:
+        return [sys.executable, str(self.folder / "main.py"), name]
+
+    def env(self, **extra: str) -> dict:
+        return {**os.environ, "ML_ROOT": str(self.ml), "PYTHONUNBUFFERED": "1", **extra}
+
+    def train(self, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.command("train"), env=self.env(**env), capture_output=True, text=True, timeout=timeout
+        )
+
+    def popen(self, command: str, log: Path, **env: str) -> subprocess.Popen:
+        # Output goes to a file, not a pipe: a pipe nobody reads would block a chatty server.
+        with open(log, "w") as out:
+            return subprocess.Popen(self.command(command), env=self.env(**env), stdout=out, stderr=subprocess.STDOUT)
+
+    def write_hyperparameters(self, text: str) -> None:
+        (self.ml / "input" / "config" / "hyperparameters.json").write_text(text)
+
+    @property
+    def failure(self) -> Path:
+        return self.ml / "output" / "failure"
