@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from conftest import ROOT, Project, Server
+from conftest import EXAMPLE, ROOT, Project, Server
 from postman_helpers import (
     COLLECTION,
     ENVIRONMENT,
@@ -128,7 +128,7 @@ def test_readme_runs_the_newman_version_ci_installs():
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
-    project = Project(tmp_path_factory.mktemp("postman-example"), "example")
+    project = Project(tmp_path_factory.mktemp("postman-example"), EXAMPLE)
     done = project.train()
     assert done.returncode == 0, done.stderr
     server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
