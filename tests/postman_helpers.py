@@ -78,6 +78,8 @@ def run_collection(base_url: str, folder: Path) -> tuple[subprocess.CompletedPro
             "cli,json",
             "--reporter-json-export",
             str(report),
+            "--working-dir",  # where a file body's path (opt/ml/input/...) starts, as when run from the project
+            str(ROOT),
             "--timeout-request",
             "60000",  # SageMaker's own limit for an invocation
             "--color",
