@@ -1,7 +1,7 @@
 @echo off
 rem POST a payload to the server that bin\serve.bat runs and print the answer; the twin of bin/predict.sh.
 rem Usage: bin\predict.bat [PAYLOAD_FILE [ACCEPT]]   (default: opt\ml\input\payload.json, application/json)
-rem The Content-Type follows the file's extension: .csv text/csv, .jsonl application/jsonlines, else application/json.
+rem The Content-Type follows the file's extension (develop\content-types.txt), else application/json.
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
@@ -22,8 +22,7 @@ if not defined FOUND (
 )
 set CONTENT_TYPE=application/json
 for %%F in ("%PAYLOAD%") do set "EXT=%%~xF"
-if "%EXT%"==".csv" set CONTENT_TYPE=text/csv
-if "%EXT%"==".jsonl" set CONTENT_TYPE=application/jsonlines
+for /f "usebackq tokens=1,2" %%A in ("%ROOT%\develop\content-types.txt") do if "%EXT%"=="%%A" set "CONTENT_TYPE=%%B"
 
 curl -s --fail-with-body -H "Content-Type: %CONTENT_TYPE%" -H "Accept: %ACCEPT%" --data-binary "@%PAYLOAD%" "http://127.0.0.1:%HOST_PORT%/invocations"
 set STATUS=%errorlevel%

@@ -38,7 +38,7 @@ UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 SCRIPTS = ["docker-build.sh", "train.sh", "serve.sh", "predict.sh", "shell.sh", "docker-destroy.sh"]
 USER_UID = 12345  # stands for the host user who owns the project's folder, when the tests run as root
-STANDIN = ROOT / "framework" / "develop.py"
+STANDIN = ROOT / "develop" / "develop.py"
 PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
 
 
@@ -78,8 +78,9 @@ def trained(project):
 
 @pytest.fixture
 def bare_scripts(tmp_path):
-    """Only bin/ in a folder: the scripts' checks before any Docker call."""
+    """Only bin/ (and develop/content-types.txt, which predict reads) in a folder: the checks before any Docker call."""
     shutil.copytree(ROOT / "bin", tmp_path / "bin")
+    shutil.copytree(ROOT / "develop", tmp_path / "develop")
     return tmp_path
 
 
@@ -155,11 +156,11 @@ def test_scripts_are_shellcheck_clean():
     assert done.returncode == 0, done.stdout
 
 
-# --- The stand-in for SageMaker's platform (framework/develop.py), without Docker --------------------------------
+# --- The stand-in for SageMaker's platform (develop/develop.py), without Docker ----------------------------------
 
 
 class StandIn:
-    """framework/develop.py run on the host with a fake main.py, ML_ROOT and PROGRAM_DIR in a temporary folder."""
+    """develop/develop.py run on the host with a fake main.py, ML_ROOT and PROGRAM_DIR in a temporary folder."""
 
     def __init__(self, folder):
         self.program, self.ml = folder / "program", folder / "ml"
@@ -435,6 +436,21 @@ def sagemaker_ml(project, tmp_path_factory):
     done = docker("run", "--rm", "-v", f"{ml}:/opt/ml", f"{project.name}:dev-base", "train")
     assert done.returncode == 0, tail(done)
     return ml
+
+
+@needs_docker
+def test_dev_base_holds_only_what_sagemaker_runs(project):
+    """The production image's /opt/program: main.py, algorithm.py, framework/ and lib/; no stand-in, no tests."""
+    listed = docker("run", "--rm", "--entrypoint", "find", f"{project.name}:dev-base", "/opt/program", "-type", "f")
+    assert listed.returncode == 0, tail(listed)
+    shipped = {"main.py", "algorithm.py"} | {
+        str(path.relative_to(project.folder))
+        for folder in ("framework", "lib")
+        for path in (project.folder / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert sorted(path.removeprefix("/opt/program/") for path in listed.stdout.split()) == sorted(shipped)
+    assert "develop.py" not in listed.stdout
 
 
 @needs_docker

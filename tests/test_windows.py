@@ -180,6 +180,7 @@ class Twins:
         for root in self.roots.values():
             (root / "opt" / "ml" / "input").mkdir(parents=True)
             shutil.copytree(BIN, root / "bin")
+            shutil.copytree(ROOT / "develop", root / "develop")  # predict reads content-types.txt
             for name in ("requirements.txt", "requirements-dev.txt", ".env.example", ".env.bat.example"):
                 shutil.copy(ROOT / name, root / name)
             shutil.copy(ROOT / "opt" / "ml" / "input" / "payload.json", root / "opt" / "ml" / "input")

@@ -11,7 +11,8 @@ SIGTERM and SIGINT are passed on to the child (so `docker stop` and Ctrl-C work)
 Files it or the child write under /opt/ml are handed to the owner of the mounted folder, so that a user who is
 not root can still edit and delete them on the host.
 
-Standalone on purpose: stdlib only, nothing from the framework, since it is copied out of /opt/program.
+Standalone on purpose: stdlib only, nothing from the framework. It is not in the production image (:dev-base):
+Dockerfile.develop copies this folder, outside /opt/program, where the project's source is mounted.
 ML_ROOT and PROGRAM_DIR move /opt/ml and /opt/program (the tests run it on the host that way).
 """
 
@@ -29,7 +30,8 @@ ML_ROOT = Path(os.environ.get("ML_ROOT", "/opt/ml"))
 PROGRAM = Path(os.environ.get("PROGRAM_DIR", "/opt/program")) / "main.py"
 # Files that only keep an empty folder in git; they are not part of a model.
 PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}
-CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json", ".jsonl": "application/jsonlines"}
+# The one list of file extensions and their content types; bin/predict.sh and predict.bat read it too.
+CONTENT_TYPES = dict(line.split() for line in (Path(__file__).parent / "content-types.txt").read_text().splitlines())
 
 
 def log(message):
