@@ -16,6 +16,9 @@ The contract, as SageMaker runs the container:
   input_data_config, resource_config.
 - Metrics: METRICS declares them; job.report_metric(name, value, epoch=None) logs each value in the line SageMaker's
   MetricDefinitions read (framework/metrics.py), so that tuning jobs can rank training jobs by them.
+- The algorithm spec (bin/algorithm-spec.sh) is derived from these declarations: the hyperparameters (each field's
+  trailing comment is its description), METRICS, REQUIRED_CHANNELS and OPTIONAL_CHANNELS, TRAINING_CONTENT_TYPES,
+  INSTANCE_TYPES.
 - Failure: raise. The reason goes to /opt/ml/output/failure (SageMaker's FailureReason) and the job exits non-zero.
 - Stop: SageMaker stops a job with SIGTERM; the framework raises JobStopped wherever train is, so `finally` runs.
 - predict gets the request as a dict: the JSON body itself, or {"instances": records} built from a JSON Lines body
@@ -44,7 +47,10 @@ from framework import InputError, Range, TrainingJob
 
 log = logging.getLogger("algorithm")
 
-REQUIRED_CHANNELS = ["training"]  # "validation" is optional: scored and logged when present
+REQUIRED_CHANNELS = ["training"]
+OPTIONAL_CHANNELS = ["validation"]  # scored and reported when present
+TRAINING_CONTENT_TYPES = ["text/csv"]  # what train reads from its channels
+INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge"]  # where it may train and serve (the algorithm spec)
 # What train reports with job.report_metric, and which way each is better. SageMaker reads them from the log with the
 # regexes bin/algorithm-spec.sh derives from these names; the first is what a tuning job optimises.
 METRICS = {"validation:accuracy": "maximize", "train:accuracy": "maximize"}
@@ -54,11 +60,11 @@ METRICS = {"validation:accuracy": "maximize", "train:accuracy": "maximize"}
 class Hyperparameters:
     target: str = "species"  # the label column; every other column is a feature
     n_estimators: Annotated[int, Range(10, 500, scale="log")] = 100  # trees in the forest
-    max_depth: int | None = None  # None grows each tree until its leaves are pure
+    max_depth: int | None = None  # the deepest a tree grows; None: until its leaves are pure
     min_samples_leaf: Annotated[int, Range(1, 20)] = 1  # fewest records a leaf may hold
     max_features: Annotated[float, Range(0.1, 1.0)] = 0.5  # fraction of the features each split considers
     criterion: Annotated[Literal["gini", "entropy", "log_loss"], Range()] = "gini"  # how a split is scored
-    random_state: int = 0
+    random_state: int = 0  # seed of the forest's randomness
 
 
 @dataclass

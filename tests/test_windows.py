@@ -696,6 +696,26 @@ def test_test(twins):
     assert sh.calls[-1] == ["<ROOT>", "<venv python>", "-m", "pytest", "-rs", "-k", "serving and not slow"]
 
 
+def test_algorithm_spec(twins):
+    args = (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo:1.2.0",
+        "--role",
+        "arn:aws:iam::1:role/r",
+        "--out",
+        "my spec",
+    )
+    sh, bat = twins.both("algorithm-spec", *args)
+    assert_same(sh, bat)
+    assert sh.calls[-1] == ["<CWD>", "<venv python>", "-m", "framework.algorithm_spec", *args]
+
+
+def test_algorithm_spec_passes_its_exit_code(twins):
+    twins.answers["python--m-framework.algorithm_spec.rc"] = "2"
+    sh, bat = twins.both("algorithm-spec")
+    assert_same(sh, bat)
+    assert sh.rc == 2
+
+
 def test_benchmark(twins):
     sh, bat = twins.both("benchmark", "--quick")
     assert_same(sh, bat)
