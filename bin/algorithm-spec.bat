@@ -1,7 +1,7 @@
 @echo off
 rem Writes what the AWS CLI takes to register the algorithm and to tune it, derived from algorithm.py (the twin of
 rem bin/algorithm-spec.sh): spec\create-algorithm.json and spec\create-tuning-job.json. The logic is
-rem framework/algorithm_spec.py, run in .venv.
+rem develop\algorithm_spec.py, run in .venv.
 rem Usage: bin\algorithm-spec.bat [IMAGE_URI] [--role ARN] [--data s3://bucket/prefix] [--name NAME]
 rem        [--objective METRIC] [--out DIR]     (no IMAGE_URI: the one in image-uri.txt)
 setlocal
@@ -9,5 +9,5 @@ for %%R in ("%~dp0..") do set "ROOT=%%~fR"
 call "%~dp0setup.bat"
 if errorlevel 1 exit /b 1
 set "PYTHONPATH=%ROOT%"
-"%ROOT%\.venv\Scripts\python.exe" -m framework.algorithm_spec %*
+"%ROOT%\.venv\Scripts\python.exe" "%ROOT%\develop\algorithm_spec.py" %*
 exit /b %errorlevel%

@@ -45,12 +45,12 @@ def botocore_errors(*pairs: tuple[str, Path]) -> dict[str, list[str]]:
     return json.loads(done.stdout)
 
 
-def spec(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    """The module bin/algorithm-spec.sh runs, with the project at `cwd` (its algorithm.py is the one described)."""
+def spec(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """What bin/algorithm-spec.sh runs, with `project` on PYTHONPATH (its algorithm.py is the one described)."""
     return subprocess.run(
-        [sys.executable, "-m", "framework.algorithm_spec", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(cwd)},
+        [sys.executable, str(ROOT / "develop" / "algorithm_spec.py"), *args],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project)},
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,12 +4,13 @@ rem distlib's launcher whose shebang runs this file, so that the scripts meet re
 rem own path, the rest is the command line the script wrote. Records the working folder and that line, then answers
 rem from the scenario's files in %STUB_DIR%: KEY.out is printed, KEY.rc is the exit code (else 0). KEY is the
 rem program and its first argument (docker-info, curl--s), with the next one for `docker image`, `python -m` and
-rem main.py (docker-image-inspect, python--m-pip, python-main-train). tests/windows/stub.py is its bash-side twin.
+rem a .py script, named without .py (docker-image-inspect, python--m-pip, python-main-train). tests/windows/stub.py
+rem is its bash-side twin.
 >>"%STUB_DIR%\calls.log" echo.%CD%*%*
 set "KEY=%~n1-%~2"
 if "%~2"=="image" set "KEY=%~n1-image-%~3"
 if "%~2"=="-m" set "KEY=%~n1--m-%~3"
-if /i "%~nx2"=="main.py" set "KEY=%~n1-main-%~3"
+if /i "%~x2"==".py" set "KEY=%~n1-%~n2-%~3"
 rem `docker image rm` removes what `docker image ls` lists, unless the scenario says the images are stuck.
 if "%KEY%"=="docker-image-rm" if not exist "%STUB_DIR%\images-stuck" if exist "%STUB_DIR%\docker-image-ls.out" del "%STUB_DIR%\docker-image-ls.out"
 rem `python -m venv DIR` makes a venv whose python.exe is another stand-in.

@@ -17,8 +17,8 @@ if first == "image":
     key = f"{program}-image-{second}"
 elif first == "-m":
     key = f"{program}--m-{second}"
-elif Path(first).name == "main.py":
-    key = f"{program}-main-{second}"
+elif Path(first).suffix == ".py":
+    key = f"{program}-{Path(first).stem}-{second}"
 if key == "docker-image-rm" and not (stub / "images-stuck").exists():
     (stub / "docker-image-ls.out").unlink(missing_ok=True)
 if key == "python--m-venv":

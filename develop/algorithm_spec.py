@@ -1,5 +1,7 @@
 """`bin/algorithm-spec.sh`: what the AWS CLI takes to register the algorithm and to tune it, derived from algorithm.py.
 
+A development tool, not part of the image SageMaker runs: run in .venv with the project on PYTHONPATH.
+
     create-algorithm.json     aws sagemaker create-algorithm --cli-input-json file://create-algorithm.json
     create-tuning-job.json    aws sagemaker create-hyper-parameter-tuning-job --cli-input-json file://create-tuning-job.json
 
@@ -26,8 +28,7 @@ from framework.decoders import DECODERS
 from framework.encoders import ENCODERS
 from framework.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
-IMAGE_FILE = ROOT / "image-uri.txt"  # where `bin/docker-push.sh VERSION > image-uri.txt` (and the Jenkinsfile) put it
+IMAGE_FILE = "image-uri.txt"  # in the project: `bin/docker-push.sh VERSION > image-uri.txt` (and the Jenkinsfile)
 INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge"]  # when algorithm.py declares none
 PLACEHOLDER_ROLE = "arn:aws:iam::111122223333:role/GIVE-YOUR-SAGEMAKER-ROLE-WITH---role"
 PLACEHOLDER_DATA = "s3://GIVE-YOUR-BUCKET-WITH---data/prefix"
@@ -247,8 +248,9 @@ def _job_name(text: str, limit: int) -> str:
     return name or "algorithm"
 
 
-def _image(given: str | None) -> str:
-    image = given or (_read_text(IMAGE_FILE).strip() if IMAGE_FILE.is_file() else "")
+def _image(given: str | None, project: Path) -> str:
+    saved = project / IMAGE_FILE
+    image = given or (_read_text(saved).strip() if saved.is_file() else "")
     if not image:
         raise SpecError(
             "no image: give the URI bin/docker-push.sh printed (bin/algorithm-spec.sh URI), "
@@ -275,8 +277,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", default="spec", help="the folder to write into (default: ./spec)")
     args = parser.parse_args(argv)
     try:
-        image = _image(args.image)
         import algorithm
+
+        image = _image(args.image, Path(algorithm.__file__).parent)
 
         name = _job_name(args.name or image.rsplit("/", 1)[-1].split("@")[0], 63)
         documents = {
