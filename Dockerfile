@@ -14,10 +14,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Requirements before code: editing algorithm.py must not reinstall pandas.
+# Requirements before code: editing algorithm.py must not reinstall pandas. Every file pip installs must match a
+# hash in requirements.txt: a build next year installs byte for byte what was tested.
 COPY requirements.txt /tmp/requirements.txt
 RUN python3 -m venv /opt/venv \
- && pip install -r /tmp/requirements.txt \
+ && pip install --require-hashes -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
 # Only what runs: .dockerignore admits nothing else (no tests, no opt/ sample data, no .env, no .git).

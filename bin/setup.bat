@@ -33,7 +33,7 @@ set "INSTALLED="
 if exist "%STAMP%" for /f "usebackq delims=" %%L in ("%STAMP%") do set "INSTALLED=%%L"
 if "%INSTALLED%"=="%WANTED%" exit /b 0
 >&2 echo installing the pinned requirements into %VENV%
-"%VENV%\Scripts\python.exe" -m pip install --quiet --disable-pip-version-check -r "%ROOT%\requirements-dev.txt"
+"%VENV%\Scripts\python.exe" -m pip install --quiet --disable-pip-version-check --require-hashes -r "%ROOT%\requirements-dev.txt"
 if errorlevel 1 (
     set "MSG=pip could not install requirements-dev.txt (see above)"
     goto die

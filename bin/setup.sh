@@ -24,7 +24,8 @@ stamp="$VENV/.requirements-installed"
 wanted=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | cksum)
 if [[ ! -f $stamp || $(<"$stamp") != "$wanted" ]]; then
     echo "installing the pinned requirements into $VENV" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt" ||
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r "$ROOT/requirements-dev.txt" ||
         die "pip could not install requirements-dev.txt (see above)"
     echo "$wanted" >"$stamp"
 fi

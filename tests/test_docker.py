@@ -327,6 +327,8 @@ def test_requirements_layer_comes_before_the_code(project):
     install = next(i for i, step in enumerate(steps) if "pip install" in step)
     copy_code = next(i for i, step in enumerate(steps) if "COPY" in step and "/opt/program" in step)
     assert install < copy_code
+    # Byte for byte what was tested: pip refuses any file whose hash requirements.txt does not list.
+    assert "pip install --require-hashes -r /tmp/requirements.txt" in steps[install]
 
 
 # --- The development loop through bin/ ------------------------------------------------------------------------

@@ -633,6 +633,7 @@ def test_setup(twins):
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        "--require-hashes",
         "-r",
         "<ROOT>/requirements-dev.txt",
     ]
@@ -728,6 +729,7 @@ def test_benchmark(twins):
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--require-hashes",
             "-r",
             "<ROOT>/requirements-dev.txt",
         ],
