@@ -15,8 +15,8 @@ from flask import Flask, Response, request
 from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
-from framework import batching, content_types
-from framework.invocation import Answer, Invoker, negotiate
+from framework import batching, content_types, request_body
+from framework.invocation import Answer, Invoker, error, negotiate
 from framework.paths import MLPaths
 from framework.settings import ServingSettings
 
@@ -38,7 +38,6 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
     batcher = batching.Batcher(invoke, predictor, settings) if batching.declared(algorithm) else None
 
     app = Flask("serve")
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
 
     @app.get("/ping")
     def ping():
@@ -54,10 +53,17 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
 
     @app.post("/invocations")
     def invocations():
+        # The body first, whatever the headers say: an answer sent with the upload unread reaches many clients as
+        # "connection reset" instead of the answer.
+        try:
+            body = request_body.read(
+                request.environ["wsgi.input"], request.content_length, settings.max_payload_mb, settings.timeout
+            )
+        except request_body.BodyError as exc:
+            return _response(error(exc.status, str(exc)))
         accept = negotiate(request.mimetype, request.headers.get("Accept"), settings.default_accept)
         if isinstance(accept, Answer):
             return _response(accept)
-        body = request.get_data(cache=False)
         attributes = request.headers.get("X-Amzn-SageMaker-Custom-Attributes")
         args = (body, request.mimetype, accept, attributes)
         return _response(batcher(*args) if batcher else predictor.apply(invoke, args))
@@ -69,6 +75,11 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
         response.set_data(json.dumps({"error": exc.description}))
         response.mimetype = content_types.JSON
         return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        # Only a bug in the framework gets here: the same 500 with an id as a failing predict, never Flask's own page.
+        return _response(Invoker.failed(exc, f"{request.method} {request.path} failed"))
 
     return app
 

@@ -20,10 +20,6 @@ class ServingSettings:
     batch_max_records: int
     batch_wait_ms: int
 
-    @property
-    def max_payload_bytes(self) -> int:
-        return self.max_payload_mb * 1024 * 1024
-
     @classmethod
     def from_env(cls) -> "ServingSettings":
         default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", content_types.JSON)
