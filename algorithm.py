@@ -23,7 +23,8 @@ The contract, as SageMaker runs the container:
 - Stop: SageMaker stops a job with SIGTERM; the framework raises JobStopped wherever train is, so `finally` runs.
 - predict gets the request as a dict: the JSON body itself, or {"instances": records} built from a JSON Lines body
   (a list, one value per line) or a CSV body (a 2-D float NumPy array when every field is a number, else a list of
-  rows, each the list of its fields). np.asarray(data["instances"], dtype=float) takes any of them.
+  rows, each the list of its fields). np.asarray(data["instances"], dtype=float) takes any of them. Every number in
+  it is finite and fits a 64-bit float (the framework answers 400 otherwise); check what only your model knows.
   It returns a dict; the framework encodes it as
   JSON, or, when the caller's Accept asks for CSV or JSON Lines, writes each item of its "predictions" list as one
   line. Raise InputError for bad data (the caller gets 400 with its message); any other exception gives 500.
@@ -137,16 +138,31 @@ def _feature_rows(model: Model, data: dict) -> np.ndarray:
     if not isinstance(instances, (list, np.ndarray)) or len(instances) == 0:
         raise InputError('expected {"instances": [...]} with at least one record')
     if isinstance(instances[0], dict):
-        missing = [f for f in model.features if f not in instances[0]]
-        if missing:
-            raise InputError(f"record 0 lacks feature(s) {missing}; expected {model.features}")
-        instances = [[record.get(f) for f in model.features] for record in instances]
+        instances = [_by_name(model, number, record) for number, record in enumerate(instances)]
     try:
         rows = np.asarray(instances, dtype=float)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"records must be lists of {len(model.features)} numbers: {exc}") from None
     if rows.ndim != 2 or rows.shape[1] != len(model.features):
         raise InputError(
             f"each record must have {len(model.features)} features {model.features}, got shape {list(rows.shape)}"
         )
+    # scikit-learn's trees compare float32 values: a number past float32's range (3.4e38) would become infinite there.
+    unusable = ~np.isfinite(rows) | (np.abs(rows) > np.finfo(np.float32).max)
+    if unusable.any():
+        number, column = np.argwhere(unusable)[0]
+        raise InputError(
+            f"record {number}, feature {model.features[column]!r}: {rows[number, column]} is not a finite number "
+            "within float32's range (3.4e38), which this model takes"
+        )
     return rows
+
+
+def _by_name(model: Model, number: int, record: dict) -> list:
+    """A record given as {"feature": value, ...}: its values in the model's feature order."""
+    if not isinstance(record, dict):
+        raise InputError(f"record {number} is a {type(record).__name__}; record 0 is an object, so all must be")
+    missing = [f for f in model.features if f not in record]
+    if missing:
+        raise InputError(f"record {number} lacks feature(s) {missing}; expected {model.features}")
+    return [record[f] for f in model.features]
