@@ -35,14 +35,15 @@ def parse(declared: type, raw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             platform[name] = value
         elif name not in fields:
             raise ConfigError(
-                f"unknown hyperparameter {name!r} (value {value!r}); this algorithm takes: {', '.join(sorted(fields))}"
+                f"unknown hyperparameter {_quoted(name)} (value {_quoted(value)}); "
+                f"this algorithm takes: {', '.join(sorted(fields))}"
             )
         else:
             try:
                 values[name] = _coerce(value, hints[name])
             except (TypeError, ValueError):
                 raise ConfigError(
-                    f"hyperparameter {name!r}: value {value!r} is not a valid {_type_name(hints[name])}"
+                    f"hyperparameter {name!r}: value {_quoted(value)} is not a valid {_type_name(hints[name])}"
                 ) from None
             if name in declared_ranges:
                 ranges.check(name, value, values[name], declared_ranges[name][1])
@@ -50,6 +51,15 @@ def parse(declared: type, raw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     if missing:
         raise ConfigError(f"missing required hyperparameter(s): {', '.join(missing)}")
     return declared(**values), platform
+
+
+def _quoted(value: Any, keep: int = 40) -> str:
+    """repr(value), its middle left out when long: SageMaker shows only the first 1,024 characters of the failure
+    reason, and what follows a value (the names this algorithm takes) must fit in them."""
+    text = repr(value)
+    if len(text) <= 2 * keep + 20:
+        return text
+    return f"{text[:keep]}...{text[-keep:]} ({len(text)} characters)"
 
 
 def _is_required(field: dataclasses.Field) -> bool:

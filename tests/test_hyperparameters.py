@@ -221,3 +221,14 @@ def test_a_wrong_range_declaration_says_what_is_wrong(annotation, default, reaso
     with pytest.raises(ConfigError) as error:
         parse(bad(annotation, default), {})
     assert str(error.value).startswith("hyperparameter 'x': ") and reason in str(error.value)
+
+
+def test_long_values_are_shortened_so_the_reason_fits_sagemakers_1024_characters():
+    with pytest.raises(ConfigError) as unknown:
+        parse(Declared, {"x" * 300: "v" * 5000})
+    reason = f"ConfigError: {unknown.value}"
+    assert len(reason) < 400 and reason.endswith("this algorithm takes: " + ", ".join(sorted(Declared.__annotations__)))
+    assert "vvvv...vvvv" in reason and "(5002 characters)" in reason
+    with pytest.raises(ConfigError) as bad:
+        parse(Declared, {"epochs": "9" * 5000})
+    assert len(str(bad.value)) < 200 and str(bad.value).endswith("is not a valid int")

@@ -160,6 +160,15 @@ def test_unknown_hyperparameter_fails_the_job(make_project):
     assert_failed(project, project.train(), 2, "ConfigError: unknown hyperparameter 'epoch' (value '3')")
 
 
+def test_a_long_unknown_hyperparameter_leaves_the_accepted_names_within_sagemakers_1024_characters(make_project):
+    project = make_project()
+    project.write_hyperparameters(json.dumps({"epoch": "3" * 5000}))
+    assert project.train().returncode == 2
+    reason = project.failure.read_text().rstrip("\n")
+    assert len(reason) <= 1024, len(reason)
+    assert reason.endswith("this algorithm takes: depth, epochs, layers, mode, rate, verbose"), reason
+
+
 def test_bad_hyperparameter_value_fails_the_job(make_project):
     project = make_project()
     project.write_hyperparameters('{"epochs": "many"}')
