@@ -21,11 +21,10 @@ FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory):
-    """describes_instances (answers with the count, first and last record it got), with a 1 MB limit."""
-    from conftest import Project, Server
+    """describes_its_input (answers with the row count, first and last record it got), with a 1 MB limit."""
+    from conftest import ALGORITHMS, Project, Server
 
-    project = Project(tmp_path_factory.mktemp("limited"), "describes_instances")
-    assert project.train().returncode == 0
+    project = Project(tmp_path_factory.mktemp("limited"), ALGORITHMS / "describes_its_input.py")
     server = Server(project, SAGEMAKER_MAX_PAYLOAD_IN_MB=str(LIMIT_MB), SAGEMAKER_MODEL_SERVER_WORKERS="1")
     server.wait_ready()
     yield server
@@ -35,9 +34,9 @@ def limited(tmp_path_factory):
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     """The example algorithm, trained, with the default 6 MB limit."""
-    from conftest import Project, Server
+    from conftest import EXAMPLE, Project, Server
 
-    project = Project(tmp_path_factory.mktemp("example"), "example")
+    project = Project(tmp_path_factory.mktemp("example"), EXAMPLE)
     assert project.train().returncode == 0
     server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2")
     server.wait_ready()
@@ -80,13 +79,13 @@ def test_chunked_body_over_the_limit_is_413_never_a_prediction_on_its_first_mega
 
 def test_chunked_body_at_the_limit_is_predicted_whole(limited):
     status, answer = send_raw(limited.port, head(Transfer_Encoding="chunked") + chunked(ROW * (LIMIT // 16)))
-    assert status == 200 and answer["count"] == LIMIT // 16
+    assert status == 200 and answer["rows"] == LIMIT // 16
 
 
 def test_body_with_content_length_over_the_limit_is_413_and_at_the_limit_is_whole(limited):
     over = limited.post(ROW * (LIMIT // 16 + 1), "text/csv")
     assert_413_names_the_limit(over.status_code, over.json())
-    assert limited.post(ROW * (LIMIT // 16), "text/csv").json()["count"] == LIMIT // 16
+    assert limited.post(ROW * (LIMIT // 16), "text/csv").json()["rows"] == LIMIT // 16
 
 
 def test_client_that_sends_its_whole_body_before_reading_gets_the_413(limited):
@@ -138,9 +137,9 @@ def test_announced_body_far_over_the_limit_is_413_at_once(limited):
 
 
 def test_slow_body_is_408_after_the_server_timeout(make_project, start_server):
-    project = make_project("describes_instances")
-    assert project.train().returncode == 0
-    server = start_server(project, SAGEMAKER_MODEL_SERVER_TIMEOUT="3", SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    server = start_server(
+        make_project("describes_its_input"), SAGEMAKER_MODEL_SERVER_TIMEOUT="3", SAGEMAKER_MODEL_SERVER_WORKERS="1"
+    )
     started = time.monotonic()
     status, answer = send_raw(server.port, head(Content_Length="100") + ROW)  # ...and the other 84 bytes never come
     assert status == 408 and "within 3 s (SAGEMAKER_MODEL_SERVER_TIMEOUT)" in answer["error"]
@@ -150,7 +149,8 @@ def test_slow_body_is_408_after_the_server_timeout(make_project, start_server):
 
 def test_after_each_failure_the_same_server_still_predicts(limited):
     assert limited.post(ROW * 3, "text/csv").json() == {
-        "count": 3,
+        "type": "ndarray",
+        "rows": 3,
         "first": [5.1, 3.5, 1.4, 0.2],
         "last": [5.1, 3.5, 1.4, 0.2],
     }
@@ -159,7 +159,7 @@ def test_after_each_failure_the_same_server_still_predicts(limited):
 def test_json_lines_split_at_line_feeds_only(limited):
     body = '{"text": "a\u2028b\u2029c\u0085d"}\r\n\n["e\\nf"]\n'.encode()
     answer = limited.post(body, "application/jsonlines").json()
-    assert answer == {"count": 2, "first": {"text": "a\u2028b\u2029c\u0085d"}, "last": ["e\nf"]}
+    assert answer == {"type": "list", "rows": 2, "first": {"text": "a\u2028b\u2029c\u0085d"}, "last": ["e\nf"]}
 
 
 @pytest.mark.parametrize(
