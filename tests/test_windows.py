@@ -717,6 +717,20 @@ def test_algorithm_spec_passes_its_exit_code(twins):
     assert sh.rc == 2
 
 
+def test_tune(twins):
+    args = ("--trials", "3", "--seed", "7", "--out", "my trials")
+    sh, bat = twins.both("tune", *args)
+    assert_same(sh, bat)
+    assert sh.calls[-1] == ["<CWD>", "<venv python>", "<ROOT>/develop/tune.py", *args]
+
+
+def test_tune_passes_its_exit_code(twins):
+    twins.answers["python-tune-.rc"] = "1"
+    sh, bat = twins.both("tune")
+    assert_same(sh, bat)
+    assert sh.rc == 1
+
+
 def test_benchmark(twins):
     sh, bat = twins.both("benchmark", "--quick")
     assert_same(sh, bat)

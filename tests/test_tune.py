@@ -1,0 +1,174 @@
+"""bin/tune.sh: a seeded random search of real trainings, each ranked by the objective read from its own log with
+the regex SageMaker will use."""
+
+import importlib.util
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import typing
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from conftest import ROOT
+from framework import metrics
+from framework.ranges import Range
+
+spec = importlib.util.spec_from_file_location("tune", ROOT / "develop" / "tune.py")
+tune = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tune)
+
+
+def run_tune(project: Path, ml: Path, *args: str) -> subprocess.CompletedProcess:
+    """What bin/tune.sh runs, with `project` on PYTHONPATH (its algorithm.py and main.py are the ones tuned)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "develop" / "tune.py"), *args],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project), "ML_ROOT": str(ml)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def trials(out: Path) -> dict[str, dict]:
+    return {
+        folder.name: json.loads((folder / "input" / "config" / "hyperparameters.json").read_text())
+        for folder in sorted(out.glob("trial-*"))
+    }
+
+
+def test_bin_tune_runs_end_to_end_on_the_sample_data(tmp_path, make_project):
+    out = tmp_path / "tuning"
+    done = subprocess.run(
+        [str(ROOT / "bin" / "tune.sh"), "--trials", "3", "--seed", "5", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    header, *table = done.stdout.splitlines()
+    assert header.split() == [
+        "#",
+        "validation:accuracy",
+        "n_estimators",
+        "min_samples_leaf",
+        "max_features",
+        "criterion",
+        "seconds",
+        "trial",
+    ]
+    assert len(table) == 3
+    ranked = [(float(line.split()[1]), line.split()[-1]) for line in table]
+    assert [value for value, _ in ranked] == sorted((value for value, _ in ranked), reverse=True)  # maximize
+    for value, trial in ranked:
+        folder = out / trial
+        # The objective in the table is what SageMaker's regex reads from that trial's own log.
+        assert metrics.last_value("validation:accuracy", (folder / "train.log").read_text()) == value
+        hyperparameters = json.loads((folder / "input" / "config" / "hyperparameters.json").read_text())
+        assert hyperparameters["_tuning_objective_metric"] == "validation:accuracy"
+        assert all(isinstance(v, str) for v in hyperparameters.values())  # as a tuning job writes them
+        assert 10 <= int(hyperparameters["n_estimators"]) <= 500
+        assert 0.1 <= float(hyperparameters["max_features"]) <= 1.0
+    assert done.stderr.count("] validation:accuracy=") == 3
+    # The best hyperparameters are a file hyperparameters.json takes: a training with them succeeds.
+    best = json.loads((out / "best-hyperparameters.json").read_text())
+    best_trial = json.loads((out / ranked[0][1] / "input" / "config" / "hyperparameters.json").read_text())
+    assert best == {k: v for k, v in best_trial.items() if k != "_tuning_objective_metric"}
+    project = make_project("example")
+    project.write_hyperparameters(json.dumps(best))
+    trained = project.train()
+    assert trained.returncode == 0, trained.stderr
+    assert f"n_estimators={best['n_estimators']}," in trained.stderr
+
+
+def test_failed_trials_are_reported_with_their_reason_and_the_others_go_on(make_project):
+    project = make_project("tunes_with_failures")
+    out = project.folder / "tuning"
+    done = run_tune(project.folder, project.ml, "--trials", "12", "--seed", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    drawn = {name: int(h["x"]) for name, h in trials(out).items()}
+    assert {5, 6} <= set(drawn.values()) and set(drawn.values()) - {5, 6}, drawn  # the seed gives every outcome
+    table = done.stdout.splitlines()[1:]
+    assert len(table) == 12
+    succeeded = [line for line in table if " failed " not in line]
+    failed = [line for line in table if " failed " in line]
+    values = [float(line.split()[1]) for line in succeeded]
+    assert values == sorted(values)  # minimize: the lowest loss first; failures last
+    assert table == succeeded + failed
+    for line in failed:
+        trial = line.split()[6]
+        if drawn[trial] == 5:
+            assert line.endswith("exit 1: ValueError: x=5 fails on purpose"), line
+        else:
+            assert line.endswith("trained, but the log holds no finite value of validation:loss"), line
+    assert len(failed) == sum(x in (5, 6) for x in drawn.values())
+    best = json.loads((out / "best-hyperparameters.json").read_text())
+    assert float(best["x"]) + float(best["rate"]) == values[0] and "_tuning_objective_metric" not in best
+
+
+def test_the_same_seed_draws_the_same_trials(make_project):
+    project = make_project("tunes_with_failures")
+    first, again, other = (project.folder / name for name in ("first", "again", "other"))
+    for out, seed in ((first, "7"), (again, "7"), (other, "8")):
+        assert run_tune(project.folder, project.ml, "--trials", "3", "--seed", seed, "--out", str(out)).returncode == 0
+    assert trials(first) == trials(again)
+    assert trials(first) != trials(other)
+
+
+def test_when_every_trial_fails_the_run_fails(make_project):
+    project = make_project("tunes_with_failures")
+    source = project.folder / "algorithm.py"
+    source.write_text(source.read_text().replace("Range(1, 6)] = 1", "Range(5, 5)] = 5"))
+    done = run_tune(project.folder, project.ml, "--trials", "2", "--out", str(project.folder / "t"))
+    assert done.returncode == 1
+    assert done.stderr.endswith(f"error: every trial failed; see {project.folder / 't'}/trial-*/train.log\n")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--objective", "loss"], "error: objective 'loss' is not in METRICS (validation:loss)\n"),
+        (["--trials", "0"], "error: --trials must be at least 1\n"),
+    ],
+)
+def test_wrong_arguments_stop_with_one_line(make_project, args, message):
+    project = make_project("tunes_with_failures")
+    done = run_tune(project.folder, project.ml, *args)
+    assert done.returncode == 2 and done.stderr == message
+
+
+@pytest.mark.parametrize(
+    "annotation, declared",
+    [
+        (int, Range(1, 6)),
+        (int, Range(10, 500, scale="log")),
+        (float, Range(1e-4, 1.0, scale="log")),
+        (float, Range(0.0, 0.999, scale="reverse_log")),
+        (float, Range(-2.5, 2.5, scale="auto")),
+    ],
+)
+def test_draws_stay_in_their_range_and_reach_both_ends(annotation, declared):
+    rng = random.Random(0)
+    values = [annotation(tune.draw(rng, annotation, declared)) for _ in range(2000)]
+    assert all(declared.min <= v <= declared.max for v in values)
+    if annotation is int:
+        assert {declared.min, declared.max} <= set(values)
+
+
+def test_a_log_scale_draws_as_often_below_the_geometric_middle_as_above():
+    rng = random.Random(0)
+    values = [float(tune.draw(rng, float, Range(1e-4, 1.0, scale="log"))) for _ in range(4000)]
+    below = sum(v < math.sqrt(1e-4 * 1.0) for v in values) / len(values)
+    assert 0.45 < below < 0.55  # linear sampling would put 1% of them there
+
+
+def test_categorical_draws_are_the_literals_values():
+    rng = random.Random(0)
+    annotation = typing.Annotated[Literal["gini", "entropy"], Range()].__origin__
+    assert {tune.draw(rng, annotation, Range()) for _ in range(100)} == {"gini", "entropy"}
