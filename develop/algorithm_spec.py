@@ -280,7 +280,11 @@ def main(argv: list[str]) -> int:
         import algorithm
 
         image = _image(args.image, Path(algorithm.__file__).parent)
-
+        # The patterns of botocore's SageMaker model, checked here so that a typo fails now, not at create time.
+        if args.role and not re.fullmatch(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", args.role):
+            raise SpecError(f"--role {args.role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+        if args.data and not re.fullmatch(r"s3://[^/]+/?.*", args.data):
+            raise SpecError(f"--data {args.data!r} is not an S3 URI (s3://bucket/prefix)")
         name = _job_name(args.name or image.rsplit("/", 1)[-1].split("@")[0], 63)
         documents = {
             "create-algorithm.json": create_algorithm(algorithm, image, name),

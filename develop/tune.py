@@ -122,7 +122,12 @@ def main(argv: list[str]) -> int:
         if args.trials < 1:
             raise ConfigError("--trials must be at least 1")
         base_file = ml.config / "hyperparameters.json"
-        base = json.loads(base_file.read_text()) if base_file.is_file() else {}
+        try:
+            base = json.loads(base_file.read_text()) if base_file.is_file() else {}
+        except ValueError as exc:
+            raise ConfigError(f"{base_file} is not valid JSON: {exc}") from None
+        if not isinstance(base, dict):
+            raise ConfigError(f"{base_file} must hold a JSON object")
     except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -145,16 +150,16 @@ def main(argv: list[str]) -> int:
         hyperparameters = {**{k: str(v) for k, v in base.items()}, **drawn, "_tuning_objective_metric": objective}
         trial_tree(ml, folder, hyperparameters)
         shown = " ".join(f"{k}={v}" for k, v in drawn.items())
-        if live:
-            print(f"\r[{number}/{args.trials}] training: {shown}", end="", file=sys.stderr, flush=True)
+        running = f"[{number}/{args.trials}] training: {shown}"
+        if live:  # one line, which the result then overwrites
+            print(running, end="\r", file=sys.stderr, flush=True)
         start = time.monotonic()
         value, reason = run_trial(main_py, folder, objective, args.timeout)
         seconds = time.monotonic() - start
         rows.append({"value": value, "reason": reason, "hyperparameters": drawn, "seconds": seconds, "folder": folder})
         result = f"{objective}={value!r}" if value is not None else f"failed ({reason})"
-        print(
-            f"{chr(13) if live else ''}[{number}/{args.trials}] {result}  {shown}  ({seconds:.1f} s)", file=sys.stderr
-        )
+        line = f"[{number}/{args.trials}] {result}  {shown}  ({seconds:.1f} s)"
+        print(line.ljust(len(running)) if live else line, file=sys.stderr)
 
     done = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["value"], reverse=maximize)
     failed = [r for r in rows if r["value"] is None]

@@ -210,6 +210,11 @@ def test_the_validation_catches_what_sagemaker_would_refuse(tmp_path):
     [
         (["--objective", "loss"], "error: objective 'loss' is not in METRICS: validation:accuracy, train:accuracy"),
         (["has space"], "error: 'has space' is not an image URI"),
+        (
+            ["--role", "SageMakerRole"],
+            "error: --role 'SageMakerRole' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+        ),
+        (["--data", "my-bucket/iris"], "error: --data 'my-bucket/iris' is not an S3 URI (s3://bucket/prefix)"),
     ],
 )
 def test_wrong_arguments_stop_with_one_line(tmp_path, args, message):

@@ -143,6 +143,14 @@ def test_wrong_arguments_stop_with_one_line(make_project, args, message):
     assert done.returncode == 2 and done.stderr == message
 
 
+def test_a_broken_sample_hyperparameters_json_is_named(make_project):
+    project = make_project("tunes_with_failures")
+    project.write_hyperparameters("{x: 1}")
+    done = run_tune(project.folder, project.ml)
+    config = project.ml / "input" / "config" / "hyperparameters.json"
+    assert done.returncode == 2 and done.stderr.startswith(f"error: {config} is not valid JSON: ")
+
+
 @pytest.mark.parametrize(
     "annotation, declared",
     [
