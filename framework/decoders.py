@@ -100,9 +100,12 @@ def _numeric_table(text: str, body: bytes) -> np.ndarray | None:
                 return table
         except ValueError:  # a field that is not a number, ragged rows, no data: NumPy and csv decide, as before
             pass
+    if not body or body.isspace():
+        return None  # no data for NumPy (which would warn); csv decides
     try:
-        # NumPy's C parser: the common all-numeric case costs a fraction of csv or pandas.
-        return np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2)
+        # NumPy's C parser: the common all-numeric case costs a fraction of csv or pandas. comments=None: by default
+        # it drops everything after a "#", so a line starting with one would vanish from the records.
+        return np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, comments=None)
     except ValueError:
         return None
 

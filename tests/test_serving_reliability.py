@@ -162,6 +162,11 @@ def test_json_lines_split_at_line_feeds_only(limited):
     assert answer == {"type": "list", "rows": 2, "first": {"text": "a\u2028b\u2029c\u0085d"}, "last": ["e\nf"]}
 
 
+def test_a_csv_line_starting_with_a_hash_is_a_record_not_a_comment(limited):
+    answer = limited.post("1,2\n#3,4\n5,6 # not a comment either\n", "text/csv").json()
+    assert answer == {"type": "list", "rows": 3, "first": [1.0, 2.0], "last": [5.0, "6 # not a comment either"]}
+
+
 @pytest.mark.parametrize(
     "body, content_type, message",
     [
