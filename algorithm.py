@@ -22,13 +22,18 @@ The contract, as SageMaker runs the container:
 - Failure: raise. The reason goes to /opt/ml/output/failure (SageMaker's FailureReason) and the job exits non-zero.
 - Stop: SageMaker stops a job with SIGTERM; the framework raises JobStopped wherever train is, so `finally` runs.
 - predict gets the request as a dict: the JSON body itself, or {"instances": records} built from a JSON Lines body
-  (a list, one value per line) or a CSV body (a 2-D float NumPy array when every field is a number, else a list of
-  rows, each the list of its fields). np.asarray(data["instances"], dtype=float) takes any of them. Every number in
-  it is finite and fits a 64-bit float (the framework answers 400 otherwise); check what only your model knows.
-  It returns a dict; the framework encodes it as
-  JSON, or, when the caller's Accept asks for CSV or JSON Lines, writes each item of its "predictions" list as one
-  line. Raise InputError for bad data (the caller gets 400 with its message); any other exception gives 500.
-  Add a `custom_attributes` parameter to receive the X-Amzn-SageMaker-Custom-Attributes header.
+  (a list, one value per line), a CSV body (a 2-D float NumPy array when every field is a number, else a list of
+  rows, each the list of its fields) or a NumPy .npy body (the array). Every number in it is finite and fits a 64-bit
+  float (the framework answers 400 otherwise); check what only your model knows. feature_matrix(data, features)
+  turns any of them into a 2-D float array, raising InputError with the reason.
+  It returns a dict; the framework encodes it as JSON, or, when the caller's Accept asks for CSV, JSON Lines or .npy,
+  writes each item of its "predictions" list as one line. Raise InputError for bad data (the caller gets 400 with
+  its message); any other exception gives 500.
+  Add a `custom_attributes` parameter to receive the X-Amzn-SageMaker-Custom-Attributes header; return
+  Prediction(result, custom_attributes="...") to send one back. Return an iterator (e.g. `yield` each token) to
+  stream the answer as it is made.
+- More content types: DECODERS = {"image/png": function(bytes) -> data} and ENCODERS = {"text/plain":
+  function(result) -> bytes} in this file add to (or replace) the built-in ones (docs/any-model.md).
 
 The example: a random forest on CSV files with a header row (the iris sample under opt/ml/input/data).
 """
@@ -44,7 +49,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from framework import InputError, Range, TrainingJob
+from framework import InputError, Range, TrainingJob, feature_matrix
 
 log = logging.getLogger("algorithm")
 
@@ -110,7 +115,15 @@ def predict(model: Model, data: dict, custom_attributes: str | None = None) -> d
 
     With the custom attribute "probabilities", each prediction also carries the class probabilities.
     """
-    rows = _feature_rows(model, data)
+    rows = feature_matrix(data, model.features)
+    # scikit-learn's trees compare float32 values: a number past float32's range (3.4e38) would become infinite there.
+    beyond = np.abs(rows) > np.finfo(np.float32).max
+    if beyond.any():
+        number, column = np.argwhere(beyond)[0]
+        raise InputError(
+            f"record {number}, feature {model.features[column]!r}: {rows[number, column]} is not a finite number "
+            "within float32's range (3.4e38), which this model takes"
+        )
     if "probabilities" in (custom_attributes or ""):
         classes = model.estimator.classes_.tolist()
         return {
@@ -131,38 +144,3 @@ def _read_channel(folder: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     if target not in frame.columns:
         raise ValueError(f"target column {target!r} is not in {folder.name}'s columns: {list(frame.columns)}")
     return frame.drop(columns=[target]), frame[target]
-
-
-def _feature_rows(model: Model, data: dict) -> np.ndarray:
-    instances = data.get("instances")
-    if not isinstance(instances, (list, np.ndarray)) or len(instances) == 0:
-        raise InputError('expected {"instances": [...]} with at least one record')
-    if isinstance(instances[0], dict):
-        instances = [_by_name(model, number, record) for number, record in enumerate(instances)]
-    try:
-        rows = np.asarray(instances, dtype=float)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InputError(f"records must be lists of {len(model.features)} numbers: {exc}") from None
-    if rows.ndim != 2 or rows.shape[1] != len(model.features):
-        raise InputError(
-            f"each record must have {len(model.features)} features {model.features}, got shape {list(rows.shape)}"
-        )
-    # scikit-learn's trees compare float32 values: a number past float32's range (3.4e38) would become infinite there.
-    unusable = ~np.isfinite(rows) | (np.abs(rows) > np.finfo(np.float32).max)
-    if unusable.any():
-        number, column = np.argwhere(unusable)[0]
-        raise InputError(
-            f"record {number}, feature {model.features[column]!r}: {rows[number, column]} is not a finite number "
-            "within float32's range (3.4e38), which this model takes"
-        )
-    return rows
-
-
-def _by_name(model: Model, number: int, record: dict) -> list:
-    """A record given as {"feature": value, ...}: its values in the model's feature order."""
-    if not isinstance(record, dict):
-        raise InputError(f"record {number} is a {type(record).__name__}; record 0 is an object, so all must be")
-    missing = [f for f in model.features if f not in record]
-    if missing:
-        raise InputError(f"record {number} lacks feature(s) {missing}; expected {model.features}")
-    return [record[f] for f in model.features]

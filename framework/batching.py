@@ -29,7 +29,7 @@ from gevent.event import AsyncResult, Event
 from gevent.threadpool import ThreadPool
 
 from framework.errors import ConfigError, InputError
-from framework.invocation import Answer, Invoker, decode
+from framework.invocation import Answer, Invoker
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
@@ -107,7 +107,7 @@ def next_call(invoker: Invoker, waiting: list[Pending], max_records: int) -> lis
     for pending in waiting:
         if pending.data is None:
             try:
-                pending.data = decode(pending.body, pending.content_type)
+                pending.data = invoker.decode(pending.body, pending.content_type)
             except Exception as exc:
                 done.append((pending, invoker.failed(exc)))
                 continue

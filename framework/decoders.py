@@ -4,7 +4,7 @@ JSON is the contract: predict gets the parsed object (a JSON array arrives as {"
 sends CSV and JSON Lines; each becomes {"instances": records}. A CSV of numbers only, the usual case, arrives as a 2-D
 float NumPy array, one row per line: what a model takes, without building a Python float per field (on a 5 MB body
 that round trip cost more than the prediction). Any other CSV arrives as a list of rows, each the list of its fields
-(numbers as floats, the rest as text).
+(numbers as floats, the rest as text). A NumPy .npy body arrives as {"instances": array}, loaded with pickles refused.
 
 Numbers are checked here, once for every algorithm: each one predict gets is a finite 64-bit float (or an int within
 that range). NaN, infinities and numbers that overflow a float64 are a 400 naming where they are, never a 500 in
@@ -16,12 +16,13 @@ import io
 import json
 import math
 import sys
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from framework.content_types import CSV, JSON, JSONLINES_ALIASES
+from framework.content_types import CSV, JSON, JSONLINES_ALIASES, NPY
 from framework.errors import InputError
 
 # Above this size a CSV body is parsed by pandas (5 times NumPy's speed on megabytes, and it lets go of the GIL while
@@ -77,7 +78,21 @@ def decode_csv(body: bytes) -> dict:
     return {"instances": rows}
 
 
-DECODERS: dict[str, Callable[[bytes], dict]] = {JSON: decode_json, CSV: decode_csv}
+def decode_npy(body: bytes) -> dict:
+    try:
+        # allow_pickle=False: an object array in .npy is a pickle, and unpickling a request runs the sender's code.
+        array = np.load(io.BytesIO(body), allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(
+            f"body is not a NumPy .npy array (object arrays, which are pickles, are refused): {exc}"
+        ) from None
+    if not isinstance(array, np.ndarray):  # np.load also opens .npz archives
+        array.close()
+        raise InputError("body is a NumPy .npz archive; send one array in .npy format (numpy.save)")
+    return {"instances": array}
+
+
+DECODERS: dict[str, Callable[[bytes], dict]] = {JSON: decode_json, CSV: decode_csv, NPY: decode_npy}
 DECODERS.update({alias: decode_jsonlines for alias in JSONLINES_ALIASES})
 
 

@@ -1,7 +1,11 @@
-"""predict's dict into the answer's bytes, one encoder per media type.
+"""predict's answer into bytes, one encoder per media type.
 
-JSON answers are the dict itself. For CSV and JSON Lines answers, predict returns {"predictions": [record, ...]}
-and each record becomes one line.
+Built-in encoders take the dict predict returns. JSON answers are the dict itself. For CSV, JSON Lines and NumPy
+answers, predict returns {"predictions": records}: each record becomes one line (a .npy answer is the records as one
+array). text/event-stream sends the dict as one server-sent event.
+
+A streamed answer (predict returned an iterator) is sent item by item, each through ITEM_ENCODERS: one event per item
+for text/event-stream, one line per item for JSON Lines, JSON and CSV.
 """
 
 import csv
@@ -12,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from framework.content_types import CSV, JSON, JSONLINES
+from framework.content_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
 
 
 def encode_json(result: dict) -> bytes:
-    return json.dumps(result, default=_builtin).encode()
+    return json.dumps(_answer(result), default=_builtin).encode()
 
 
 def encode_jsonlines(result: dict) -> bytes:
@@ -43,13 +47,57 @@ def encode_csv(result: dict) -> bytes:
     return out.getvalue().encode()
 
 
-ENCODERS: dict[str, Callable[[dict], bytes]] = {JSON: encode_json, JSONLINES: encode_jsonlines, CSV: encode_csv}
+def encode_npy(result: dict) -> bytes:
+    out = io.BytesIO()
+    np.save(out, np.asarray(_records(result)), allow_pickle=False)  # an object array fails here: never a pickle
+    return out.getvalue()
+
+
+def encode_event(result: dict) -> bytes:
+    return event(_answer(result))
+
+
+ENCODERS: dict[str, Callable[[dict], bytes]] = {
+    JSON: encode_json,
+    JSONLINES: encode_jsonlines,
+    CSV: encode_csv,
+    NPY: encode_npy,
+    EVENT_STREAM: encode_event,
+}
+
+
+def event(item: Any) -> bytes:
+    """One server-sent event: text as it is, anything else as JSON; a line break starts another `data:` line."""
+    text = item if isinstance(item, str) else json.dumps(item, default=_builtin)
+    return "".join(f"data: {line}\n" for line in text.split("\n")).encode() + b"\n"
+
+
+def json_line(item: Any) -> bytes:
+    return json.dumps(item, default=_builtin).encode() + b"\n"
+
+
+def csv_line(item: Any) -> bytes:
+    return encode_csv({"predictions": [item]})
+
+
+ITEM_ENCODERS: dict[str, Callable[[Any], bytes]] = {
+    JSON: json_line,  # a stream cannot be one JSON document: each item is a line of JSON
+    JSONLINES: json_line,
+    CSV: csv_line,
+    EVENT_STREAM: event,
+}
+
+
+def _answer(result: Any) -> dict:
+    if not isinstance(result, dict):
+        raise TypeError(f"predict must return a dict, not {type(result).__name__}")
+    return result
 
 
 def _records(result: dict) -> list:
-    records = result.get("predictions") if isinstance(result, dict) else None
+    records = _answer(result).get("predictions")
     if records is None or not hasattr(records, "__iter__") or isinstance(records, (str, dict)):
-        raise TypeError('to answer CSV or JSON Lines, predict must return {"predictions": [record, ...]}')
+        raise TypeError('to answer CSV, JSON Lines or NumPy, predict must return {"predictions": [record, ...]}')
     return records
 
 

@@ -9,7 +9,7 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
-from framework import batching
+from framework import batching, content_types
 from framework.routes import create_app  # Flask too, before the fork: workers inherit it instead of importing it
 from framework.settings import ServingSettings
 
@@ -30,10 +30,11 @@ class _Gunicorn(BaseApplication):
 
 
 def run(algorithm_loader) -> int:
-    settings = ServingSettings.from_env()
     # Import the algorithm (pandas, scikit-learn, ...) once here, before the fork: workers inherit the loaded
     # modules and only load the model, which keeps the cold start short. initialize still runs in each worker.
     algorithm = algorithm_loader()
+    # Its DECODERS and ENCODERS are checked here, once, and its answer types may be the default Accept.
+    settings = ServingSettings.from_env(content_types.codecs(algorithm).encoders)
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,

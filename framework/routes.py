@@ -9,6 +9,7 @@ thread, merging the requests that queue behind it.
 
 import json
 import logging
+from collections.abc import Iterator
 from types import ModuleType
 
 from flask import Flask, Response, request
@@ -16,7 +17,7 @@ from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
 from framework import batching, content_types, request_body
-from framework.invocation import Answer, Invoker, error, negotiate
+from framework.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, error, negotiate
 from framework.paths import MLPaths
 from framework.settings import ServingSettings
 
@@ -61,12 +62,15 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
             )
         except request_body.BodyError as exc:
             return _response(error(exc.status, str(exc)))
-        accept = negotiate(request.mimetype, request.headers.get("Accept"), settings.default_accept)
+        accept = negotiate(invoke.codecs, request.mimetype, request.headers.get("Accept"), settings.default_accept)
         if isinstance(accept, Answer):
             return _response(accept)
-        attributes = request.headers.get("X-Amzn-SageMaker-Custom-Attributes")
+        attributes = request.headers.get(CUSTOM_ATTRIBUTES)
         args = (body, request.mimetype, accept, attributes)
-        return _response(batcher(*args) if batcher else predictor.apply(invoke, args))
+        answer = batcher(*args) if batcher else predictor.apply(invoke, args)
+        if isinstance(answer.body, Iterator):
+            return _response(answer, _made_on(predictor, answer.body))
+        return _response(answer)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -84,5 +88,18 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
     return app
 
 
-def _response(answer: Answer) -> Response:
-    return Response(answer.body, status=answer.status, mimetype=answer.content_type)
+def _response(answer: Answer, body=None) -> Response:
+    return Response(
+        answer.body if body is None else body,
+        status=answer.status,
+        mimetype=answer.content_type,
+        headers=answer.headers,
+    )
+
+
+def _made_on(predictor: ThreadPool, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A streamed answer: each chunk made on the predictor thread and sent at once (chunked transfer encoding) from
+    the event loop, which answers /ping between chunks."""
+    end = object()
+    while (chunk := predictor.apply(next, (chunks, end))) is not end:
+        yield chunk

@@ -1,6 +1,7 @@
 """Serving settings from SageMaker's environment variables, checked once at start with a clear error."""
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from framework import content_types
@@ -21,11 +22,12 @@ class ServingSettings:
     batch_wait_ms: int
 
     @classmethod
-    def from_env(cls) -> "ServingSettings":
+    def from_env(cls, answer_types: Collection[str] = tuple(ENCODERS)) -> "ServingSettings":
+        """answer_types: the media types the algorithm can answer (content_types.codecs(algorithm).encoders)."""
         default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", content_types.JSON)
-        if default_accept not in ENCODERS:
+        if default_accept not in answer_types:
             raise ConfigError(
-                f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: " + ", ".join(ENCODERS)
+                f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: " + ", ".join(answer_types)
             )
         return cls(
             # SERVE_HOST is ours, not SageMaker's: local runs and tests bind to 127.0.0.1 only.
