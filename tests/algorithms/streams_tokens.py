@@ -1,0 +1,30 @@
+"""Streams its answer: yields tokens one by one, and makes the last only after the caller has the first.
+
+{"tokens": ["a", "b"]} streams them; {"wait_for": path} waits (10 s at most) for that file before the last token;
+{"fail_after": n} raises after n tokens; {"tokens": []} with "reject" raises InputError before the first.
+"""
+
+import time
+from pathlib import Path
+
+from framework import InputError
+
+
+def initialize(model_dir):
+    return None
+
+
+def predict(model, data):
+    if data.get("reject"):
+        raise InputError("no tokens to stream")
+    tokens = data["tokens"]
+    for number, token in enumerate(tokens):
+        if number == data.get("fail_after"):
+            raise RuntimeError(f"the model failed after {number} tokens")
+        if number == len(tokens) - 1 and "wait_for" in data:
+            deadline = time.monotonic() + 10
+            while not Path(data["wait_for"]).exists():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the caller never said it had the first token")
+                time.sleep(0.01)
+        yield token
