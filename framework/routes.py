@@ -17,7 +17,7 @@ from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
 from framework import batching, content_types, request_body
-from framework.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, error, negotiate
+from framework.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, StreamBroken, error, negotiate
 from framework.paths import MLPaths
 from framework.settings import ServingSettings
 
@@ -101,5 +101,14 @@ def _made_on(predictor: ThreadPool, chunks: Iterator[bytes]) -> Iterator[bytes]:
     """A streamed answer: each chunk made on the predictor thread and sent at once (chunked transfer encoding) from
     the event loop, which answers /ping between chunks."""
     end = object()
-    while (chunk := predictor.apply(next, (chunks, end))) is not end:
+    while (chunk := predictor.apply(_next, (chunks, end))) is not end:
+        if isinstance(chunk, StreamBroken):
+            raise chunk  # to gunicorn, which then closes the connection without the final chunk
         yield chunk
+
+
+def _next(chunks: Iterator[bytes], end: object) -> bytes | object:
+    try:
+        return next(chunks, end)
+    except StreamBroken as exc:  # returned, not raised: gevent's thread pool would print a second traceback
+        return exc
