@@ -44,9 +44,9 @@ def npy(array, allow_pickle=False) -> bytes:
 
 @pytest.fixture(scope="module")
 def image_server(tmp_path_factory):
-    from conftest import Project, Server
+    from conftest import ALGORITHMS, Project, Server
 
-    server = Server(Project(tmp_path_factory.mktemp("png"), "labels_png_images"))
+    server = Server(Project(tmp_path_factory.mktemp("png"), ALGORITHMS / "labels_png_images.py"))
     server.wait_ready()
     yield server
     server.stop()
@@ -122,9 +122,10 @@ def test_custom_attributes_from_predict_reach_the_caller(make_project, start_ser
 
 @pytest.fixture(scope="module")
 def stream_server(tmp_path_factory):
-    from conftest import Project, Server
+    from conftest import ALGORITHMS, Project, Server
 
-    server = Server(Project(tmp_path_factory.mktemp("stream"), "streams_tokens"), SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    project = Project(tmp_path_factory.mktemp("stream"), ALGORITHMS / "streams_tokens.py")
+    server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
     server.wait_ready()
     yield server
     server.stop()
