@@ -23,9 +23,7 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from framework import metrics, ranges
-from framework.decoders import DECODERS
-from framework.encoders import ENCODERS
+from framework import content_types, metrics, ranges
 from framework.errors import ConfigError
 
 IMAGE_FILE = "image-uri.txt"  # in the project: `bin/docker-push.sh VERSION > image-uri.txt` (and the Jenkinsfile)
@@ -110,12 +108,13 @@ def create_algorithm(algorithm, image: str, name: str) -> dict:
             for metric, direction in declared_metrics.items()
         ],
     }
+    codecs = content_types.codecs(algorithm)  # the built-in media types and algorithm.py's DECODERS and ENCODERS
     inference = {
         "Containers": [{"Image": image}],
         "SupportedTransformInstanceTypes": instance_types,
         "SupportedRealtimeInferenceInstanceTypes": instance_types,
-        "SupportedContentTypes": list(DECODERS),
-        "SupportedResponseMIMETypes": list(ENCODERS),
+        "SupportedContentTypes": list(codecs.decoders),
+        "SupportedResponseMIMETypes": list(codecs.encoders),
     }
     return {
         "AlgorithmName": name,

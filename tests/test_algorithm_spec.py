@@ -169,6 +169,10 @@ def test_every_kind_of_hyperparameter_passes_botocores_validation(make_project):
         "application/x-parquet",
         "text/csv",
     ]
+    # Its own DECODERS and ENCODERS join the built-in media types, as content_types.codecs(algorithm) has them.
+    inference = algorithm["InferenceSpecification"]
+    assert inference["SupportedContentTypes"] == [*DECODERS, "image/png"]
+    assert inference["SupportedResponseMIMETypes"] == [*ENCODERS, "text/plain"]
     config = tuning["HyperParameterTuningJobConfig"]
     assert config["HyperParameterTuningJobObjective"] == {"Type": "Minimize", "MetricName": "train:rmse"}
     assert [r["ScalingType"] for r in config["ParameterRanges"]["ContinuousParameterRanges"]] == [

@@ -1,4 +1,5 @@
-"""Declares one hyperparameter of every kind the algorithm spec maps, with and without ranges and comments."""
+"""Declares one hyperparameter of every kind the algorithm spec maps, with and without ranges and comments, and a
+content type of its own each way."""
 
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -9,6 +10,8 @@ REQUIRED_CHANNELS = ["train"]
 OPTIONAL_CHANNELS = ["test", "extra"]
 TRAINING_CONTENT_TYPES = ["application/x-parquet", "text/csv"]
 METRICS = {"test:rmse": "minimize", "train:rmse": "minimize"}
+DECODERS = {"image/png": bytes}
+ENCODERS = {"text/plain": str.encode}
 
 
 @dataclass
