@@ -89,6 +89,11 @@ def decode_npy(body: bytes) -> dict:
     if not isinstance(array, np.ndarray):  # np.load also opens .npz archives
         array.close()
         raise InputError("body is a NumPy .npz archive; send one array in .npy format (numpy.save)")
+    if array.dtype.kind in "fc":
+        finite = np.isfinite(array)
+        if not finite.all():
+            where = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise InputError(f"array{list(where)}: {array[where]} is {_NOT_FINITE}")
     return {"instances": array}
 
 

@@ -18,8 +18,11 @@ def feature_matrix(data: Any, features: int | Sequence[str]) -> np.ndarray:
     names = None if isinstance(features, int) else list(features)
     width = features if names is None else len(names)
     instances = data.get("instances") if isinstance(data, dict) else None
-    if not isinstance(instances, (list, np.ndarray)) or len(instances) == 0:
+    listed = isinstance(instances, list) or (isinstance(instances, np.ndarray) and instances.ndim > 0)
+    if not listed or len(instances) == 0:
         raise InputError('expected {"instances": [...]} with at least one record')
+    if isinstance(instances, np.ndarray) and instances.dtype.kind == "c":
+        raise InputError("records must be real numbers, not complex ones")
     if isinstance(instances[0], dict):
         instances = _by_name(instances, names)
     try:

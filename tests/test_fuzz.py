@@ -7,6 +7,7 @@ with a reason on every 4xx, and the server healthy afterwards. The examples are 
 prints the body that caused it, shrunk); the counts keep the module to about a minute on 2 shared cores.
 """
 
+import io
 import json
 import math
 
@@ -15,6 +16,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from framework import decoders
 from framework.errors import InputError
@@ -103,10 +105,23 @@ def with_noise(body: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
     return st.one_of(body, body, cut, st.binary(max_size=300))
 
 
+def npy_bytes(array: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    np.save(out, array, allow_pickle=False)
+    return out.getvalue()
+
+
+# .npy arrays of every numeric kind and byte order, NaN and infinities included, up to 3 dimensions.
+npy_body = hnp.arrays(
+    st.one_of(hnp.floating_dtypes(), hnp.integer_dtypes(), hnp.boolean_dtypes(), hnp.complex_number_dtypes()),
+    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6),
+).map(npy_bytes)
+
 BODIES = {
     "application/json": with_noise(json_body),
     "application/jsonlines": with_noise(jsonlines_body),
     "text/csv": with_noise(csv_body),
+    "application/x-npy": with_noise(npy_body),
 }
 
 # --- the decoders, in-process ---------------------------------------------------------------------------------------
