@@ -27,7 +27,7 @@ BIN = ROOT / "bin"
 STUBS = Path(__file__).resolve().parent / "windows"
 PROGRAMS = ("docker", "curl", "python", "wrk", "nginx")
 # What the bash scripts run besides the stand-ins; nothing else is on their PATH (so `docker` can be missing).
-SYSTEM_TOOLS = ("bash", "dirname", "cat", "cksum", "awk", "id", "tr", "sed", "grep")
+SYSTEM_TOOLS = ("bash", "dirname", "cat", "cksum", "awk", "id", "tr", "sed", "grep", "mkdir")
 
 
 def commands(suffix: str) -> set[str]:
@@ -548,6 +548,81 @@ def test_docker_destroy_when_images_stay(twins):
     sh, bat = twins.both("docker-destroy")
     assert_error(sh, bat, "could not remove images i1 i2: see docker image rm i1 i2")
     assert sum(c[2:4] == ["image", "rm"] for c in sh.calls) == 5
+
+
+# --- transform: the runner in the :dev image ---------------------------------------------------------------------
+
+TRANSFORM_RUNNER = [
+    "--entrypoint",
+    "/opt/venv/bin/python",
+    "sagemaker-algorithm:dev",
+    "/opt/program/tools/transform.py",
+    "--input",
+    "/opt/transform/input",
+    "--output",
+    "/opt/transform/output",
+    "--serve-command",
+    "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/develop.py serve",
+]
+
+
+def transform_folders(twins, *names: str) -> None:
+    for root in twins.roots.values():
+        for name in names:
+            (root / name).mkdir(parents=True, exist_ok=True)
+
+
+def test_transform(twins):
+    transform_folders(twins, "transform/input")
+    twins.answers["docker-run.rc"] = "3"  # the runner's exit code is the script's
+    twins.env = {"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
+    sh, bat = twins.both("transform")
+    assert_same(sh, bat)
+    assert sh.rc == 3
+    assert sh.calls[-1][1:] == [
+        "docker",
+        "run",
+        *dev_run(env="-e SAGEMAKER_MODEL_SERVER_WORKERS"),
+        "-v",
+        "<ROOT>/transform/input:/opt/transform/input:ro",
+        "-v",
+        "<ROOT>/transform/output:/opt/transform/output",
+        *TRANSFORM_RUNNER,
+    ]
+    for root in twins.roots.values():
+        assert (root / "transform" / "output").is_dir()
+
+
+def test_transform_with_folders_and_settings(twins):
+    transform_folders(twins, "data in", "results")
+    twins.from_root = True
+    # (cmd splits arguments at commas too: on Windows, a filter such as "$[0,5:]" is typed in double quotes.)
+    settings = ["--SplitType", "Line", "--Accept", "text/csv", "--InputFilter", "$[1:]", "--OutputFilter", "$['id']"]
+    sh, bat = twins.both("transform", "data in", "results", *settings)
+    assert_same(sh, bat)
+    assert sh.calls[-1][-len(TRANSFORM_RUNNER) - 4 - len(settings) :] == [
+        "-v",
+        "<ROOT>/data in:/opt/transform/input:ro",
+        "-v",
+        "<ROOT>/results:/opt/transform/output",
+        *TRANSFORM_RUNNER,
+        *settings,
+    ]
+
+
+def test_transform_errors(twins):
+    assert_error(
+        *twins.both("transform"),
+        "input folder <ROOT>/transform/input does not exist: put the files to transform in it",
+    )
+    transform_folders(twins, "transform/input")
+    twins.from_root = True
+    assert_error(
+        *twins.both("transform", "transform/input", "transform/input/out"),
+        "the output folder <ROOT>/transform/input/out is inside the input folder: choose another",
+    )
+    for root in twins.roots.values():
+        assert not (root / "transform" / "input" / "out").exists()
 
 
 # --- predict: curl ------------------------------------------------------------------------------------------------
