@@ -9,7 +9,7 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
-from framework import batching, content_types
+from framework import balancing, batching, content_types
 from framework.routes import create_app  # Flask too, before the fork: workers inherit it instead of importing it
 from framework.settings import ServingSettings
 
@@ -17,8 +17,8 @@ log = logging.getLogger("serve")
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict, app_factory):
-        self.options, self.app_factory = options, app_factory
+    def __init__(self, options: dict, app_factory, load: balancing.WorkerLoad):
+        self.options, self.app_factory, self.worker_load = options, app_factory, load
         super().__init__()
 
     def load_config(self):
@@ -26,7 +26,8 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return self.app_factory()  # in each worker, after the fork: one model per worker process
+        # In each worker, after the fork: one model per worker process.
+        return self.worker_load.wsgi(self.app_factory())
 
 
 def run(algorithm_loader) -> int:
@@ -48,6 +49,9 @@ def run(algorithm_loader) -> int:
         "proc_name": "sagemaker-serve",
         "control_socket_disable": True,  # gunicornc is not part of the contract; one fixed socket path would clash
     }
+    # Created before the fork, so that every worker sees how busy the others are (balancing.py).
+    load = balancing.WorkerLoad(settings.workers)
+    options.update(load.hooks())
     if os.path.isdir("/dev/shm"):
         options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files on a container's overlay disk can stall workers
     log.info(
@@ -63,5 +67,5 @@ def run(algorithm_loader) -> int:
             settings.batch_max_records,
             settings.batch_wait_ms,
         )
-    _Gunicorn(options, lambda: create_app(algorithm, settings)).run()
+    _Gunicorn(options, lambda: create_app(algorithm, settings), load).run()
     return 0

@@ -46,9 +46,10 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
 
     @app.get("/execution-parameters")
     def execution_parameters():
+        # What this server takes: a transform job that sets none of these uses them (SageMaker's precedence).
         return {
-            "MaxConcurrentTransforms": settings.workers,
-            "BatchStrategy": "MULTI_RECORD",
+            "MaxConcurrentTransforms": settings.max_concurrent_transforms,
+            "BatchStrategy": settings.batch_strategy,
             "MaxPayloadInMB": settings.max_payload_mb,
         }
 

@@ -17,6 +17,9 @@ class ServingSettings:
     timeout: int
     max_payload_mb: int
     default_accept: str
+    # A transform job's settings, which /execution-parameters reports back (SageMaker sets these when the job does).
+    batch_strategy: str
+    max_concurrent_transforms: int
     # Adaptive batching (batching.py), when algorithm.py opts in. Ours, like SERVE_HOST: SageMaker has no such setting.
     batch_max_records: int
     batch_wait_ms: int
@@ -29,14 +32,25 @@ class ServingSettings:
             raise ConfigError(
                 f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: " + ", ".join(answer_types)
             )
+        workers = _integer("SAGEMAKER_MODEL_SERVER_WORKERS", cpus(), 1, 256)
+        max_payload_mb = _integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100)
+        batch_strategy = os.environ.get("SAGEMAKER_BATCH_STRATEGY", "").strip().upper() or "MULTI_RECORD"
+        if batch_strategy not in ("MULTI_RECORD", "SINGLE_RECORD"):
+            raise ConfigError(f"SAGEMAKER_BATCH_STRATEGY={batch_strategy!r} is not MULTI_RECORD or SINGLE_RECORD")
         return cls(
             # SERVE_HOST is ours, not SageMaker's: local runs and tests bind to 127.0.0.1 only.
             host=os.environ.get("SERVE_HOST", "0.0.0.0"),
             port=_integer("SAGEMAKER_BIND_TO_PORT", 8080, 1, 65535),
-            workers=_integer("SAGEMAKER_MODEL_SERVER_WORKERS", cpus(), 1, 256),
+            workers=workers,
             timeout=_integer("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
-            max_payload_mb=_integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100),
+            # Up to 100 MB, a transform job's MaxPayloadInMB (real-time endpoints stop at 6 MB before the container).
+            max_payload_mb=max_payload_mb,
             default_accept=default_accept,
+            batch_strategy=batch_strategy,
+            # One request per worker, within SageMaker's rule MaxConcurrentTransforms x MaxPayloadInMB <= 100.
+            max_concurrent_transforms=_integer(
+                "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", max(1, min(workers, 100 // max_payload_mb)), 1, 256
+            ),
             batch_max_records=_integer("SERVE_BATCH_MAX_RECORDS", 1000, 1, 1_000_000),
             batch_wait_ms=_integer("SERVE_BATCH_WAIT_MS", 0, 0, 1000),
         )

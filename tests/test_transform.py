@@ -1,7 +1,7 @@
 """Batch transform without Docker: tools/transform.py drives a real `main.py serve` as a SageMaker transform job does.
 
 The pieces first (the JSONPath subset on every example of AWS's documentation, splitting and assembling), then whole
-jobs against a real gunicorn with tests/algorithms/echo.py, which answers each record with itself.
+jobs against a real gunicorn with tests/algorithms/echoes_each_record.py, which answers each record with itself.
 """
 
 import hashlib
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -216,7 +217,7 @@ class Transform:
 
 @pytest.fixture
 def transform(make_project, tmp_path):
-    return Transform(make_project("echo"), tmp_path)
+    return Transform(make_project("echoes_each_record"), tmp_path)
 
 
 LINE = ("--SplitType", "Line", "--AssembleWith", "Line")
@@ -342,6 +343,49 @@ def test_settings_not_given_come_from_execution_parameters(transform):
     assert "BatchStrategy MultiRecord, MaxPayloadInMB 20, MaxConcurrentTransforms 2" in log
     log = ok(transform.run(*LINE, "--MaxConcurrentTransforms", "3"))
     assert "MaxPayloadInMB 6, MaxConcurrentTransforms 3" in log
+
+
+def test_the_server_takes_what_it_reports(make_project, start_server):
+    # In a transform job with MaxPayloadInMB 100: /execution-parameters says 100, and a 60 MB body is taken.
+    server = start_server(
+        make_project("describes_its_input"), SAGEMAKER_BATCH="true", SAGEMAKER_MAX_PAYLOAD_IN_MB="100"
+    )
+    assert requests.get(server.url + "/execution-parameters", timeout=5).json() == {
+        "MaxConcurrentTransforms": 1,  # SageMaker: MaxConcurrentTransforms x MaxPayloadInMB <= 100
+        "BatchStrategy": "MULTI_RECORD",
+        "MaxPayloadInMB": 100,
+    }
+    body = b"1.5,2.5\n" * (60 * 1024 * 1024 // 8)
+    answer = requests.post(server.url + "/invocations", data=body, headers={"Content-Type": "text/csv"}, timeout=120)
+    assert answer.status_code == 200 and answer.json()["rows"] == len(body) // 8
+    assert server.post("x" * (100 * 1024 * 1024 + 1)).status_code == 413
+
+
+def test_execution_parameters_follow_the_jobs_environment(make_project, start_server):
+    server = start_server(
+        make_project("echoes_each_record"),
+        SAGEMAKER_BATCH_STRATEGY="SINGLE_RECORD",
+        SAGEMAKER_MAX_CONCURRENT_TRANSFORMS="4",
+        SAGEMAKER_MAX_PAYLOAD_IN_MB="20",
+    )
+    assert requests.get(server.url + "/execution-parameters", timeout=5).json() == {
+        "MaxConcurrentTransforms": 4,
+        "BatchStrategy": "SINGLE_RECORD",
+        "MaxPayloadInMB": 20,
+    }
+
+
+def test_a_wrong_batch_strategy_stops_serve(make_project):
+    project = make_project("echoes_each_record")
+    done = subprocess.run(
+        project.command("serve"),
+        env=project.env(SAGEMAKER_BATCH_STRATEGY="EVERYTHING"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "SAGEMAKER_BATCH_STRATEGY='EVERYTHING' is not MULTI_RECORD or SINGLE_RECORD" in done.stderr
 
 
 # --- failures ------------------------------------------------------------------------------------------------------
