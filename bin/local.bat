@@ -1,14 +1,15 @@
 @echo off
 rem The main job without Docker (the twin of bin/local.sh): trains algorithm.py on the repository's opt\ml, then
 rem serves the model on 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin\local.bat train` or
-rem `bin\local.bat serve` does one step only. Creates .venv first when needed. Serving needs gunicorn, which runs
+rem `bin\local.bat serve` does one step only; `bin\local.bat transform [options]` runs a local batch transform against
+rem that server (develop\transform.py; docs\batch-transform.md). Creates .venv first when needed. Serving needs gunicorn, which runs
 rem on Linux and macOS only: on Windows, serve with Docker (bin\serve.bat).
 setlocal
 for %%R in ("%~dp0..") do set "ROOT=%%~fR"
 set "STEP=%~1"
 if "%STEP%"=="" set STEP=all
-if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" (
-    >&2 echo usage: bin\local.bat [train^|serve]  ^(no argument: train, then serve^)
+if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" if not "%STEP%"=="transform" (
+    >&2 echo usage: bin\local.bat [train^|serve^|transform [options]]  ^(no argument: train, then serve^)
     exit /b 2
 )
 
@@ -19,10 +20,23 @@ rem A development server is not for the network.
 if not defined SERVE_HOST set SERVE_HOST=127.0.0.1
 set "PYTHON_EXE=%ROOT%\.venv\Scripts\python.exe"
 
+if "%STEP%"=="transform" goto transform
 if "%STEP%"=="serve" goto serve
 "%PYTHON_EXE%" "%ROOT%\main.py" train
 if errorlevel 1 exit /b %errorlevel%
 if "%STEP%"=="train" exit /b 0
 :serve
 "%PYTHON_EXE%" "%ROOT%\main.py" serve
+exit /b %errorlevel%
+
+:transform
+rem The arguments after "transform" go to the runner (shift does not change %*).
+set "REST="
+:rest
+shift
+if "%~1"=="" goto run
+set REST=%REST% %1
+goto rest
+:run
+"%PYTHON_EXE%" "%ROOT%\develop\transform.py"%REST%
 exit /b %errorlevel%

@@ -402,6 +402,91 @@ def test_serve_script_unpacks_model_tar_gz_and_answers_on_localhost(project, tra
     assert project.containers() == []  # Ctrl-C stopped and removed the container
 
 
+# --- bin/transform.sh: a local batch transform, the image's serve driven as a transform job drives it -------------
+
+
+def files_of(folder) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@needs_docker
+def test_transform_script_runs_the_shipped_sample_after_train(project, trained):
+    sample, output = project.folder / "transform" / "input", project.folder / "transform" / "output"
+    before = files_of(sample)
+    output.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(output, USER_UID, USER_UID)
+    done = project.script("transform.sh", "--SplitType", "Line", "--Accept", "text/csv", "--AssembleWith", "Line")
+    assert done.returncode == 0, tail(done)
+    labels = (output / "iris.csv.out").read_text().splitlines()
+    assert len(labels) == 30 and set(labels) <= {"setosa", "versicolor", "virginica"}
+    assert "done: 1 file(s), 30 records" in done.stderr
+    assert (output / "iris.csv.out").stat().st_uid == output.stat().st_uid  # handed back to the folder's owner
+    # The defaults: each file whole in one request, the container's default answer (JSON).
+    done = project.script("transform.sh")
+    assert done.returncode == 0, tail(done)
+    assert json.loads((output / "iris.csv.out").read_text())["predictions"] == labels
+    assert files_of(sample) == before and project.containers() == []
+
+
+@pytest.fixture(scope="session")
+def echo_project(project, tmp_path_factory):
+    """Another checkout of the project (same .env name, same images) whose algorithm answers each record with itself."""
+    folder = tmp_path_factory.mktemp("echo-project") / "project"
+    shutil.copytree(project.folder, folder, ignore=shutil.ignore_patterns("model.tar.gz", "model.joblib", "transform"))
+    shutil.copy(ROOT / "tests" / "algorithms" / "echoes_each_record.py", folder / "algorithm.py")
+    return DockerProject(folder, name=project.name, base=project.base)
+
+
+@needs_docker
+def test_transform_script_round_trips_filters_and_failures(echo_project, tmp_path):
+    source, output = tmp_path / "data in", tmp_path / "data out"
+    rows = [f"{i}.5,{i % 7}.25,é€😀" for i in range(60_000)]  # 1.6 MB: several 1 MB mini-batches
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "a.csv").write_bytes(("\r\n\r\n".join(rows)).encode())  # CRLF, blank lines, no final newline
+    before = files_of(source)
+    line = ("--SplitType", "Line", "--AssembleWith", "Line", "--Accept", "text/csv")
+    done = echo_project.script("transform.sh", str(source), str(output), *line, "--MaxPayloadInMB", "1")
+    assert done.returncode == 0, tail(done)
+    assert (output / "sub" / "a.csv.out").read_bytes() == ("\n".join(rows) + "\n").encode()
+    assert "MaxPayloadInMB 1, MaxConcurrentTransforms 2" in done.stderr  # 2 workers' /execution-parameters
+    assert files_of(source) == before
+    # AWS's example: an ID column left out of the input, joined back, and kept alone with the answer.
+    (tmp_path / "ids").mkdir()
+    (tmp_path / "ids" / "b.csv").write_text("id1,1.5,2.5,3.5,4.5\nid2,5.5,6.5,7.5,8.5\n")
+    join = ("--InputFilter", "$[1:]", "--JoinSource", "Input", "--OutputFilter", "$[0,5:]")
+    done = echo_project.script("transform.sh", str(tmp_path / "ids"), str(output), *line, *join)
+    assert done.returncode == 0, tail(done)
+    assert (output / "b.csv.out").read_text() == "id1,1.5,2.5,3.5,4.5\nid2,5.5,6.5,7.5,8.5\n"
+    # A failing record stops the job with the file, the record range and the container's message.
+    (tmp_path / "ids" / "b.csv").write_text("1.5\nboom\n")
+    done = echo_project.script(
+        "transform.sh", str(tmp_path / "ids"), str(output), *line, "--BatchStrategy", "SingleRecord"
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: b.csv, records 2-2: the container answered 500")
+
+
+@needs_docker
+def test_transform_script_keeps_both_workers_busy(echo_project, tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "d.jsonl").write_text('{"sleep": 0.4}\n' * 8)
+    args = ("--SplitType", "Line", "--AssembleWith", "Line", "--Accept", "application/jsonlines")
+    done = echo_project.script(
+        "transform.sh",
+        str(source),
+        str(tmp_path / "out"),
+        *args,
+        "--BatchStrategy",
+        "SingleRecord",
+        env={"SAGEMAKER_MODEL_SERVER_WORKERS": "2"},
+    )
+    assert done.returncode == 0, tail(done)
+    calls = [json.loads(line) for line in (tmp_path / "out" / "d.jsonl.out").read_text().splitlines()]
+    assert len({c["pid"] for c in calls}) == 2, calls
+
+
 @needs_docker
 def test_postman_collection_passes_against_bin_serve(project, trained, tmp_path):
     """postman/'s collection, run by newman with the repository's environment, against the :dev container."""

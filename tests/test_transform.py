@@ -1,4 +1,4 @@
-"""Batch transform without Docker: tools/transform.py drives a real `main.py serve` as a SageMaker transform job does.
+"""Batch transform without Docker: develop/transform.py drives a real `main.py serve` as a SageMaker transform job does.
 
 The pieces first (the JSONPath subset on every example of AWS's documentation, splitting and assembling), then whole
 jobs against a real gunicorn with tests/algorithms/echoes_each_record.py, which answers each record with itself.
@@ -15,9 +15,9 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "develop"))
 from jsonpath import JSONPathError, compile_path  # noqa: E402
-from records import Batch, DataError, Processing, assembler, count_records, split  # noqa: E402
+from transform_records import Batch, DataError, Processing, assembler, count_records, split  # noqa: E402
 
 # --- the JSONPath subset ------------------------------------------------------------------------------------------
 
@@ -174,7 +174,7 @@ def tree_hash(folder: Path) -> str:
 
 
 class Transform:
-    """tools/transform.py on a project copy with its own input and output folders."""
+    """develop/transform.py on a project copy with its own input and output folders."""
 
     def __init__(self, project, folder: Path):
         self.project, self.input, self.output = project, folder / "in", folder / "out"
@@ -191,7 +191,7 @@ class Transform:
         done = subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "tools" / "transform.py"),
+                str(ROOT / "develop" / "transform.py"),
                 "--input",
                 str(self.input),
                 "--output",
@@ -323,9 +323,9 @@ def test_json_document_with_split_none(transform):
 
 
 def test_the_server_gets_a_transform_jobs_environment(transform):
-    transform.write("d.jsonl", "1\n")
+    transform.write("d.jsonl", '"env"\n')
     args = ("--MaxPayloadInMB", "50", "--BatchStrategy", "SingleRecord", "--MaxConcurrentTransforms", "2")
-    ok(transform.run(*LINE, "--Accept", "application/jsonlines", *args, ECHO_MODE="env"))
+    ok(transform.run(*LINE, "--Accept", "application/jsonlines", *args))
     env = json.loads(transform.out("d.jsonl"))
     assert {k: v for k, v in env.items() if k != "SAGEMAKER_BIND_TO_PORT"} == {
         "SAGEMAKER_BATCH": "true",
@@ -453,7 +453,7 @@ def test_one_line_errors(transform, files, args, message):
 def test_missing_input_folder(transform, tmp_path):
     transform.input = tmp_path / "nowhere"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "transform.py"), "--input", str(transform.input)],
+        [sys.executable, str(ROOT / "develop" / "transform.py"), "--input", str(transform.input)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -473,15 +473,16 @@ def test_the_server_failing_to_start(transform):
 
 
 def test_concurrent_requests_reach_both_workers(transform):
-    transform.write("d.jsonl", "".join(f"{i}\n" for i in range(8)))
+    transform.write("d.jsonl", '{"sleep": 0.4}\n' * 8)
     args = ("--Accept", "application/jsonlines", "--BatchStrategy", "SingleRecord", "--MaxConcurrentTransforms", "2")
-    ok(transform.run(*LINE, *args, ECHO_MODE="timing", ECHO_SLEEP="0.4"))
+    ok(transform.run(*LINE, *args))
     calls = [json.loads(line) for line in transform.out("d.jsonl").splitlines()]
     assert len(calls) == 8
     pids = {c["pid"] for c in calls}
     assert len(pids) == 2, f"every request went to one worker: {calls}"
-    # Two requests in flight at once on two workers: their predictions overlap in time.
+    # Two requests in flight at once on two workers: predictions overlap in time (at least two pairs, each counted
+    # both ways; the first pair may queue on one worker before the hand-off).
     overlapping = sum(
         1 for a in calls for b in calls if a["pid"] != b["pid"] and a["start"] < b["end"] and b["start"] < a["end"]
     )
-    assert overlapping >= 8, calls
+    assert overlapping >= 4, calls

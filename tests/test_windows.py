@@ -556,7 +556,7 @@ TRANSFORM_RUNNER = [
     "--entrypoint",
     "/opt/venv/bin/python",
     "sagemaker-algorithm:dev",
-    "/opt/program/tools/transform.py",
+    "/usr/local/lib/sagemaker-standin/transform.py",
     "--input",
     "/opt/transform/input",
     "--output",
@@ -763,7 +763,22 @@ def test_local_stops_when_training_fails(twins):
 def test_local_usage(twins):
     sh, bat = twins.both("local", "predict")
     assert_same(sh, bat)
-    assert sh.rc == 2 and sh.stderr == "usage: bin/local.sh [train|serve]  (no argument: train, then serve)\n"
+    assert sh.rc == 2 and sh.stderr == (
+        "usage: bin/local.sh [train|serve|transform [options]]  (no argument: train, then serve)\n"
+    )
+
+
+def test_local_transform(twins):
+    sh, bat = twins.both("local", "transform", "--SplitType", "Line", "--Accept", "text/csv")
+    assert_same(sh, bat)
+    assert sh.calls[-1][1:] == [
+        "<venv python>",
+        "<ROOT>/develop/transform.py",
+        "--SplitType",
+        "Line",
+        "--Accept",
+        "text/csv",
+    ]
 
 
 def test_test(twins):

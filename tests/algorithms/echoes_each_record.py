@@ -1,10 +1,9 @@
 """A test algorithm for batch transform: answers each record with itself (a CSV row as its fields, a JSON Lines value
 as it is), so that what the runner sent and assembled can be compared with its input.
 
-ECHO_MODE in the server's environment changes the answer: "timing" answers {"pid", "start", "end"} for each record
-after sleeping ECHO_SLEEP seconds per request (do requests reach both workers at once?), "env" answers the
-SAGEMAKER_* variables the server was started with. A record that is the text "boom" makes predict raise (500),
-"bad" raises InputError (400), "short" makes the answer one record short.
+Some records ask for something else: {"sleep": s} is answered {"pid", "start", "end"} after sleeping s seconds (do
+requests reach both workers at once?), "env" with the SAGEMAKER_* variables the server was started with, "boom" makes
+predict raise (500), "bad" raises InputError (400), "short" makes the answer one record short.
 """
 
 import os
@@ -18,7 +17,6 @@ def initialize(model_dir):
 
 
 def predict(model, data: dict) -> dict:
-    started = time.time()
     instances = data.get("instances")
     if instances is None:  # an application/json document
         return {"predictions": [data]}
@@ -28,12 +26,15 @@ def predict(model, data: dict) -> dict:
         raise ValueError("the echo algorithm was told to fail")
     if "bad" in flat:
         raise InputError("the echo algorithm refuses the record 'bad'")
-    mode = os.environ.get("ECHO_MODE")
-    if mode == "timing":
-        time.sleep(float(os.environ.get("ECHO_SLEEP", "0.3")))
-        records = [{"pid": os.getpid(), "start": started, "end": time.time()} for _ in records]
-    elif mode == "env":
-        records = [{k: v for k, v in os.environ.items() if k.startswith("SAGEMAKER_")} for _ in records]
-    if "short" in flat:
-        records = records[:-1]
-    return {"predictions": records}
+    answers = [_answer(record) for record in records]
+    return {"predictions": answers[:-1] if "short" in flat else answers}
+
+
+def _answer(record):
+    if isinstance(record, dict) and "sleep" in record:
+        started = time.time()
+        time.sleep(record["sleep"])
+        return {"pid": os.getpid(), "start": started, "end": time.time()}
+    if record == "env":
+        return {k: v for k, v in os.environ.items() if k.startswith("SAGEMAKER_")}
+    return record

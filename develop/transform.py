@@ -1,6 +1,6 @@
 """A local batch transform: runs `serve` as a SageMaker transform job does and writes <file>.out for every input file.
 
-    python tools/transform.py [--input DIR] [--output DIR] [--ContentType T] [--SplitType Line] ...
+    python develop/transform.py [--input DIR] [--output DIR] [--ContentType T] [--SplitType Line] ...
 
 bin/transform.sh runs it in the :dev image (the server is the image's `serve`, in the same container);
 bin/local.sh transform runs it with .venv's Python and `main.py serve` (no Docker). What it does, as the platform:
@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jsonpath import JSONPathError
-from records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
+from transform_records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT, DEFAULT_OUTPUT = ROOT / "transform" / "input", ROOT / "transform" / "output"
