@@ -36,7 +36,8 @@ from transform_records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Proc
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT, DEFAULT_OUTPUT = ROOT / "transform" / "input", ROOT / "transform" / "output"
-BY_EXTENSION = {".csv": CSV, ".jsonl": JSONLINES_TYPES[0], ".json": JSON}
+# The same file extensions as bin/predict.sh and develop.py.
+BY_EXTENSION = dict(line.split() for line in (Path(__file__).parent / "content-types.txt").read_text().splitlines())
 STRATEGY_ENV = {"MultiRecord": "MULTI_RECORD", "SingleRecord": "SINGLE_RECORD"}
 DEFAULT_PAYLOAD_MB, DEFAULT_CONCURRENCY = 6, 1  # SageMaker's, when neither the job nor the container says
 READY_TIMEOUT = 240  # SageMaker's default wait for the first /ping
@@ -425,7 +426,7 @@ class Progress:
     def summary(self, output: Path) -> None:
         elapsed = time.monotonic() - self.started
         print(
-            f"transform: done: {self.done_files} file(s), {self.records:,} records in {elapsed:.1f} s "
+            f"transform: done: {self.done_files} file(s), {self.records:,} records in {elapsed:.2f} s "
             f"({self.records / max(elapsed, 1e-9):,.0f} records/s); answers in {output}",
             file=sys.stderr,
         )
