@@ -14,6 +14,8 @@ gunicorn's wsgi.input does the framing (Content-Length or chunked); this file de
 import gevent
 from gunicorn.http.errors import ParseException
 
+from framework.settings import MAX_PAYLOAD_MB
+
 # The largest over-limit upload read to its end before the 413: SageMaker's largest payload (batch transform's
 # MaxPayloadInMB is at most 100). Beyond it the answer is sent at once and the connection closed.
 DRAIN_BYTES = 100 * 1024 * 1024
@@ -41,7 +43,7 @@ def read(stream, content_length: int | None, limit_mb: int, seconds: int) -> byt
     too_large = BodyError(
         413,
         f"the request body is over the {limit_mb} MB limit; send fewer records per request, or raise the limit with "
-        f"the SAGEMAKER_MAX_PAYLOAD_IN_MB setting (now {limit_mb}, at most 100)",
+        f"the SAGEMAKER_MAX_PAYLOAD_IN_MB setting (now {limit_mb}, at most {MAX_PAYLOAD_MB})",
     )
     try:
         with gevent.Timeout(seconds, _TooSlow):

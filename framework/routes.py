@@ -50,7 +50,8 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
         return {
             "MaxConcurrentTransforms": settings.max_concurrent_transforms,
             "BatchStrategy": settings.batch_strategy,
-            "MaxPayloadInMB": settings.max_payload_mb,
+            # A transform job takes at most 100 MB, whatever an asynchronous endpoint's limit is.
+            "MaxPayloadInMB": min(settings.max_payload_mb, 100),
         }
 
     @app.post("/invocations")

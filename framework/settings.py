@@ -3,10 +3,15 @@
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from framework import content_types
 from framework.encoders import ENCODERS
 from framework.errors import ConfigError
+
+# Asynchronous inference sends bodies up to 1 GB and waits up to an hour for the answer: both limits go that high.
+MAX_PAYLOAD_MB = 1024
+MAX_TIMEOUT_S = 3600
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class ServingSettings:
                 f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: " + ", ".join(answer_types)
             )
         workers = _integer("SAGEMAKER_MODEL_SERVER_WORKERS", cpus(), 1, 256)
-        max_payload_mb = _integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100)
+        max_payload_mb = _integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, MAX_PAYLOAD_MB)
         batch_strategy = os.environ.get("SAGEMAKER_BATCH_STRATEGY", "").strip().upper() or "MULTI_RECORD"
         if batch_strategy not in ("MULTI_RECORD", "SINGLE_RECORD"):
             raise ConfigError(f"SAGEMAKER_BATCH_STRATEGY={batch_strategy!r} is not MULTI_RECORD or SINGLE_RECORD")
@@ -42,8 +47,9 @@ class ServingSettings:
             host=os.environ.get("SERVE_HOST", "0.0.0.0"),
             port=_integer("SAGEMAKER_BIND_TO_PORT", 8080, 1, 65535),
             workers=workers,
-            timeout=_integer("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
-            # Up to 100 MB, a transform job's MaxPayloadInMB (real-time endpoints stop at 6 MB before the container).
+            timeout=_integer("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, MAX_TIMEOUT_S),
+            # Up to 100 MB in a transform job, up to 1 GB on an asynchronous endpoint (real-time endpoints stop at 6 MB
+            # before the container).
             max_payload_mb=max_payload_mb,
             default_accept=default_accept,
             batch_strategy=batch_strategy,
@@ -70,5 +76,27 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
 
 
 def cpus() -> int:
-    # The CPUs this process may use (a container's cpuset), not the host's count.
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The CPUs this process may use: its CPU affinity (a container's cpuset), lowered to its CPU quota when it has one
+    (`docker run --cpus 1`, ECS and Kubernetes CPU limits), so that workers never outnumber the CPU time they get."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = cpu_quota()
+    # Rounded down: a worker beyond the quota would get the cgroup throttled, and /ping stalled with it.
+    return max(1, min(available, int(quota))) if quota else available
+
+
+def cpu_quota(cgroup: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPUs' worth of time the container's cgroup may use per period, or None when it is not limited."""
+    for quota_file, period_file in (
+        ("cpu.max", None),  # cgroup v2: "<quota> <period>", or "max <period>"
+        ("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us"),  # cgroup v1: a quota of -1 is no limit
+        ("cpu,cpuacct/cpu.cfs_quota_us", "cpu,cpuacct/cpu.cfs_period_us"),
+    ):
+        try:
+            fields = (cgroup / quota_file).read_text().split()
+            if period_file:
+                fields.append((cgroup / period_file).read_text().strip())
+            quota, period = fields[0], int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        return None if quota in ("max", "-1") else int(quota) / period
+    return None

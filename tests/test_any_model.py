@@ -204,3 +204,24 @@ def test_streams_in_parallel_each_get_their_own_tokens(stream_server):
     for thread in threads:
         thread.join(timeout=30)
     assert answers == {name: f'"{name}"\n' * 5 for name in ("x", "y", "z")}
+
+
+def test_a_200_mb_body_with_the_limit_raised_is_held_once(make_project, start_server):
+    """Asynchronous inference sends bodies up to 1 GB: the limit goes that high, and the worker holds a body once."""
+    server = start_server(
+        make_project("reports_peak_memory"), SAGEMAKER_MAX_PAYLOAD_IN_MB="1024", SAGEMAKER_MODEL_SERVER_WORKERS="1"
+    )
+    before = server.post(b"x", "application/octet-stream").json()["peak_rss_mb"]
+    size = 200 * 1024 * 1024
+    answer = requests.post(
+        server.url + "/invocations",
+        data=b"\x00" * size,
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=120,
+    )
+    assert answer.status_code == 200 and answer.json()["bytes"] == size
+    grown = answer.json()["peak_rss_mb"] - before
+    print(f"worker peak RSS {before:.0f} MB before, +{grown:.0f} MB for a 200 MB body")
+    assert grown < 1.5 * 200, grown
+    parameters = requests.get(server.url + "/execution-parameters", timeout=5).json()
+    assert parameters["MaxPayloadInMB"] == 100  # a transform job takes no more, whatever the endpoint's limit

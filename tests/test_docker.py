@@ -607,6 +607,21 @@ def test_dev_base_alone_serves_and_stops_on_sigterm(project, sagemaker_ml):
 
 
 @needs_docker
+def test_a_cpu_quota_of_one_means_one_worker(project, sagemaker_ml):
+    """`docker run --cpus 1` (a CFS quota, not a cpuset: the container still sees every CPU) gives one worker."""
+    port = free_port()
+    container = start_serving(project, sagemaker_ml, "--cpus", "1", "-p", f"127.0.0.1:{port}:8080")
+    try:
+        wait_for_ping(f"http://127.0.0.1:{port}", 120)
+        seen = docker("exec", container, "python", "-c", "import os; print(len(os.sched_getaffinity(0)))")
+    finally:
+        _, logs = stop(container)
+    assert "with 1 gevent worker(s)" in logs, logs
+    assert logs.count("Booting worker with pid") == 1, logs
+    assert int(seen.stdout) == os.cpu_count()  # the quota, not the affinity, set the count
+
+
+@needs_docker
 def test_sagemaker_bind_to_port_moves_the_port_inside_the_container(project, sagemaker_ml):
     moved, default = free_port(), free_port()
     container = start_serving(
