@@ -117,7 +117,8 @@ def predict(model: Model, data: dict, custom_attributes: str | None = None) -> d
     """
     rows = feature_matrix(data, model.features)
     # scikit-learn's trees compare float32 values: a number past float32's range (3.4e38) would become infinite there.
-    beyond = np.abs(rows) > np.finfo(np.float32).max
+    limit = np.finfo(np.float32).max
+    beyond = (rows > limit) | (rows < -limit)  # not np.abs(rows): a float copy of a large request's whole matrix
     if beyond.any():
         number, column = np.argwhere(beyond)[0]
         raise InputError(

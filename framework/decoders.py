@@ -60,8 +60,11 @@ def decode_jsonlines(body: bytes) -> dict:
 
 
 def decode_csv(body: bytes) -> dict:
-    text = _text(body)
-    table = _numeric_table(text, body)
+    # A large all-numeric body goes to pandas as bytes: its text would be one more copy of the body in memory.
+    table = _large_numeric_table(body)
+    if table is None:
+        text = _text(body)
+        table = _numeric_table(text, body)
     if table is not None:
         if not np.isfinite(table).all():
             row, column = np.argwhere(~np.isfinite(table))[0]
@@ -108,8 +111,8 @@ def _text(body: bytes) -> str:
         raise InputError(f"body is not UTF-8 text: {exc}") from None
 
 
-def _numeric_table(text: str, body: bytes) -> np.ndarray | None:
-    """An all-numeric CSV as a 2-D float array; None when a field is not a number or the rows differ in length."""
+def _large_numeric_table(body: bytes) -> np.ndarray | None:
+    """A large CSV of plain numbers as a 2-D float array, parsed by pandas; None for anything else."""
     if len(body) > _LARGE_CSV and _narrow(body) and _plain_numbers(body):
         import pandas as pd  # here, not on top: a server that never sees a large CSV body does not pay its import
 
@@ -120,6 +123,11 @@ def _numeric_table(text: str, body: bytes) -> np.ndarray | None:
                 return table
         except ValueError:  # a field that is not a number, ragged rows, no data: NumPy and csv decide, as before
             pass
+    return None
+
+
+def _numeric_table(text: str, body: bytes) -> np.ndarray | None:
+    """An all-numeric CSV as a 2-D float array; None when a field is not a number or the rows differ in length."""
     if not body or body.isspace():
         return None  # no data for NumPy (which would warn); csv decides
     try:
