@@ -31,7 +31,21 @@ def test_json_object_and_array():
 def test_csv_of_numbers_is_a_float_array_other_csv_lists():
     numbers = decode_csv(b"1,2.5\n3,4e-1\n")["instances"]
     assert numbers.dtype == float and numbers.tolist() == [[1.0, 2.5], [3.0, 0.4]]
-    assert decode_csv(b"1,red\n")["instances"] == [[1.0, "red"]]
+    assert decode_csv(b"1,red\n2,blue\n")["instances"] == [[1.0, "red"], [2.0, "blue"]]
+
+
+def test_large_csv_bodies_decode_like_small_ones():
+    """Bodies over 64 KB take pandas' parser; anything it would read differently falls back to the same result."""
+    rows = "".join(f"{i}.5,-{i},1e-3,+{i}\r\n" for i in range(20000)).encode()
+    large = decode_csv(rows)["instances"]
+    assert isinstance(large, np.ndarray) and large.shape == (20000, 4)
+    assert large[0].tolist() == [0.5, -0.0, 0.001, 0.0] and large[-1].tolist() == [19999.5, -19999.0, 0.001, 19999.0]
+    echoed = "".join(",".join(str(v) for v in (i + 0.5, -float(i), 0.001, float(i))) + "\n" for i in range(20000))
+    assert encode_csv({"predictions": large}).decode() == echoed
+    ragged = decode_csv(rows + b"7,8\n")["instances"]
+    assert isinstance(ragged, list) and len(ragged) == 20001
+    assert ragged[0] == [0.5, -0.0, 0.001, 0.0] and ragged[-1] == [7.0, 8.0]
+    assert decode_csv(rows + b"True,1,2,3\n")["instances"][-1] == ["True", 1.0, 2.0, 3.0]
 
 
 def test_jsonlines_skips_blank_lines():

@@ -298,31 +298,3 @@ def test_serve_on_windows_says_to_use_docker():
     done = subprocess.run([sys.executable, "-c", pretend], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "on Windows, serve in Docker with bin\\serve.bat" in done.stderr
-
-
-def test_csv_of_numbers_arrives_as_a_float_array_and_other_csv_as_lists(make_project, start_server):
-    server = start_server(make_project("describes_its_input"))
-    small = server.post("1,2.5\n3,4e-1\n", "text/csv").json()
-    assert small == {"type": "ndarray", "rows": 2, "first": [1.0, 2.5], "last": [3.0, 0.4]}
-    mixed = server.post("1,red\n2,blue\n", "text/csv").json()
-    assert mixed == {"type": "list", "rows": 2, "first": [1.0, "red"], "last": [2.0, "blue"]}
-
-
-def test_large_csv_bodies_decode_like_small_ones(make_project, start_server):
-    """Bodies over 64 KB take pandas' parser; anything it would read differently falls back to the same result."""
-    server, echoes = start_server(make_project("describes_its_input")), start_server(make_project("echoes"))
-    rows = "".join(f"{i}.5,-{i},1e-3,+{i}\r\n" for i in range(20000))
-    large = server.post(rows, "text/csv").json()
-    assert large == {
-        "type": "ndarray",
-        "rows": 20000,
-        "first": [0.5, -0.0, 0.001, 0.0],
-        "last": [19999.5, -19999.0, 0.001, 19999.0],
-    }
-    echoed = "".join(",".join(str(v) for v in (i + 0.5, -float(i), 0.001, float(i))) + "\n" for i in range(20000))
-    assert echoes.post(rows, "text/csv", Accept="text/csv").text == echoed
-    ragged = rows + "7,8\n"
-    fallback = server.post(ragged, "text/csv").json()
-    assert fallback == {"type": "list", "rows": 20001, "first": [0.5, -0.0, 0.001, 0.0], "last": [7.0, 8.0]}
-    texts = rows + "True,1,2,3\n"
-    assert server.post(texts, "text/csv").json()["last"] == ["True", 1.0, 2.0, 3.0]
