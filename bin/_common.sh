@@ -19,11 +19,7 @@ set -a
 set +a
 
 [[ -n ${DOCKER_NAME:-} ]] || die "DOCKER_NAME is not set in $ROOT/.env"
-# Docker's rules for an image name (the tag is added by the scripts): lowercase components separated by '/'.
-name_re='^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$'
-[[ $DOCKER_NAME =~ $name_re && ${#DOCKER_NAME} -le 200 ]] ||
-    die "DOCKER_NAME='$DOCKER_NAME' in $ROOT/.env is not a valid image name:" \
-        "use lowercase letters, digits, and . _ - / between them"
+# Docker checks the name (lowercase components separated by '/') where it first reads it, and says what is wrong.
 HOST_PORT=${HOST_PORT:-8080}
 BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 DEV_BASE="$DOCKER_NAME:dev-base"

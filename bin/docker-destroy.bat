@@ -10,11 +10,8 @@ if errorlevel 1 exit /b 1
 set "FILTER=label=%PROJECT_LABEL%=%DOCKER_NAME%"
 set COUNT=0
 set "CONTAINERS="
-for /f %%x in ('docker ps -aq --filter "%FILTER%"') do (
-    set /a COUNT+=1
-    call set "CONTAINERS=%%CONTAINERS%% %%x"
-)
-if %COUNT%==0 goto images
+for /f %%x in ('docker ps -aq --filter "%FILTER%"') do (set /a COUNT+=1 & call set "CONTAINERS=%%CONTAINERS%% %%x")
+if not defined CONTAINERS goto images
 docker rm -f%CONTAINERS% >nul
 if errorlevel 1 exit /b %errorlevel%
 :images
@@ -24,10 +21,7 @@ set "DONE="
 for /l %%N in (1,1,5) do if not defined DONE call :remove_images
 set "LEFT="
 for /f %%x in ('docker image ls -q --filter "%FILTER%"') do call set "LEFT=%%LEFT%% %%x"
-if defined LEFT (
-    >&2 echo error: could not remove images%LEFT%: see docker image rm%LEFT%
-    exit /b 1
-)
+if defined LEFT set "MSG=could not remove images%LEFT%: see docker image rm%LEFT%" & call "%~dp0_common.bat" :die & exit /b 1
 >&2 echo removed %COUNT% container(s) and the images of %DOCKER_NAME%
 exit /b 0
 
@@ -35,10 +29,7 @@ exit /b 0
 rem One round: every image of the project, each id once (an image with several tags is listed once per tag).
 set "IMAGES= "
 for /f %%x in ('docker image ls -q --filter "%FILTER%"') do call :add_image %%x
-if "%IMAGES%"==" " (
-    set DONE=1
-    exit /b 0
-)
+if "%IMAGES%"==" " set DONE=1& exit /b 0
 docker image rm -f%IMAGES:~0,-1% >nul 2>&1
 exit /b 0
 

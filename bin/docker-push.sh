@@ -36,22 +36,18 @@ oneline() { tr -s '[:space:]' ' ' <<<"$1" | sed 's/^ //; s/ $//'; }
 [[ -n $version ]] || die "no version to push: give one (bin/docker-push.sh 1.2.0) or set VERSION in $ROOT/.env"
 [[ ${version,,} != latest ]] ||
     die "refusing to push 'latest': give the algorithm's version (e.g. 1.2.0), so that every job and model names the image it runs"
-[[ $version =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] ||
-    die "version '$version' is not a valid image tag: letters, digits and _ . - (at most 128, not starting with . or -)"
 REGISTRY=${REGISTRY:-}
 REGISTRY=${REGISTRY%/}
 [[ -n $REGISTRY ]] ||
     die "REGISTRY is not set (in $ROOT/.env or the environment): ACCOUNT.dkr.ecr.REGION.amazonaws.com for ECR, or another registry's host[:port]"
-[[ $REGISTRY =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]] ||
-    die "REGISTRY='$REGISTRY' is not a registry host: host or host:port, without https:// or a path"
 repository=${REPOSITORY:-$DOCKER_NAME}
-[[ $repository =~ $name_re && ${#repository} -le 200 ]] ||
-    die "REPOSITORY='$repository' is not a valid repository name: use lowercase letters, digits, and . _ - / between them"
+# Docker and the AWS CLI check the version (a tag), REGISTRY and REPOSITORY where they first read them, and say what
+# is wrong: an invalid one stops the first step below with their reason.
 image="$REGISTRY/$repository:$version"
 
-ecr_re='^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$'
+# ECR's registry: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn].
 ecr=0
-if [[ $REGISTRY =~ $ecr_re ]]; then
+if [[ $REGISTRY =~ ^([^.]+)\.dkr\.(ecr|ecr-fips)\.([^.]+)\.amazonaws\.com(\.cn)?$ ]]; then
     ecr=1
     account=${BASH_REMATCH[1]}
     region=${BASH_REMATCH[3]}
@@ -79,7 +75,8 @@ else
     # Docker's CLI talks to the registry itself here, not through the engine: like the engine, it allows plain HTTP on
     # the loopback addresses only. DOCKER_CLI_EXPERIMENTAL: clients before 20.10 hide `docker manifest` without it.
     insecure=()
-    [[ $REGISTRY =~ ^(localhost|127(\.[0-9]+){3})(:[0-9]+)?$ ]] && insecure=(--insecure)
+    host=${REGISTRY%%:*}
+    [[ $host == localhost || $host == 127.* ]] && insecure=(--insecure)
     if out=$(DOCKER_CLI_EXPERIMENTAL=enabled docker manifest inspect "${insecure[@]}" "$image" 2>&1 >/dev/null); then
         exists=1
     elif [[ $out != *"no such manifest"* && $out != *"manifest unknown"* ]]; then

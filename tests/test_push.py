@@ -135,11 +135,7 @@ def test_without_env_file_push_says_to_create_it(bare):
         (("latest",), {}, "refusing to push 'latest'"),
         (("LATEST",), {}, "refusing to push 'latest'"),
         ((), {"VERSION": "latest"}, "refusing to push 'latest'"),
-        (("1.0/beta",), {}, "is not a valid image tag"),
-        ((".1",), {}, "is not a valid image tag"),
         (("1.0.0",), {"REGISTRY": ""}, "REGISTRY is not set"),
-        (("1.0.0",), {"REGISTRY": "https://registry.example.com"}, "is not a registry host"),
-        (("1.0.0",), {"REPOSITORY": "Team/Algo"}, "is not a valid repository name"),
         (("--fast", "1.0.0"), {}, "unknown option --fast"),
         (("1.0.0", "1.0.1"), {}, "more than one version given"),
     ],
@@ -492,6 +488,31 @@ def test_push_refuses_a_version_in_the_registry_unless_forced_and_reads_version_
     finally:
         (project.folder / ".env").write_text((project.folder / ".env").read_text().replace("VERSION=1.1.0\n", ""))
     assert registry_tags(registry, project.repository) == ["1.0.0", "1.1.0"]
+
+
+@needs_docker
+@needs_registry
+@pytest.mark.parametrize(
+    "version, settings",
+    [
+        ("1.0/beta", {}),
+        (".1", {}),
+        ("v" * 129, {}),
+        ("1.0.0", {"REGISTRY": "https://registry.example.com"}),
+        ("1.0.0", {"REPOSITORY": "Team/Algo"}),
+    ],
+)
+def test_docker_refuses_a_bad_version_registry_or_repository_with_its_reason(project, registry, version, settings):
+    """The script leaves the rules of tags, registries and repositories to docker, and shows its reason in one line."""
+    env_file = project.folder / ".env"
+    saved = env_file.read_text()
+    env_file.write_text(saved + "".join(f"{key}={value}\n" for key, value in settings.items()))  # the last wins
+    try:
+        error = one_line_error(push(project.folder, version))
+    finally:
+        env_file.write_text(saved)
+    assert "could not look for" in error and "invalid reference format" in error, error
+    assert registry_tags(registry, "Team/Algo") == []
 
 
 @needs_docker

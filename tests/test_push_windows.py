@@ -30,45 +30,6 @@ def same_but_pipe_order(sh, bat):
             "refusing to push 'latest': give the algorithm's version (e.g. 1.2.0), so that every job and "
             "model names the image it runs",
         ),
-        (
-            (),
-            {"VERSION": "1.0/x"},
-            "version '1.0/x' is not a valid image tag: letters, digits and _ . - (at most 128, "
-            "not starting with . or -)",
-        ),
-        (
-            (".5",),
-            {},
-            "version '.5' is not a valid image tag: letters, digits and _ . - (at most 128, not starting with . or -)",
-        ),
-        (
-            ("v" * 129,),
-            {},
-            f"version '{'v' * 129}' is not a valid image tag: letters, digits and _ . - (at most 128, not "
-            "starting with . or -)",
-        ),
-        (
-            ("1.0.0",),
-            {"REGISTRY": ""},
-            "REGISTRY is not set (in <ROOT>/.env or the environment): "
-            "ACCOUNT.dkr.ecr.REGION.amazonaws.com for ECR, or another registry's host[:port]",
-        ),
-        (
-            ("1.0.0",),
-            {"REGISTRY": "https://r.example.com"},
-            "REGISTRY='https://r.example.com' is not a registry host: host or host:port, without https:// or a path",
-        ),
-        (
-            ("1.0.0",),
-            {"REGISTRY": "r.example.com:50a"},
-            "REGISTRY='r.example.com:50a' is not a registry host: host or host:port, without https:// or a path",
-        ),
-        (
-            ("1.0.0",),
-            {"REPOSITORY": "Team/algo"},
-            "REPOSITORY='Team/algo' is not a valid repository name: use lowercase "
-            "letters, digits, and . _ - / between them",
-        ),
         (("--fast",), {}, "unknown option --fast: usage: bin/docker-push.sh [--force] [VERSION]"),
         (("1.0.0", "2.0.0"), {}, "more than one version given: usage: bin/docker-push.sh [--force] [VERSION]"),
         (
@@ -87,16 +48,50 @@ def test_push_errors(twins, args, settings, message):
 
 
 @pytest.mark.parametrize(
+    "args, settings, image",
+    [
+        ((), {"VERSION": "1.0/x"}, "r.example.com/sagemaker-algorithm:1.0/x"),
+        ((".5",), {}, "r.example.com/sagemaker-algorithm:.5"),
+        (("v" * 129,), {}, f"r.example.com/sagemaker-algorithm:{'v' * 129}"),
+        (("1.0.0",), {"REGISTRY": "https://r.example.com"}, "https://r.example.com/sagemaker-algorithm:1.0.0"),
+        (("1.0.0",), {"REGISTRY": "r.example.com:50a"}, "r.example.com:50a/sagemaker-algorithm:1.0.0"),
+        (("1.0.0",), {"REPOSITORY": "Team/algo"}, "r.example.com/Team/algo:1.0.0"),
+    ],
+)
+def test_what_docker_refuses_stops_alike_with_its_reason(twins, args, settings, image):
+    """Docker checks the tag, the registry and the repository when it first reads the image name: its reason is the
+    error, on one line (tests/test_push.py shows the real docker's)."""
+    settings = {"REGISTRY": "r.example.com", **settings}
+    twins.env_file(None, **settings)
+    twins.answers["docker-manifest.rc"] = "1"
+    twins.answers["docker-manifest.err"] = "invalid reference format\n"
+    sh, bat = twins.both("docker-push", *args)
+    assert_error(
+        sh,
+        bat,
+        f"could not look for {image} in the registry (invalid reference format): check REGISTRY, and run docker "
+        f"login {settings['REGISTRY']}",
+    )
+    assert [c[1:3] for c in sh.calls] == [["docker", "info"], ["docker", "image"], ["docker", "manifest"]]
+
+
+@pytest.mark.parametrize(
     "registry, ecr",
     [
         (ECR, True),
         ("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", True),
         ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", True),
-        ("12345678901.dkr.ecr.eu-west-1.amazonaws.com", False),
+        # The account and the region are the AWS CLI's to check: it says what is wrong with them.
+        ("12345678901.dkr.ecr.eu-west-1.amazonaws.com", True),
+        ("123456789012.dkr.ecr.EU.amazonaws.com", True),
         ("123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example", False),
-        ("123456789012.dkr.ecr.EU.amazonaws.com", False),
-        ("x123456789012.dkr.ecr.eu-west-1.amazonaws.com", False),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com:443", False),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.cn", False),
+        ("123456789012.dkr.ecs.eu-west-1.amazonaws.com", False),
+        ("dkr.ecr.eu-west-1.amazonaws.com", False),
+        (".123456789012.dkr.ecr.eu-west-1.amazonaws.com", False),
         ("123456789012.dkr.ecr..amazonaws.com", False),
+        ("123456789012..dkr.ecr.eu-west-1.amazonaws.com", False),
     ],
 )
 def test_ecr_is_recognised_alike(twins, registry, ecr):
@@ -138,11 +133,18 @@ def test_ecr_forced_push_logs_in_through_a_pipe_and_prints_the_uri(twins):
     ]
 
 
-def test_ecr_failure_of_the_aws_cli_stops_alike(twins):
+def test_ecr_failure_of_the_aws_cli_stops_alike_with_its_reason(twins):
     twins.programs.add("aws")
     twins.answers["aws-ecr.rc"] = "255"
-    twins.env_file(None, REGISTRY=ECR)
-    assert_error(*twins.both("docker-push", "1.0.0"), "aws ecr describe-repositories failed: ")
+    twins.answers["aws-ecr.err"] = (
+        "\nAn error occurred (InvalidParameterException) when calling the\nDescribeRepositories operation\n"
+    )
+    twins.env_file(None, REGISTRY=ECR, REPOSITORY="Team/algo")
+    assert_error(
+        *twins.both("docker-push", "1.0.0"),
+        "aws ecr describe-repositories failed: An error occurred (InvalidParameterException) when calling the "
+        "DescribeRepositories operation",
+    )
 
 
 def test_registry_forced_push_of_an_existing_version(twins):

@@ -1,6 +1,6 @@
 """Test stand-in behind every program the bin/*.sh scripts run (docker, curl, python3, ...: symlinks to this file,
 whose first line the tests point at their Python). The bash-side twin of stub.cmd, answering alike: records the
-working folder and argv, then prints STUB_DIR/KEY.out and exits with STUB_DIR/KEY.rc (else 0)."""
+working folder and argv, then prints STUB_DIR/KEY.out (KEY.err on stderr) and exits with STUB_DIR/KEY.rc (else 0)."""
 
 import json
 import os
@@ -26,4 +26,6 @@ if key == "python--m-venv":
     (Path(third) / "bin" / "python").symlink_to(os.path.realpath(sys.argv[0]))
 if (stub / f"{key}.out").exists():
     sys.stdout.write((stub / f"{key}.out").read_text())
+if (stub / f"{key}.err").exists():
+    sys.stderr.write((stub / f"{key}.err").read_text())
 sys.exit(int((stub / f"{key}.rc").read_text()) if (stub / f"{key}.rc").exists() else 0)
