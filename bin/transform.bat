@@ -14,27 +14,15 @@ if errorlevel 1 exit /b 1
 set "INPUT=%ROOT%\transform\input"
 set "OUTPUT=%ROOT%\transform\output"
 set "FIRST=%~1"
-if defined FIRST if not "%FIRST:~0,1%"=="-" (
-    set "INPUT=%~f1"
-    shift
-)
+if defined FIRST if not "%FIRST:~0,1%"=="-" set "INPUT=%~f1" & shift
 set "SECOND=%~1"
-if defined SECOND if not "%SECOND:~0,1%"=="-" (
-    set "OUTPUT=%~f1"
-    shift
-)
-if not exist "%INPUT%\" (
-    set "MSG=input folder %INPUT% does not exist: put the files to transform in it"
-    goto die
-)
+if defined SECOND if not "%SECOND:~0,1%"=="-" set "OUTPUT=%~f1" & shift
+if not exist "%INPUT%\" set "MSG=input folder %INPUT% does not exist: put the files to transform in it" & goto die
 for %%F in ("%INPUT%") do set "INPUT=%%~fF"
 for %%F in ("%OUTPUT%") do set "OUTPUT=%%~fF"
 set "INSIDE=%OUTPUT%\"
 call set "INSIDE=%%INSIDE:%INPUT%\=%%"
-if not "%INSIDE%"=="%OUTPUT%\" (
-    set "MSG=the output folder %OUTPUT% is inside the input folder: choose another"
-    goto die
-)
+if not "%INSIDE%"=="%OUTPUT%\" set "MSG=the output folder %OUTPUT% is inside the input folder: choose another" & goto die
 if not exist "%OUTPUT%\" mkdir "%OUTPUT%"
 rem What is left of the command line goes to the runner (shift does not change %*).
 set "REST="
@@ -51,6 +39,5 @@ docker run %RUN_ARGS% -v "%INPUT%:/opt/transform/input:ro" -v "%OUTPUT%:/opt/tra
 exit /b %errorlevel%
 
 :die
-setlocal enabledelayedexpansion
->&2 echo error: !MSG!
+call "%~dp0_common.bat" :die
 exit /b 1
