@@ -3,11 +3,13 @@
 import statistics
 
 from load import Payload, median_result
+from stacks import BATCHING
 
 # The targets, with the reasons behind the numbers.
 SMALL_VS_CLASSIC = 4.0  # small CSV requests/s, framework over classic, same model
 TRIVIAL_VS_FLOOR = 0.6  # a trivial predict keeps at least this share of the floor's requests/s
 LARGE_VS_CLASSIC = 1.0  # ~5 MB CSV records/s, framework over classic
+FOREST_BATCHING_VS_CLASSIC = 3.0  # small CSV requests/s, forest with adaptive batching over classic's forest
 PING_P99_MS = 50.0  # /ping under saturating load (SageMaker's own limit is 2 s)
 COLD_START_S = 2.0  # `serve` to the first /ping 200, without Docker
 
@@ -139,6 +141,26 @@ def _targets(med: dict, payloads: list[Payload], cold: float | None) -> list[str
             f"floor's requests/s (small CSV): {share:.0%} ({trivial.requests_per_s:,.0f} against "
             f"{floor.requests_per_s:,.0f})."
         )
+
+    ours, off = med.get((f"{BATCHING} / forest", small)), med.get(("framework / forest", small))
+    classic = med.get(("classic / forest", small))
+    if ours and classic:
+        ratio = ours.requests_per_s / classic.requests_per_s
+        out.append(
+            f"- {_verdict(ratio >= FOREST_BATCHING_VS_CLASSIC)}: small CSV, the forest with adaptive batching, "
+            f"requests/s at least {FOREST_BATCHING_VS_CLASSIC:g}x classic's forest: {ratio:.2f}x "
+            f"({ours.requests_per_s:,.0f} against {classic.requests_per_s:,.0f}"
+            + (f"; without batching {off.requests_per_s:,.0f}" if off else "")
+            + ")."
+        )
+    for model in ("tree", "forest"):
+        ratios = []
+        for payload in payloads:
+            on, off = med.get((f"{BATCHING} / {model}", payload.name)), med.get((f"framework / {model}", payload.name))
+            if on and off:
+                ratios.append(f"{payload.name} {on.requests_per_s / off.requests_per_s:.2f}x")
+        if ratios:
+            out.append(f"- adaptive batching on against off, requests/s ({model}): {', '.join(ratios)}.")
 
     for model in ("tree", "forest"):
         ours, classic = med.get((f"framework / {model}", large)), med.get((f"classic / {model}", large))

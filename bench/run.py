@@ -5,6 +5,7 @@ Stacks (each with the same number of worker processes):
   framework / tree     `main.py serve` with bench/algorithms/cheap.py (a depth-3 decision tree): the framework's cost
   framework / forest   `main.py serve` with the example algorithm.py and its default model (a random forest)
   framework / trivial  `main.py serve` with bench/algorithms/trivial.py (predict returns a constant)
+  framework+batching / tree|forest  the same tree and forest with ADAPTIVE_BATCHING = True (docs/batching.md)
   classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
   floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
 Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this
@@ -31,7 +32,7 @@ import load
 import report
 import stacks
 from load import Payload
-from stacks import BENCH, EXAMPLE, ROOT, Processes, Project, cpus
+from stacks import BATCHING, BENCH, EXAMPLE, ROOT, Processes, Project, cpus
 
 SMALL_RECORDS = 28  # the record count of the reference measurement (the contract's last section)
 LARGE_BYTES = 5 * 1024 * 1024  # ~5 MB, below SageMaker's 6 MB (and the server's default limit)
@@ -101,13 +102,22 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     trivial = Project(work / "trivial", BENCH / "algorithms" / "trivial.py")
     timed_train(tree)
     timed_train(forest)
+    # The tree and the forest twice, with adaptive batching off and on whatever algorithm.py declares, same model.
+    batched = {
+        name: with_batching(project, work / f"{name}-batching")
+        for name, project in (("tree", tree), ("forest", forest))
+    }
+    for project in (tree, forest):
+        set_batching(project, False)
 
     say("starting the stacks")
     w = args.workers
     all_stacks = [
         stacks.start_framework(procs, tree, "tree", w, logs),
+        stacks.start_framework(procs, batched["tree"], "tree", w, logs, name=BATCHING),
         stacks.start_classic(procs, "tree", tree.ml / "model" / "model.joblib", w, work / "classic-tree", logs),
         stacks.start_framework(procs, forest, "forest", w, logs),
+        stacks.start_framework(procs, batched["forest"], "forest", w, logs, name=BATCHING),
         stacks.start_classic(procs, "forest", forest.ml / "model" / "model.joblib", w, work / "classic-forest", logs),
         stacks.start_framework(procs, trivial, "trivial", w, logs),
         stacks.start_floor(procs, w, logs),
@@ -251,13 +261,14 @@ def check_answers(all_stacks: list[stacks.Stack], payloads: dict[str, Payload]) 
                 answers[(stack.label, key)] = json.loads(body)["predictions"]
             else:
                 answers[(stack.label, key)] = body.decode().split()
-    for model in ("tree", "forest"):
-        for key, payload in payloads.items():
-            ours, theirs = answers.get((f"framework / {model}", key)), answers.get((f"classic / {model}", key))
-            if ours is not None and theirs is not None and ours != theirs:
-                raise RuntimeError(f"framework and classic disagree on {payload.name} with the {model}")
-            if ours is not None and len(ours) != payload.records:
-                raise RuntimeError(f"framework / {model} answered {len(ours)} records to {payload.records}")
+    for name in ("framework", BATCHING):
+        for model in ("tree", "forest"):
+            for key, payload in payloads.items():
+                ours, theirs = answers.get((f"{name} / {model}", key)), answers.get((f"classic / {model}", key))
+                if ours is not None and theirs is not None and ours != theirs:
+                    raise RuntimeError(f"{name} and classic disagree on {payload.name} with the {model}")
+                if ours is not None and len(ours) != payload.records:
+                    raise RuntimeError(f"{name} / {model} answered {len(ours)} records to {payload.records}")
 
 
 def check_alive(stack: stacks.Stack) -> None:
@@ -279,6 +290,20 @@ def cold_start(procs: Processes, project: Project, workers: int, logs: Path) -> 
         return time.perf_counter() - started
     finally:
         procs.stop(process)
+
+
+def set_batching(project: Project, on: bool) -> None:
+    # Appended: a later assignment wins over what the algorithm declares.
+    with open(project.folder / "algorithm.py", "a") as source:
+        source.write(f"\nADAPTIVE_BATCHING = {on}  # set by the benchmark\n")
+
+
+def with_batching(project: Project, folder: Path) -> Project:
+    """A copy of a trained project, its model included, with adaptive batching on."""
+    copy = Project(folder, project.folder / "algorithm.py")
+    shutil.copytree(project.ml / "model", copy.ml / "model")
+    set_batching(copy, True)
+    return copy
 
 
 def timed_train(project: Project) -> float:

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 HOST = "127.0.0.1"
+BATCHING = "framework+batching"  # the stack name of `main.py serve` with ADAPTIVE_BATCHING = True
 # One copy of each helper: the framework's CPU count, and the tests' project copy and free ports.
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
@@ -129,11 +130,13 @@ def serve_env(project: Project, port: int, workers: int) -> dict:
     return project.env(SERVE_HOST=HOST, SAGEMAKER_BIND_TO_PORT=str(port), SAGEMAKER_MODEL_SERVER_WORKERS=str(workers))
 
 
-def start_framework(procs: Processes, project: Project, model: str, workers: int, logs: Path) -> Stack:
+def start_framework(
+    procs: Processes, project: Project, model: str, workers: int, logs: Path, name: str = "framework"
+) -> Stack:
     port = free_port()
-    log = logs / f"framework-{model}.log"
+    log = logs / f"{name}-{model}.log"
     process = procs.start(project.command("serve"), log, env=serve_env(project, port, workers))
-    return Stack("framework", model, port, [process], log)
+    return Stack(name, model, port, [process], log)
 
 
 def _gunicorn(*args: str) -> list[str]:

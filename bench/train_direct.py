@@ -15,7 +15,7 @@ project = Path(sys.argv[1]).resolve()
 sys.path.insert(0, str(project))
 
 import algorithm  # noqa: E402  (the project's, found through sys.path above)
-from framework import TrainingJob  # noqa: E402
+from framework import TrainingJob, metrics  # noqa: E402
 
 ml = project / "opt" / "ml"
 raw = json.loads((ml / "input" / "config" / "hyperparameters.json").read_text())
@@ -29,6 +29,7 @@ with tempfile.TemporaryDirectory() as scratch:
         model_dir=out,
         output_data_dir=out,
         checkpoint_dir=out,
+        metrics=metrics.declared(algorithm),  # the metrics train reports must be declared, as main.py checks
     )
     start = time.perf_counter()
     algorithm.train(job)
