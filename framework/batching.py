@@ -73,7 +73,7 @@ class Batcher:
         pending = Pending(body, content_type, accept, attributes)
         self.queue.append(pending)
         self.arrived.set()
-        if self.dispatcher is None:  # started by the first request, in the worker's own event loop
+        if self.dispatcher is None or self.dispatcher.dead:  # started in the worker's own event loop, when needed
             self.dispatcher = gevent.spawn(self._dispatch)
         return pending.answer.get()
 

@@ -193,6 +193,42 @@ def test_requests_that_cannot_merge_run_alone(make_project, start_server):
     assert made[0] == 1 and sorted(made[1:]) == sorted([3, 3, 1, 1, 1, 5, 1]), made
 
 
+def test_the_example_answers_a_burst_as_it_answers_each_request_alone(make_project, start_server):
+    """The example forest with batching on (whatever algorithm.py declares): the same answers, merged or not."""
+    project = make_project("example")
+    assert project.train().returncode == 0
+    with open(project.folder / "algorithm.py", "a") as source:
+        source.write("\nADAPTIVE_BATCHING = True\n")
+    server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    iris = (project.ml / "input" / "data" / "training" / "iris.csv").read_text().splitlines()[1:]
+    features = [[float(v) for v in line.split(",")[:4]] for line in iris]
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    cases = []
+    for n in range(18):
+        rows = features[n * 5 : n * 5 + 1 + n % 4]
+        body, content_type = [
+            (csv_of(rows), "text/csv"),
+            (json.dumps({"instances": rows}), "application/json"),
+            (json.dumps([dict(zip(names, row, strict=True)) for row in rows]), "application/json"),
+        ][n % 3]
+        headers = {"Accept": ["application/json", "text/csv", "application/jsonlines"][n // 6]}
+        if n % 5 == 0:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = "probabilities"
+        cases.append((body, content_type, headers))
+    alone = [server.post(body, content_type, **headers) for body, content_type, headers in cases]
+    assert all(answer.status_code == 200 for answer in alone)
+    blocker = occupy(server)  # a large CSV of text takes the predictor for a while: the burst queues behind it
+    with ThreadPoolExecutor(len(cases)) as pool:
+        merged = list(pool.map(lambda case: server.post(case[0], case[1], **case[2]), cases))
+    blocker.join(timeout=30)
+    for first, second in zip(alone, merged, strict=True):
+        assert (second.status_code, second.headers["Content-Type"], second.text) == (
+            200,
+            first.headers["Content-Type"],
+            first.text,
+        )
+
+
 def test_without_the_opt_in_every_request_has_its_own_call(make_project, start_server):
     project = make_project("echoes_in_batches")
     (project.ml / "model").mkdir(parents=True, exist_ok=True)
@@ -237,6 +273,7 @@ def test_ping_stays_fast_while_batches_run(make_project, start_server):
     "line, env, message",
     [
         ('ADAPTIVE_BATCHING = "yes"', {}, "ADAPTIVE_BATCHING in algorithm.py must be True or False, not 'yes'"),
+        ("def predict(model, data):\n    yield {}", {}, "ADAPTIVE_BATCHING cannot split a predict that streams"),
         ("", {"SERVE_BATCH_MAX_RECORDS": "0"}, "SERVE_BATCH_MAX_RECORDS=0 is outside 1..1000000"),
         ("", {"SERVE_BATCH_WAIT_MS": "soon"}, "SERVE_BATCH_WAIT_MS='soon' is not a whole number"),
     ],
