@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-HOLD = {"X-Amzn-SageMaker-Custom-Attributes": "hold"}  # echoes_in_batches keeps the predictor busy for 0.5 s
+HOLD = {"X-Amzn-SageMaker-Custom-Attributes": "hold"}  # echoes_in_batches keeps the predictor busy for 1.5 s
 
 
 def serve(make_project, start_server, algorithm: str, **env: str):
@@ -39,8 +39,8 @@ def burst(server, requests_: list[tuple[str, str, dict]]) -> list[requests.Respo
 
 
 def occupy(server) -> threading.Thread:
-    """Keeps the predictor busy for a second or so, whatever the algorithm: decoding a large CSV of text takes that."""
-    thread = threading.Thread(target=server.post, args=("x,y\n" * 500_000, "text/csv"))
+    """Keeps the predictor busy for a second or two, whatever the algorithm: decoding 4 MB of CSV text takes that."""
+    thread = threading.Thread(target=server.post, args=("x,y\n" * 1_000_000, "text/csv"))
     thread.start()
     time.sleep(0.2)
     return thread
@@ -265,7 +265,7 @@ def test_ping_stays_fast_while_batches_run(make_project, start_server):
         time.sleep(0.02)
     for thread in clients:
         thread.join(timeout=30)
-    # Each held call takes 0.5 s; /ping answering behind them would take that long at least.
+    # Each held call takes 1.5 s; /ping answering behind them would take that long at least.
     assert len(latencies) >= 10 and max(latencies) < 0.4, latencies
 
 

@@ -2,7 +2,7 @@
 
 It writes the record count of every predict call to calls.log in the model folder, so a test can see which calls
 were merged. Records are lists of numbers: a negative one is bad input (InputError), a 666 makes predict fail.
-The custom attribute "hold" keeps the predictor busy for half a second, so that a burst queues behind it.
+The custom attribute "hold" keeps the predictor busy for a second and a half, so that a burst queues behind it.
 """
 
 import time
@@ -21,7 +21,7 @@ def initialize(model_dir: Path):
 
 def predict(calls_log: Path, data: dict, custom_attributes: str | None = None) -> dict:
     if custom_attributes == "hold":
-        deadline = time.monotonic() + 0.5
+        deadline = time.monotonic() + 1.5
         while time.monotonic() < deadline:  # pure-Python work that holds the GIL, as a model does
             sum(range(1000))
     instances = data["instances"]
