@@ -103,10 +103,15 @@ def _made_on(predictor: ThreadPool, chunks: Iterator[bytes]) -> Iterator[bytes]:
     """A streamed answer: each chunk made on the predictor thread and sent at once (chunked transfer encoding) from
     the event loop, which answers /ping between chunks."""
     end = object()
-    while (chunk := predictor.apply(_next, (chunks, end))) is not end:
-        if isinstance(chunk, StreamBroken):
-            raise chunk  # to gunicorn, which then closes the connection without the final chunk
-        yield chunk
+    try:
+        while (chunk := predictor.apply(_next, (chunks, end))) is not end:
+            if isinstance(chunk, StreamBroken):
+                raise chunk  # to gunicorn, which then closes the connection without the final chunk
+            yield chunk
+    finally:
+        # Also when the caller hangs up mid-stream: predict's generator is closed on the predictor thread, where its
+        # cleanup (`finally`, `with`) runs at once, not on the event loop whenever the garbage collector gets to it.
+        predictor.apply(chunks.close)
 
 
 def _next(chunks: Iterator[bytes], end: object) -> bytes | object:

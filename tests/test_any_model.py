@@ -5,8 +5,10 @@ import io
 import json
 import pickle
 import re
+import socket
 import struct
 import threading
+import time
 import zlib
 
 import numpy as np
@@ -190,6 +192,27 @@ def test_a_failure_mid_stream_is_logged_with_an_id_and_ends_the_stream_visibly(s
         log,
         re.S,
     ), log
+
+
+def test_a_caller_hanging_up_mid_stream_closes_predict_s_generator_on_its_thread(stream_server, tmp_path):
+    closed = tmp_path / "closed"
+    body = json.dumps({"tokens": ["t"] * 100, "delay": 0.05, "closed": str(closed)}).encode()
+    request = (
+        b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Accept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    with socket.create_connection(("127.0.0.1", stream_server.port), timeout=30) as caller:
+        caller.sendall(request)
+        received = b""
+        while b"data: t" not in received:
+            received += caller.recv(4096)
+    # The caller hung up, as one who cancels a generation does, after the first token.
+    deadline = time.monotonic() + 10
+    while not closed.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread, made = closed.read_text().split()
+    assert thread != "MainThread" and int(made) < 100  # closed at once on the predictor thread, not left to the GC
+    assert requests.get(stream_server.url + "/ping", timeout=2).status_code == 200
 
 
 def test_streams_in_parallel_each_get_their_own_tokens(stream_server):
