@@ -68,6 +68,7 @@ class Batcher:
         self.queue: list[Pending] = []
         self.arrived = Event()
         self.dispatcher: gevent.Greenlet | None = None
+        self.closed = False
 
     def __call__(self, body: bytes, content_type: str, accept: str, attributes: str | None) -> Answer:
         pending = Pending(body, content_type, accept, attributes)
@@ -77,11 +78,18 @@ class Batcher:
             self.dispatcher = gevent.spawn(self._dispatch)
         return pending.answer.get()
 
+    def close(self) -> None:
+        """Let the dispatcher end once the queue is empty (a multi-model worker unloading the model)."""
+        self.closed = True
+        self.arrived.set()
+
     def _dispatch(self) -> None:
         # One greenlet per worker hands the queue to the predictor thread, one predict call at a time; the queue is
         # only touched here and in __call__, both on the event loop, so it needs no lock.
         while True:
             self.arrived.wait()
+            if self.closed and not self.queue:
+                return
             if self.wait_s:
                 gevent.sleep(self.wait_s)  # the predictor was idle: let a few more requests arrive
             self.arrived.clear()

@@ -10,6 +10,7 @@ import os
 from gunicorn.app.base import BaseApplication
 
 from framework import balancing, batching, content_types
+from framework.model_registry import Registry
 from framework.routes import create_app  # Flask too, before the fork: workers inherit it instead of importing it
 from framework.settings import ServingSettings
 
@@ -67,5 +68,19 @@ def run(algorithm_loader) -> int:
             settings.batch_max_records,
             settings.batch_wait_ms,
         )
-    _Gunicorn(options, lambda: create_app(algorithm, settings), load).run()
+    if not settings.multi_model:
+        _Gunicorn(options, lambda: create_app(algorithm, settings), load).run()
+        return 0
+    # Made before the fork, so that every worker shares it: the models one worker loads, the others serve too.
+    registry, master = Registry.create(), os.getpid()
+    log.info(
+        "multi-model: models load with POST /models; memory budget %d MB; registry %s",
+        settings.model_memory_mb,
+        registry.folder,
+    )
+    try:
+        _Gunicorn(options, lambda: create_app(algorithm, settings, registry), load).run()
+    finally:
+        if os.getpid() == master:  # a worker leaves through here too (gunicorn ends it with sys.exit)
+            registry.remove()
     return 0

@@ -5,40 +5,74 @@ request, and a model that cannot be loaded stops the server instead of answering
 predict runs on a worker thread, off gevent's event loop: a long prediction then cannot hold /ping past
 SageMaker's 2 s health check. With ADAPTIVE_BATCHING in algorithm.py, batching.py stands between the route and that
 thread, merging the requests that queue behind it.
+With SAGEMAKER_MULTI_MODEL=true, no model is loaded at start: multi_model.py adds SageMaker's /models API instead of
+/invocations, and /models/<name>/invoke answers exactly as /invocations does.
 """
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 
 from flask import Flask, Response, request
 from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
-from framework import batching, content_types, request_body
+from framework import batching, content_types, multi_model, request_body
 from framework.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, StreamBroken, error, negotiate
+from framework.model_registry import Registry
 from framework.paths import MLPaths
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
 
+# One model's predict as the routes call it: (body, content type, accept, custom attributes) -> Answer.
+Run = Callable[[bytes, str, str, str | None], Answer]
 
-def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
-    model_dir = MLPaths.from_env().model
-    try:
-        model = algorithm.initialize(model_dir)
-    except Exception as exc:
-        log.error("could not load the model from %s: %s: %s; the server stops", model_dir, type(exc).__name__, exc)
-        raise
-    log.info("model loaded from %s", model_dir)
 
-    invoke = Invoker(algorithm, model)
+def create_app(algorithm: ModuleType, settings: ServingSettings, registry: Registry | None = None) -> Flask:
+    """The app of one worker: with one model, loaded now; in multi-model mode, with the models `registry` lists."""
+    app = Flask("serve")
     # One thread: predictions are CPU-bound, and more threads would only fight /ping for the GIL.
     predictor = ThreadPool(1)
-    batcher = batching.Batcher(invoke, predictor, settings) if batching.declared(algorithm) else None
+    batched = batching.declared(algorithm)
+    codecs = content_types.codecs(algorithm)  # the algorithm's, so the same for every model it loads
 
-    app = Flask("serve")
+    def bind(invoke: Invoker) -> Run:
+        """A model's predict on the predictor thread, through a batcher of its own when algorithm.py batches."""
+        if batched:
+            return batching.Batcher(invoke, predictor, settings)
+        return lambda *args: predictor.apply(invoke, args)
+
+    def answer(run: Run | Answer) -> Response:
+        """One model's answer to the request: /invocations, and /models/<name>/invoke in multi-model mode (where
+        `run` may be the Answer already, a 404 for a model that is not loaded, sent once the body is read)."""
+        # The body first, whatever the headers say: an answer sent with the upload unread reaches many clients as
+        # "connection reset" instead of the answer.
+        try:
+            body = request_body.read(
+                request.environ["wsgi.input"], request.content_length, settings.max_payload_mb, settings.timeout
+            )
+        except request_body.BodyError as exc:
+            return _response(error(exc.status, str(exc)))
+        if isinstance(run, Answer):
+            return _response(run)
+        accept = negotiate(codecs, request.mimetype, request.headers.get("Accept"), settings.default_accept)
+        if isinstance(accept, Answer):
+            return _response(accept)
+        answer = run(body, request.mimetype, accept, request.headers.get(CUSTOM_ATTRIBUTES))
+        if isinstance(answer.body, Iterator):
+            return _response(answer, _made_on(predictor, answer.body))
+        return _response(answer)
+
+    if settings.multi_model:
+        multi_model.add_routes(app, algorithm, settings, registry, bind, answer)
+    else:
+        run = bind(Invoker(algorithm, _load_model(algorithm)))
+
+        @app.post("/invocations")
+        def invocations():
+            return answer(run)
 
     @app.get("/ping")
     def ping():
@@ -54,26 +88,6 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
             "MaxPayloadInMB": min(settings.max_payload_mb, 100),
         }
 
-    @app.post("/invocations")
-    def invocations():
-        # The body first, whatever the headers say: an answer sent with the upload unread reaches many clients as
-        # "connection reset" instead of the answer.
-        try:
-            body = request_body.read(
-                request.environ["wsgi.input"], request.content_length, settings.max_payload_mb, settings.timeout
-            )
-        except request_body.BodyError as exc:
-            return _response(error(exc.status, str(exc)))
-        accept = negotiate(invoke.codecs, request.mimetype, request.headers.get("Accept"), settings.default_accept)
-        if isinstance(accept, Answer):
-            return _response(accept)
-        attributes = request.headers.get(CUSTOM_ATTRIBUTES)
-        args = (body, request.mimetype, accept, attributes)
-        answer = batcher(*args) if batcher else predictor.apply(invoke, args)
-        if isinstance(answer.body, Iterator):
-            return _response(answer, _made_on(predictor, answer.body))
-        return _response(answer)
-
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         # Keep werkzeug's status and headers (Allow on 405), but answer JSON like every other error.
@@ -88,6 +102,17 @@ def create_app(algorithm: ModuleType, settings: ServingSettings) -> Flask:
         return _response(Invoker.failed(exc, f"{request.method} {request.path} failed"))
 
     return app
+
+
+def _load_model(algorithm: ModuleType):
+    model_dir = MLPaths.from_env().model
+    try:
+        model = algorithm.initialize(model_dir)
+    except Exception as exc:
+        log.error("could not load the model from %s: %s: %s; the server stops", model_dir, type(exc).__name__, exc)
+        raise
+    log.info("model loaded from %s", model_dir)
+    return model
 
 
 def _response(answer: Answer, body=None) -> Response:

@@ -5,7 +5,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework import content_types
+from framework import content_types, memory
 from framework.encoders import ENCODERS
 from framework.errors import ConfigError
 
@@ -28,6 +28,12 @@ class ServingSettings:
     # Adaptive batching (batching.py), when algorithm.py opts in. Ours, like SERVE_HOST: SageMaker has no such setting.
     batch_max_records: int
     batch_wait_ms: int
+    multi_model: bool = False  # SAGEMAKER_MULTI_MODEL=true: SageMaker's /models API, many models (multi_model.py)
+    model_memory_mb: int = 0  # multi-model: past this, loading a model answers 507 (memory.py measures it)
+
+    @property
+    def model_memory_bytes(self) -> int:
+        return self.model_memory_mb * 1024 * 1024
 
     @classmethod
     def from_env(cls, answer_types: Collection[str] = tuple(ENCODERS)) -> "ServingSettings":
@@ -59,6 +65,9 @@ class ServingSettings:
             ),
             batch_max_records=_integer("SERVE_BATCH_MAX_RECORDS", 1000, 1, 1_000_000),
             batch_wait_ms=_integer("SERVE_BATCH_WAIT_MS", 0, 0, 1000),
+            multi_model=_boolean("SAGEMAKER_MULTI_MODEL"),
+            # Ours, not SageMaker's. Default: most of the container's memory (memory.py says how it is measured).
+            model_memory_mb=_integer("MULTI_MODEL_MEMORY_MB", memory.default_budget_mb() or 1 << 20, 1, 1 << 30),
         )
 
 
@@ -73,6 +82,13 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} is outside {low}..{high}")
     return value
+
+
+def _boolean(name: str) -> bool:
+    text = os.environ.get(name, "").strip().lower()
+    if text not in ("", "true", "false"):
+        raise ConfigError(f"{name}={text!r} must be true or false")
+    return text == "true"
 
 
 def cpus() -> int:

@@ -317,6 +317,7 @@ def test_dev_base_image_is_what_sagemaker_expects(project):
     assert config.get("User", "") in ("", "root", "0")
     assert "8080/tcp" in config["ExposedPorts"]
     assert config["Labels"]["com.amazonaws.sagemaker.capabilities.accept-bind-to-port"] == "true"
+    assert config["Labels"]["com.amazonaws.sagemaker.capabilities.multi-models"] == "true"
     assert "PYTHONUNBUFFERED=1" in config["Env"]
     # Only the runtime: no tests, no opt/ data, no .env, no .git.
     listed = docker("run", "--rm", "--entrypoint", "ls", f"{project.name}:dev-base", "-A", "/opt/program")
