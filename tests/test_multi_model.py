@@ -319,3 +319,35 @@ def test_multi_model_setting_must_be_true_or_false(fresh):
     server = Server(project, SAGEMAKER_MULTI_MODEL="yes")
     assert server.process.wait(timeout=60) == 2
     assert "SAGEMAKER_MULTI_MODEL='yes' must be true or false" in server.log
+
+
+def test_adaptive_batching_batches_each_model_on_its_own(make_project, start_server, tmp_path):
+    project = make_project("echoes_in_batches")
+    server = start_server(project, SAGEMAKER_MULTI_MODEL="true", SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    for name in ("x", "y"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "calls.log").write_text("")
+        answer = requests.post(
+            server.url + "/models", json={"model_name": name, "url": str(tmp_path / name)}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+    server.models = tmp_path
+    answers = {}
+
+    def send(key, name, record, **headers):
+        answers[key] = invoke(server, name, json.dumps([record]), **headers)
+
+    busy = threading.Thread(target=send, args=("hold", "x", [0]), kwargs={"X-Amzn-SageMaker-Custom-Attributes": "hold"})
+    busy.start()
+    burst = [threading.Thread(target=send, args=(i, "xy"[i % 2], [i + 1])) for i in range(6)]
+    for thread in burst:
+        thread.start()
+    for thread in [busy, *burst]:
+        thread.join(timeout=60)
+    assert all(answers[i].json()["predictions"] == [[i + 1]] for i in range(6)), answers
+    x_calls = [int(n) for n in (tmp_path / "x" / "calls.log").read_text().split()]
+    y_calls = [int(n) for n in (tmp_path / "y" / "calls.log").read_text().split()]
+    assert sum(x_calls) == 4 and sum(y_calls) == 3  # each model predicted only its own records
+    assert max(x_calls + y_calls) > 1  # and requests queued for one model shared a call
+    assert requests.delete(server.url + "/models/x", timeout=5).status_code == 200
+    assert invoke(server, "y", json.dumps([[9]])).json()["predictions"] == [[9]]
