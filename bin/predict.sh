@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # POST a payload to the server that bin/serve.sh runs and print the answer.
-# Usage: bin/predict.sh [PAYLOAD_FILE [ACCEPT]]   (default: opt/ml/input/payload.json, application/json)
+# Usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]   (default: opt/ml/input/payload.json, application/json)
 # The Content-Type follows the file's extension (develop/content-types.txt), else application/json.
+# --model NAME: the model NAME of a multi-model server (bin/serve.sh --models FOLDER), loaded first, as SageMaker does.
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
+model=
+if [[ ${1:-} == --model ]]; then
+    [[ ${2:-} =~ ^[A-Za-z0-9._-]+$ ]] || die "--model needs the name of a sub-folder of the models folder"
+    model=$2
+    shift 2
+fi
 payload=${1:-$ROOT/opt/ml/input/payload.json}
 accept=${2:-application/json}
 [[ -f $payload ]] || die "payload file $payload not found"
@@ -15,9 +22,25 @@ while read -r extension type; do
     if [[ $payload == *"$extension" ]]; then content_type=$type; fi
 done <"$ROOT/develop/content-types.txt"
 
+server=http://127.0.0.1:$HOST_PORT
+target=$server/invocations
+status=0
+if [[ -n $model ]]; then
+    # As SageMaker does before a model's first invocation: load it (409 means it is loaded already).
+    # curl reads its -w format from stdin, as in the batch twin (where a % on a command line is not safe).
+    loaded=$(echo '%{http_code}' | curl -w @- -s -H "Content-Type: application/json" \
+        --data-binary "{\"model_name\": \"$model\", \"url\": \"/opt/ml/models/$model\"}" "$server/models") || status=$?
+    [[ $status -eq 0 ]] || loaded=000
+    case ${loaded: -3} in
+    200 | 409) target=$server/models/$model/invoke ;;
+    000) ;; # curl failed: the same failure follows, and is reported, below
+    *) die "model $model could not be loaded: ${loaded%???}" ;;
+    esac
+fi
+
 status=0
 curl -s --fail-with-body -H "Content-Type: $content_type" -H "Accept: $accept" \
-    --data-binary "@$payload" "http://127.0.0.1:$HOST_PORT/invocations" || status=$?
+    --data-binary "@$payload" "$target" || status=$?
 case $status in
 0) echo ;;
 7) die "no server on 127.0.0.1:$HOST_PORT: start one with bin/serve.sh" ;;

@@ -1,6 +1,7 @@
 """Multi-model serving (SAGEMAKER_MULTI_MODEL=true): SageMaker's /models API over real HTTP against a real gunicorn.
 
-The models are trained by `main.py train` with tests/algorithms/multi_models.py: each answers with its own label.
+The models are trained by `main.py train` with tests/algorithms/answers_with_its_label.py: each answers with its
+own label.
 Which worker answers a request is up to the kernel; to prove that a model loaded through one worker is served by
 another, the tests stop the first worker (SIGSTOP) so that only the other can accept, then let it go on (SIGCONT).
 """
@@ -22,9 +23,9 @@ import requests
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """Trained models in a folder of models, one sub-folder each, as SageMaker lays them out under /opt/ml/models."""
-    from conftest import Project
+    from conftest import ALGORITHMS, Project
 
-    project = Project(tmp_path_factory.mktemp("multi"), "multi_models")
+    project = Project(tmp_path_factory.mktemp("multi"), ALGORITHMS / "answers_with_its_label.py")
     folder = tmp_path_factory.mktemp("models")
     trained = {
         "a": {"label": "a"},

@@ -438,6 +438,37 @@ def test_serve(twins):
     ]
 
 
+def test_serve_a_folder_of_models(twins):
+    for root in twins.roots.values():
+        (root / "my models").mkdir()
+    twins.from_root = True
+    sh, bat = twins.both("serve", "--models", "my models")
+    assert_same(sh, bat)
+    assert sh.calls[-1][2:] == [
+        "run",
+        *dev_run(),
+        "-v",
+        "<ROOT>/my models:/opt/ml/models",
+        "-e",
+        "SAGEMAKER_MULTI_MODEL=true",
+        "-p",
+        "127.0.0.1:8080:8080",
+        "sagemaker-algorithm:dev",
+        "serve",
+    ]
+    assert sh.stderr == (
+        "serving on http://127.0.0.1:8080 (the models in <ROOT>/my models: bin/predict.sh --model NAME); Ctrl-C stops\n"
+    )
+    assert all((root / "opt" / "ml" / "models").is_dir() for root in twins.roots.values())
+
+
+def test_serve_models_needs_a_folder(twins):
+    assert_error(
+        *twins.both("serve", "--models", "nowhere"),
+        "--models needs a folder with one sub-folder per model; 'nowhere' is not a folder",
+    )
+
+
 def test_train_from_the_project_folder(twins):
     twins.from_root = True
     sh, bat = twins.both("train")
@@ -640,6 +671,51 @@ def test_predict_fails(twins, rc, message):
     twins.answers["curl--s.out"] = '{"error": "no"}' if rc == "22" else ""
     sh, bat = twins.both("predict")
     assert_error(sh, bat, message)
+
+
+def test_predict_one_model_of_a_multi_model_server(twins):
+    twins.answers["curl--w.out"] = '{"status": "model \'m-1\' loaded"}200\n'
+    twins.answers["curl--s.out"] = '{"predictions": ["setosa"]}'
+    sh, bat = twins.both("predict", "--model", "m-1")
+    assert_same(sh, bat)
+    assert sh.stdout == '{"predictions": ["setosa"]}\n'
+    assert sh.calls[0][1:] == [
+        "curl",
+        "-w",
+        "@-",
+        "-s",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        '{"model_name": "m-1", "url": "/opt/ml/models/m-1"}',
+        "http://127.0.0.1:8080/models",
+    ]
+    assert sh.calls[1][-1] == "http://127.0.0.1:8080/models/m-1/invoke"
+    twins.answers["curl--w.out"] = '{"error": "model \'m-1\' is already loaded"}409\n'
+    twins.from_root = True
+    sh, bat = twins.both("predict", "--model", "m-1", "opt/ml/input/payload.json", "text/csv")
+    assert_same(sh, bat)
+    assert sh.rc == 0 and sh.calls[1][-1] == "http://127.0.0.1:8080/models/m-1/invoke"
+    assert sh.calls[1][-5:-1] == ["-H", "Accept: text/csv", "--data-binary", "@opt/ml/input/payload.json"]
+
+
+def test_predict_a_model_that_does_not_load(twins):
+    reason = """{"error": "model 'm' could not be loaded from /opt/ml/models/m: ValueError: no"}"""
+    twins.answers["curl--w.out"] = reason + "500\n"
+    assert_error(*twins.both("predict", "--model", "m"), f"model m could not be loaded: {reason}")
+
+
+@pytest.mark.parametrize("name", ["", "a b", "a/b", "a:b"])
+def test_predict_model_needs_a_plain_name(twins, name):
+    assert_error(*twins.both("predict", "--model", name), "--model needs the name of a sub-folder of the models folder")
+
+
+def test_predict_model_without_a_server(twins):
+    twins.answers["curl--w.rc"] = "7"
+    twins.answers["curl--w.out"] = "000\n"
+    twins.answers["curl--s.rc"] = "7"
+    sh, bat = twins.both("predict", "--model", "m")
+    assert_error(sh, bat, "no server on 127.0.0.1:8080: start one with bin/serve.sh")
 
 
 def test_predict_without_payload_or_curl(twins):
