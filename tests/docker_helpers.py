@@ -110,12 +110,12 @@ class DockerProject:
         return docker("image", "ls", "-q", "--filter", f"label={PROJECT_LABEL}={self.name}").stdout.split()
 
     @contextmanager
-    def serving(self, env: dict | None = None, ready_timeout: float = 120):
+    def serving(self, env: dict | None = None, ready_timeout: float = 120, args: tuple = ()):
         """bin/serve.sh in the foreground of its own session; leaving sends Ctrl-C (SIGINT to its process group)."""
         log = self.folder / f"serve-{uuid.uuid4().hex[:6]}.log"
         with open(log, "w") as out:
             process = subprocess.Popen(
-                [str(self.folder / "bin" / "serve.sh")],
+                [str(self.folder / "bin" / "serve.sh"), *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -586,8 +586,8 @@ def test_dev_base_alone_stops_training_on_sigterm_after_its_cleanup(project, tmp
     assert (ml / "checkpoints" / "cleanup").read_text() == "ran"
 
 
-def start_serving(project, ml, *options) -> str:
-    done = docker("run", "-d", "-v", f"{ml}:/opt/ml", *options, f"{project.name}:dev-base", "serve")
+def start_serving(project, ml, *options, mount: str = "/opt/ml") -> str:
+    done = docker("run", "-d", "-v", f"{ml}:{mount}", *options, f"{project.name}:dev-base", "serve")
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -599,6 +599,100 @@ def stop(container: str, grace: int = 60) -> tuple[int, str]:
     logs = docker("logs", container)
     docker("rm", "-f", container)
     return code, logs.stdout + logs.stderr
+
+
+# --- Multi-model endpoints ------------------------------------------------------------------------------------------
+
+# Where the example's full forest and a one-stump forest disagree whatever the stump learned: the stump answers the
+# same class for both records, the forest versicolor, then virginica.
+TWO_RECORDS = "5.9,3.0,4.2,1.5\n6.9,3.1,5.4,2.1\n"
+
+
+@pytest.fixture(scope="session")
+def stump(project, tmp_path_factory):
+    """The example trained as one tree of depth 1, by `docker run IMAGE train`: a model that answers differently."""
+    ml = tmp_path_factory.mktemp("stump-ml")
+    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    (ml / "input" / "config" / "hyperparameters.json").write_text('{"n_estimators": "1", "max_depth": "1"}')
+    done = docker("run", "--rm", "-v", f"{ml}:/opt/ml", f"{project.name}:dev-base", "train")
+    assert done.returncode == 0, tail(done)
+    return ml / "model"
+
+
+@needs_docker
+def test_dev_base_alone_serves_a_multi_model_endpoint_as_sagemaker_drives_it(project, sagemaker_ml, stump, tmp_path):
+    """SageMaker's layout (/opt/ml/models/<name>/model, unpacked) and its calls, with SAGEMAKER_MULTI_MODEL=true."""
+    for name, model in (("forest", sagemaker_ml / "model"), ("stump", stump)):
+        shutil.copytree(model, tmp_path / "models" / name / "model")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    container = start_serving(
+        project,
+        tmp_path / "models",
+        "-e",
+        "SAGEMAKER_MULTI_MODEL=true",
+        "-e",
+        "SAGEMAKER_MODEL_SERVER_WORKERS=2",
+        "-p",
+        f"127.0.0.1:{port}:8080",
+        mount="/opt/ml/models",
+    )
+    try:
+        wait_for_ping(url, 120)
+        for name in ("forest", "stump"):
+            body = {"model_name": name, "url": f"/opt/ml/models/{name}/model"}
+            loaded = requests.post(url + "/models", json=body, timeout=60)
+            assert loaded.status_code == 200, loaded.text
+        assert requests.post(url + "/models", json=body, timeout=60).status_code == 409
+        listed = requests.get(url + "/models", timeout=10).json()["models"]
+        assert [m["modelName"] for m in listed] == ["forest", "stump"]
+        answers = {}
+        for name in ("forest", "stump"):
+            answer = requests.post(
+                f"{url}/models/{name}/invoke",
+                data=TWO_RECORDS,
+                headers={"Content-Type": "text/csv", "Accept": "text/csv", "X-Amzn-SageMaker-Target-Model": name},
+                timeout=60,
+            )
+            assert answer.status_code == 200, answer.text
+            answers[name] = answer.text.split()
+        assert answers["forest"] == ["versicolor", "virginica"]
+        assert len(set(answers["stump"])) == 1 and answers["stump"] != answers["forest"]
+        assert requests.delete(url + "/models/forest", timeout=10).status_code == 200
+        assert requests.post(url + "/models/forest/invoke", json=PAYLOAD, timeout=10).status_code == 404
+        assert requests.post(url + "/models/stump/invoke", json=PAYLOAD, timeout=10).status_code == 200
+    finally:
+        code, logs = stop(container)
+    assert "target model stump" in logs
+    assert code != 137, logs
+
+
+@needs_docker
+def test_serve_script_serves_a_folder_of_models_and_predict_asks_one(project, trained, stump, tmp_path):
+    """bin/serve.sh --models FOLDER: one sub-folder per model, as train wrote it or as its model.tar.gz."""
+    models = tmp_path / "my models"
+    shutil.copytree(project.ml / "model", models / "forest", ignore=shutil.ignore_patterns(".gitkeep"))
+    (models / "stump").mkdir()
+    with tarfile.open(models / "stump" / "model.tar.gz", "w:gz") as archive:
+        for path in stump.iterdir():
+            archive.add(path, arcname=path.name)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(TWO_RECORDS)
+    with project.serving(args=("--models", str(models))) as server:
+        answers = {}
+        for name in ("forest", "stump", "forest"):  # the second time, forest is loaded already (409): still fine
+            done = project.script("predict.sh", "--model", name, str(rows), "text/csv")
+            assert done.returncode == 0, tail(done)
+            answers[name] = done.stdout.split()
+        assert answers["forest"] == ["versicolor", "virginica"]
+        assert len(set(answers["stump"])) == 1 and answers["stump"] != answers["forest"]
+        missing = project.script("predict.sh", "--model", "nothing", str(rows), "text/csv")
+        assert missing.returncode != 0
+        assert "error: model nothing could not be loaded:" in missing.stderr and "no such file" in missing.stderr
+        assert requests.post(project.url + "/invocations", json=PAYLOAD, timeout=10).status_code == 404
+    assert server.process.returncode is not None, server.log
+    assert "the models in" in server.log
+    assert project.containers() == []
 
 
 @needs_docker

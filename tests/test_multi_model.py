@@ -13,6 +13,7 @@ import shutil
 import signal
 import tarfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,10 +83,15 @@ def loads(server, name) -> list[int]:
     return [int(line) for line in log.read_text().split()] if log.exists() else []
 
 
-def workers(server) -> list[int]:
+def workers(server, count: int) -> list[int]:
+    """The server's `count` worker processes (the server is ready when its first one answers: wait for the rest)."""
     master = server.process.pid
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(pid) for pid in children]
+    deadline = time.monotonic() + 30
+    while True:
+        children = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+        if len(children) >= count or time.monotonic() > deadline:
+            return children
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -157,7 +163,7 @@ def test_a_model_loaded_through_one_worker_is_served_by_the_other(serve):
     server = serve(SAGEMAKER_MODEL_SERVER_WORKERS="2")
     assert load(server, "a").status_code == 200
     [loader] = loads(server, "a")
-    [other] = [pid for pid in workers(server) if pid != loader]
+    [other] = [pid for pid in workers(server, 2) if pid != loader]
     with stopped(loader):
         answers = [invoke(server, "a") for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 200]
