@@ -1,6 +1,7 @@
 """`bin/algorithm-spec.sh`: what the AWS CLI takes to register the algorithm and to tune it, derived from algorithm.py.
 
-A development tool, not part of the image SageMaker runs: run in .venv with the project on PYTHONPATH.
+A development tool, not part of the image SageMaker runs: bin/algorithm-spec.sh runs it in the :dev image, the tests
+in .venv, with the project on PYTHONPATH. --out and the paths it prints are relative to the project.
 
     create-algorithm.json     aws sagemaker create-algorithm --cli-input-json file://create-algorithm.json
     create-tuning-job.json    aws sagemaker create-hyper-parameter-tuning-job --cli-input-json file://create-tuning-job.json
@@ -18,10 +19,13 @@ import io
 import json
 import re
 import sys
+import time
 import tokenize
 import typing
 from pathlib import Path
 from typing import Any, Literal
+
+from develop import first_missing, give_back_to_owner, shown  # develop/develop.py, next to this file
 
 from framework import content_types, metrics, ranges
 from framework.errors import ConfigError
@@ -273,7 +277,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--objective", help="the metric the tuning job optimises (default: METRICS' first)")
     parser.add_argument("--role", help="the IAM role ARN the tuning job's trainings run as")
     parser.add_argument("--data", help="s3://bucket/prefix holding a folder per channel (prefix/training/, ...)")
-    parser.add_argument("--out", default="spec", help="the folder to write into (default: ./spec)")
+    parser.add_argument(
+        "--out", default="spec", help="the folder to write into, relative to the project (default: spec)"
+    )
     args = parser.parse_args(argv)
     try:
         import algorithm
@@ -294,14 +300,20 @@ def main(argv: list[str]) -> int:
     except (SpecError, ValueError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for file_name, document in documents.items():
-        (out / file_name).write_text(json.dumps(document, indent=2) + "\n")
-        print(out / file_name)
+    project = Path(algorithm.__file__).resolve().parent
+    out = project / args.out
+    since, made = time.time() - 1, first_missing(out)  # file times may be coarser than the clock
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for file_name, document in documents.items():
+            (out / file_name).write_text(json.dumps(document, indent=2) + "\n")
+            print(shown(out / file_name, project))
+    finally:  # in the container, this runs as root
+        give_back_to_owner(since, made, project)
     if not (args.role and args.data):
         print(
-            f"note: give --role and --data, or edit RoleArn and the S3 URIs in {out / 'create-tuning-job.json'}",
+            "note: give --role and --data, or edit RoleArn and the S3 URIs in "
+            + shown(out / "create-tuning-job.json", project),
             file=sys.stderr,
         )
     return 0

@@ -14,6 +14,9 @@ not root can still edit and delete them on the host.
 Standalone on purpose: stdlib only, nothing from the framework. It is not in the production image (:dev-base):
 Dockerfile.develop copies this folder, outside /opt/program, where the project's source is mounted.
 ML_ROOT and PROGRAM_DIR move /opt/ml and /opt/program (the tests run it on the host that way).
+The development tools that bin/ runs in the :dev image (tune.py, algorithm_spec.py, next to this file) import
+give_back_to_owner, first_missing and shown from here: what they write as root stays the user's, and the paths they
+print are the project's.
 """
 
 import json
@@ -114,24 +117,41 @@ def unpack_model():
     log(f"unpacked {archive_path} into {model_dir} (the model folder was empty)")
 
 
-def give_back_to_owner(since):
-    """Hand what root wrote under ML_ROOT during this run to the owner of ML_ROOT (the host user whose folder is
-    mounted), so that they can edit and delete it without sudo."""
+def give_back_to_owner(since, top=ML_ROOT, owner_of=None):
+    """Hand what root wrote in `top` (itself included) since `since` to the owner of `owner_of` (default: `top`), the
+    host user whose folder is mounted, so that they can edit and delete it without sudo."""
     try:
-        owner = ML_ROOT.stat()
+        owner = Path(owner_of or top).stat()
     except OSError:
         return
     if owner.st_uid == 0:
         return
-    for folder, dirs, files in os.walk(ML_ROOT):
+
+    def give(path):
+        try:
+            status = os.lstat(path)
+            if status.st_uid == 0 and status.st_ctime >= since:
+                os.lchown(path, owner.st_uid, owner.st_gid)
+        except OSError:
+            pass
+
+    give(top)
+    for folder, dirs, files in os.walk(top):
         for name in dirs + files:
-            path = os.path.join(folder, name)
-            try:
-                status = os.lstat(path)
-                if status.st_uid == 0 and status.st_ctime >= since:
-                    os.lchown(path, owner.st_uid, owner.st_gid)
-            except OSError:
-                pass
+            give(os.path.join(folder, name))
+
+
+def first_missing(folder):
+    """The outermost folder that making `folder` creates (`folder` itself when it exists): what to give back."""
+    folder = Path(folder).absolute()
+    return next((p for p in [*reversed(folder.parents), folder] if not p.exists()), folder)
+
+
+def shown(path, project):
+    """`path` as the user finds it on the host: relative to the project when in it (the container's /opt/program is
+    the project; its absolute paths mean nothing on the host)."""
+    path = Path(path).absolute()
+    return str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
 
 
 def run_child(command):

@@ -8,7 +8,8 @@ regex the MetricDefinitions carry (the last value counts). A failed trial is rep
 go on. At the end: a table sorted by the objective, and OUT/best-hyperparameters.json, the sample's hyperparameters
 with the best trial's values, a file that input/config/hyperparameters.json can take.
 
-A development tool, not part of the image SageMaker runs: run in .venv with the project on PYTHONPATH.
+A development tool, not part of the image SageMaker runs: bin/tune.sh runs it in the :dev image, the tests in .venv,
+with the project on PYTHONPATH. Paths it prints are relative to the project, and so is --out.
 """
 
 import argparse
@@ -17,11 +18,14 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import typing
 from pathlib import Path
+
+from develop import first_missing, give_back_to_owner, shown  # develop/develop.py, next to this file
 
 from framework import metrics, ranges
 from framework.errors import ConfigError
@@ -53,19 +57,19 @@ def trial_tree(ml: MLPaths, folder: Path, hyperparameters: dict[str, str]) -> No
             shutil.copy(ml.config / name, config / name)
     (config / "hyperparameters.json").write_text(json.dumps(hyperparameters, indent=2) + "\n")
     if ml.data.is_dir():
-        try:
-            (folder / "input" / "data").symlink_to(ml.data, target_is_directory=True)
+        try:  # a relative link: the same folder in the container and on the host
+            (folder / "input" / "data").symlink_to(os.path.relpath(ml.data, folder / "input"), target_is_directory=True)
         except OSError:  # Windows without the symlink privilege: a copy
             shutil.copytree(ml.data, folder / "input" / "data")
 
 
-def run_trial(main_py: Path, folder: Path, objective: str, timeout: float) -> tuple[float | None, str]:
+def run_trial(project: Path, folder: Path, objective: str, timeout: float) -> tuple[float | None, str]:
     """(the objective's last value, "") or (None, why the trial failed)."""
     log_file = folder / "train.log"
     with open(log_file, "w") as log:
         try:
             done = subprocess.run(
-                [sys.executable, str(main_py), "train"],
+                [sys.executable, str(project / "main.py"), "train"],
                 env={**os.environ, "ML_ROOT": str(folder), "PYTHONUNBUFFERED": "1"},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -76,7 +80,7 @@ def run_trial(main_py: Path, folder: Path, objective: str, timeout: float) -> tu
     if done.returncode != 0:
         failure = folder / "output" / "failure"
         reason = failure.read_text().strip().splitlines()[0] if failure.is_file() else ""
-        return None, f"exit {done.returncode}: {reason or 'see ' + str(log_file)}"
+        return None, f"exit {done.returncode}: {reason or 'see ' + shown(log_file, project)}"
     value = metrics.last_value(objective, log_file.read_text(errors="replace"))
     if value is None:
         return None, f"trained, but the log holds no finite value of {objective}"
@@ -100,7 +104,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the random search's seed: the same seed, the same trials")
     parser.add_argument("--objective", help="the metric to rank by (default: METRICS' first)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds a trial may take (default 3600)")
-    parser.add_argument("--out", help="where the trials go, replaced on each run (default: ML_ROOT/output/tuning)")
+    parser.add_argument(
+        "--out",
+        help="where the trials go, relative to the project; replaced on each run (default: opt/ml/output/tuning)",
+    )
     args = parser.parse_args(argv)
     ml = MLPaths.from_env()
     try:
@@ -121,26 +128,33 @@ def main(argv: list[str]) -> int:
             raise ConfigError("no hyperparameter of algorithm.py has a tunable Range: nothing to tune")
         if args.trials < 1:
             raise ConfigError("--trials must be at least 1")
+        project = Path(algorithm.__file__).resolve().parent
         base_file = ml.config / "hyperparameters.json"
         try:
             base = json.loads(base_file.read_text()) if base_file.is_file() else {}
         except ValueError as exc:
-            raise ConfigError(f"{base_file} is not valid JSON: {exc}") from None
+            raise ConfigError(f"{shown(base_file, project)} is not valid JSON: {exc}") from None
         if not isinstance(base, dict):
-            raise ConfigError(f"{base_file} must hold a JSON object")
+            raise ConfigError(f"{shown(base_file, project)} must hold a JSON object")
     except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    main_py = Path(algorithm.__file__).resolve().parent / "main.py"
-    out = Path(args.out) if args.out else ml.output / "tuning"
+    out = project / args.out if args.out else ml.output / "tuning"
+    since, made = time.time() - 1, first_missing(out)  # file times may be coarser than the clock
+    try:
+        return search(args, ml, project, out, base, tunable, objective, declared_metrics[objective] == "maximize")
+    finally:  # in the container, this runs as root
+        give_back_to_owner(since, made, project)
+
+
+def search(args, ml: MLPaths, project: Path, out: Path, base: dict, tunable: dict, objective: str, maximize: bool):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    maximize = declared_metrics[objective] == "maximize"
     rng = random.Random(args.seed)
     live = sys.stderr.isatty()
     print(
         f"tuning {', '.join(tunable)} over {args.trials} trial(s), seed {args.seed}, "
-        f"{'maximizing' if maximize else 'minimizing'} {objective}; trials in {out}",
+        f"{'maximizing' if maximize else 'minimizing'} {objective}; trials in {shown(out, project)}",
         file=sys.stderr,
     )
     rows = []
@@ -149,38 +163,42 @@ def main(argv: list[str]) -> int:
         folder = out / f"trial-{number:02d}"
         hyperparameters = {**{k: str(v) for k, v in base.items()}, **drawn, "_tuning_objective_metric": objective}
         trial_tree(ml, folder, hyperparameters)
-        shown = " ".join(f"{k}={v}" for k, v in drawn.items())
-        running = f"[{number}/{args.trials}] training: {shown}"
+        values = " ".join(f"{k}={v}" for k, v in drawn.items())
+        running = f"[{number}/{args.trials}] training: {values}"
         if live:  # one line, which the result then overwrites
             print(running, end="\r", file=sys.stderr, flush=True)
         start = time.monotonic()
-        value, reason = run_trial(main_py, folder, objective, args.timeout)
+        value, reason = run_trial(project, folder, objective, args.timeout)
         seconds = time.monotonic() - start
         rows.append({"value": value, "reason": reason, "hyperparameters": drawn, "seconds": seconds, "folder": folder})
         result = f"{objective}={value!r}" if value is not None else f"failed ({reason})"
-        line = f"[{number}/{args.trials}] {result}  {shown}  ({seconds:.1f} s)"
+        line = f"[{number}/{args.trials}] {result}  {values}  ({seconds:.1f} s)"
         print(line.ljust(len(running)) if live else line, file=sys.stderr)
 
     done = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["value"], reverse=maximize)
     failed = [r for r in rows if r["value"] is None]
     print(table(done + failed, list(tunable), objective))
     if not done:
-        print(f"error: every trial failed; see {out}/trial-*/train.log", file=sys.stderr)
+        print(f"error: every trial failed; see {shown(out, project)}/trial-*/train.log", file=sys.stderr)
         return 1
     best = {k: v for k, v in {**base, **done[0]["hyperparameters"]}.items()}
     best_file = out / "best-hyperparameters.json"
     best_file.write_text(json.dumps({k: str(v) for k, v in best.items()}, indent=2) + "\n")
     print(
         f"best: {objective}={done[0]['value']!r} ({done[0]['folder'].name}); {len(failed)} failed; "
-        f"its hyperparameters: {best_file} (copy it to {ml.config / 'hyperparameters.json'} to train with them)",
+        f"its hyperparameters: {shown(best_file, project)} "
+        f"(copy it to {shown(ml.config / 'hyperparameters.json', project)} to train with them)",
         file=sys.stderr,
     )
     return 0
 
 
 if __name__ == "__main__":
+    # In the container this is process 1, which the kernel spares a signal it has no handler for: `docker stop`
+    # (SIGTERM) stops it as Ctrl-C does, the running trial killed and the files given back.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:
-        print("\ntune: stopped (Ctrl-C)", file=sys.stderr)
+        print("\ntune: stopped", file=sys.stderr)
         sys.exit(130)

@@ -1,5 +1,7 @@
-"""bin/algorithm-spec.sh: the create-algorithm input and the tuning job, derived from algorithm.py and validated
-offline against botocore's SageMaker service model with botocore's own parameter validator.
+"""develop/algorithm_spec.py (bin/algorithm-spec.sh): the create-algorithm input and the tuning job, derived from
+algorithm.py and validated offline against botocore's SageMaker service model with botocore's own parameter
+validator. Run here as the tests' Python without Docker, the fast loop; tests/test_tools_docker.py runs
+bin/algorithm-spec.sh in the :dev image.
 
 botocore lives in the AWS tools' venv that .ci/registry-up.sh makes (it clashes with pandas' python-dateutil pin);
 without it the validation tests are skipped with a line that says so.
@@ -7,6 +9,7 @@ without it the validation tests are skipped with a line that says so.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +25,7 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-algorithm:1.2.0"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 DATA = "s3://my-bucket/iris"
 VALIDATE = Path(__file__).resolve().parent / "botocore_validate.py"
+USER_UID = 12345  # stands for the host user who owns the project, when the tests run as root
 
 
 def aws_python() -> tuple[str | None, str]:
@@ -45,11 +49,11 @@ def botocore_errors(*pairs: tuple[str, Path]) -> dict[str, list[str]]:
     return json.loads(done.stdout)
 
 
-def spec(project: Path, *args: str) -> subprocess.CompletedProcess:
+def spec(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """What bin/algorithm-spec.sh runs, with `project` on PYTHONPATH (its algorithm.py is the one described)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "develop" / "algorithm_spec.py"), *args],
-        cwd=project,
+        cwd=cwd or project,
         env={**os.environ, "PYTHONPATH": str(project)},
         capture_output=True,
         text=True,
@@ -61,15 +65,9 @@ def written(out: Path) -> tuple[dict, dict]:
     return tuple(json.loads((out / name).read_text()) for name in ("create-algorithm.json", "create-tuning-job.json"))
 
 
-def test_the_script_writes_both_documents_for_the_example(tmp_path):
+def test_both_documents_for_the_example(tmp_path):
     out = tmp_path / "spec"
-    done = subprocess.run(
-        [str(ROOT / "bin" / "algorithm-spec.sh"), IMAGE, "--role", ROLE, "--data", DATA, "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = spec(ROOT, IMAGE, "--role", ROLE, "--data", DATA, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(out / "create-algorithm.json"), str(out / "create-tuning-job.json")]
     algorithm, tuning = written(out)
@@ -149,9 +147,9 @@ def test_every_kind_of_hyperparameter_passes_botocores_validation(make_project):
     (project.folder / "image-uri.txt").write_text(IMAGE + "\r\n", encoding="utf-16")
     done = spec(project.folder, "--name", "every kind", "--objective", "train:rmse", "--out", str(out))
     assert done.returncode == 0, done.stderr
+    # The path as the user finds it: relative to the project.
     assert (
-        done.stderr
-        == f"note: give --role and --data, or edit RoleArn and the S3 URIs in {out / 'create-tuning-job.json'}\n"
+        done.stderr == "note: give --role and --data, or edit RoleArn and the S3 URIs in spec/create-tuning-job.json\n"
     )
     algorithm, tuning = written(out)
     by_name = {h["Name"]: h for h in algorithm["TrainingSpecification"]["SupportedHyperParameters"]}
@@ -239,3 +237,21 @@ def test_what_algorithm_py_lacks_is_named(make_project, remove, message):
     source.write_text("\n".join(line for line in source.read_text().splitlines() if not line.startswith(remove)))
     done = spec(project.folder, IMAGE, "--out", str(project.folder / "spec"))
     assert done.returncode == 2 and done.stderr.startswith(message), done.stderr
+
+
+def test_out_is_in_the_project_and_what_it_writes_is_its_owners(make_project, tmp_path):
+    """In the :dev image algorithm_spec.py runs as root: what it writes is handed to the owner of the project."""
+    project = make_project("example")
+    as_root = os.geteuid() == 0
+    if as_root:
+        shutil.chown(project.folder, USER_UID, USER_UID)
+    (project.folder / "image-uri.txt").write_text(IMAGE + "\n")  # read from the project, wherever it runs from
+    done = spec(project.folder, "--out", "specs/new", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["specs/new/create-algorithm.json", "specs/new/create-tuning-job.json"]
+    assert done.stderr.endswith("RoleArn and the S3 URIs in specs/new/create-tuning-job.json\n")
+    assert written(project.folder / "specs" / "new")[0]["TrainingSpecification"]["TrainingImage"] == IMAGE
+    if as_root:
+        made = [project.folder / "specs", *(project.folder / "specs").rglob("*")]
+        assert len(made) == 4 and [p for p in made if p.stat().st_uid != USER_UID] == []
+        assert (project.folder / "image-uri.txt").stat().st_uid == 0  # what it did not write is left alone

@@ -1,11 +1,12 @@
-"""bin/tune.sh: a seeded random search of real trainings, each ranked by the objective read from its own log with
-the regex SageMaker will use."""
+"""develop/tune.py (bin/tune.sh): a seeded random search of real trainings, each ranked by the objective read from its
+own log with the regex SageMaker will use. Run here as the tests' Python without Docker, the fast loop;
+tests/test_tools_docker.py runs bin/tune.sh in the :dev image."""
 
-import importlib.util
 import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import typing
@@ -18,16 +19,17 @@ from conftest import ROOT
 from framework import metrics
 from framework.ranges import Range
 
-spec = importlib.util.spec_from_file_location("tune", ROOT / "develop" / "tune.py")
-tune = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tune)
+sys.path.insert(0, str(ROOT / "develop"))  # as when run as a script: develop.py, next to it, is importable
+import tune  # noqa: E402
+
+USER_UID = 12345  # stands for the host user who owns the project, when the tests run as root (as test_docker.py's)
 
 
-def run_tune(project: Path, ml: Path, *args: str) -> subprocess.CompletedProcess:
+def run_tune(project: Path, ml: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """What bin/tune.sh runs, with `project` on PYTHONPATH (its algorithm.py and main.py are the ones tuned)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "develop" / "tune.py"), *args],
-        cwd=project,
+        cwd=cwd or project,
         env={**os.environ, "PYTHONPATH": str(project), "ML_ROOT": str(ml)},
         capture_output=True,
         text=True,
@@ -42,15 +44,9 @@ def trials(out: Path) -> dict[str, dict]:
     }
 
 
-def test_bin_tune_runs_end_to_end_on_the_sample_data(tmp_path, make_project):
+def test_tune_runs_end_to_end_on_the_sample_data(tmp_path, make_project):
     out = tmp_path / "tuning"
-    done = subprocess.run(
-        [str(ROOT / "bin" / "tune.sh"), "--trials", "3", "--seed", "5", "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_tune(ROOT, ROOT / "opt" / "ml", "--trials", "3", "--seed", "5", "--out", str(out))
     assert done.returncode == 0, done.stderr
     header, *table = done.stdout.splitlines()
     assert header.split() == [
@@ -112,6 +108,25 @@ def test_failed_trials_are_reported_with_their_reason_and_the_others_go_on(make_
     assert float(best["x"]) + float(best["rate"]) == values[0] and "_tuning_objective_metric" not in best
 
 
+def test_out_is_in_the_project_and_what_tune_writes_is_its_owners(make_project, tmp_path):
+    """In the :dev image tune.py runs as root: what it writes is handed to the owner of the project, as train's is."""
+    project = make_project("tunes_with_failures")
+    as_root = os.geteuid() == 0
+    if as_root:
+        shutil.chown(project.folder, USER_UID, USER_UID)
+    done = run_tune(project.folder, project.ml, "--trials", "2", "--out", "tuned/here", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = project.folder / "tuned" / "here"
+    assert "; trials in tuned/here\n" in done.stderr and (out / "best-hyperparameters.json").is_file()
+    # The data is linked relatively: the same link in the container (/opt/program) and on the host.
+    link = out / "trial-01" / "input" / "data"
+    assert not os.path.isabs(os.readlink(link)) and link.resolve() == project.ml.resolve() / "input" / "data"
+    if as_root:
+        made = [project.folder / "tuned", *(project.folder / "tuned").rglob("*")]
+        assert len(made) > 10 and [p for p in made if p.lstat().st_uid != USER_UID] == []
+        assert (project.folder / "algorithm.py").stat().st_uid == 0  # what it did not write is left alone
+
+
 def test_the_same_seed_draws_the_same_trials(make_project):
     project = make_project("tunes_with_failures")
     first, again, other = (project.folder / name for name in ("first", "again", "other"))
@@ -127,7 +142,7 @@ def test_when_every_trial_fails_the_run_fails(make_project):
     source.write_text(source.read_text().replace("Range(1, 6)] = 1", "Range(5, 5)] = 5"))
     done = run_tune(project.folder, project.ml, "--trials", "2", "--out", str(project.folder / "t"))
     assert done.returncode == 1
-    assert done.stderr.endswith(f"error: every trial failed; see {project.folder / 't'}/trial-*/train.log\n")
+    assert done.stderr.endswith("error: every trial failed; see t/trial-*/train.log\n")  # relative to the project
 
 
 @pytest.mark.parametrize(
@@ -147,7 +162,7 @@ def test_a_broken_sample_hyperparameters_json_is_named(make_project):
     project = make_project("tunes_with_failures")
     project.write_hyperparameters("{x: 1}")
     done = run_tune(project.folder, project.ml)
-    config = project.ml / "input" / "config" / "hyperparameters.json"
+    config = "opt/ml/input/config/hyperparameters.json"  # as the user finds it in the project
     assert done.returncode == 2 and done.stderr.startswith(f"error: {config} is not valid JSON: ")
 
 

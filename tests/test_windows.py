@@ -614,6 +614,70 @@ def test_transform_errors(twins):
         assert not (root / "transform" / "input" / "out").exists()
 
 
+# --- the development tools: their Python in the :dev image ---------------------------------------------------------
+
+
+def test_algorithm_spec(twins):
+    args = (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo:1.2.0",
+        "--role",
+        "arn:aws:iam::1:role/r",
+        "--out",
+        "my spec",
+    )
+    sh, bat = twins.both("algorithm-spec", *args)
+    assert_same(sh, bat)
+    assert sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        *dev_run(),
+        "-e",
+        "PYTHONPATH=/opt/program",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev",
+        "/opt/program/develop/algorithm_spec.py",
+        *args,
+    ]
+
+
+def test_algorithm_spec_passes_its_exit_code(twins):
+    twins.answers["docker-run.rc"] = "2"
+    sh, bat = twins.both("algorithm-spec")
+    assert_same(sh, bat)
+    assert sh.rc == 2
+
+
+def test_tune(twins):
+    args = ("--trials", "3", "--seed", "7", "--out", "my trials")
+    twins.env = {"SAGEMAKER_PROGRAM": "x"}
+    sh, bat = twins.both("tune", *args)
+    assert_same(sh, bat)
+    assert sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        *dev_run(env="-e SAGEMAKER_PROGRAM"),
+        "-e",
+        "PYTHONPATH=/opt/program",
+        "-e",
+        "ML_ROOT=/opt/program/opt/ml",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev",
+        "/opt/program/develop/tune.py",
+        *args,
+    ]
+
+
+def test_tune_passes_its_exit_code(twins):
+    twins.answers["docker-run.rc"] = "1"
+    sh, bat = twins.both("tune")
+    assert_same(sh, bat)
+    assert sh.rc == 1
+
+
 # --- predict: curl ------------------------------------------------------------------------------------------------
 
 
@@ -819,40 +883,6 @@ def test_test(twins):
     sh, bat = twins.both("test", "-k", "serving and not slow")
     assert_same(sh, bat)
     assert sh.calls[-1] == ["<ROOT>", "<venv python>", "-m", "pytest", "-rs", "-k", "serving and not slow"]
-
-
-def test_algorithm_spec(twins):
-    args = (
-        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo:1.2.0",
-        "--role",
-        "arn:aws:iam::1:role/r",
-        "--out",
-        "my spec",
-    )
-    sh, bat = twins.both("algorithm-spec", *args)
-    assert_same(sh, bat)
-    assert sh.calls[-1] == ["<CWD>", "<venv python>", "<ROOT>/develop/algorithm_spec.py", *args]
-
-
-def test_algorithm_spec_passes_its_exit_code(twins):
-    twins.answers["python-algorithm_spec-.rc"] = "2"
-    sh, bat = twins.both("algorithm-spec")
-    assert_same(sh, bat)
-    assert sh.rc == 2
-
-
-def test_tune(twins):
-    args = ("--trials", "3", "--seed", "7", "--out", "my trials")
-    sh, bat = twins.both("tune", *args)
-    assert_same(sh, bat)
-    assert sh.calls[-1] == ["<CWD>", "<venv python>", "<ROOT>/develop/tune.py", *args]
-
-
-def test_tune_passes_its_exit_code(twins):
-    twins.answers["python-tune-.rc"] = "1"
-    sh, bat = twins.both("tune")
-    assert_same(sh, bat)
-    assert sh.rc == 1
 
 
 def test_benchmark(twins):

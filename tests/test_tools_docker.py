@@ -1,0 +1,176 @@
+"""bin/tune.sh and bin/algorithm-spec.sh with a real engine: develop/tune.py and develop/algorithm_spec.py run by the
+:dev image's Python with the project mounted as bin/train.sh mounts it, so that a user needs Docker and nothing else.
+What they write lands in the project and belongs to the project's owner; the paths they print are the project's.
+
+Where no Docker engine can run, the tests are skipped with the reason. The images are built once for this module,
+under a unique name, and removed at the end through bin/docker-destroy.sh.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from docker_helpers import BUILD_TIMEOUT, ROOT, DockerProject, copy_project, docker_unavailable, run
+from framework import metrics
+
+UNAVAILABLE = docker_unavailable()
+needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
+USER_UID = 12345  # stands for the host user who owns the project's folder, when the tests run as root
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-algorithm:1.2.0"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+DATA = "s3://my-bucket/iris"
+
+
+def tail(done: subprocess.CompletedProcess, lines: int = 40) -> str:
+    return "\n".join((done.stdout + done.stderr).splitlines()[-lines:])
+
+
+def not_the_owners(*tops) -> list:
+    """What under these folders (themselves included) the project's owner does not own: nothing, when root gave
+    everything back (only checkable as root: another user cannot write as root)."""
+    if os.geteuid() != 0:
+        return []
+    return [p for top in tops for p in (top, *top.rglob("*")) if p.lstat().st_uid != USER_UID]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A copy of the project, owned by a user who is not root, with both images built through bin/docker-build.sh."""
+    if UNAVAILABLE:
+        pytest.skip(UNAVAILABLE)
+    built = DockerProject(copy_project(tmp_path_factory.mktemp("tools-project")))
+    try:
+        done = built.script("docker-build.sh", timeout=BUILD_TIMEOUT)
+        assert done.returncode == 0, f"bin/docker-build.sh failed from base image {built.base}:\n{tail(done)}"
+        if os.geteuid() == 0:
+            for folder in (built.folder, built.ml):
+                shutil.chown(folder, USER_UID, USER_UID)
+        yield built
+    finally:
+        built.script("docker-destroy.sh")
+
+
+@needs_docker
+def test_before_building_the_tools_say_to_build(tmp_path):
+    shutil.copytree(ROOT / "bin", tmp_path / "bin")
+    (tmp_path / ".env").write_text(f"DOCKER_NAME=sagemaker-template-test-never-built-{uuid.uuid4().hex[:8]}\n")
+    for script in ("tune.sh", "algorithm-spec.sh"):
+        done = run([str(tmp_path / "bin" / script)])
+        assert done.returncode == 1 and done.stdout == "", done
+        assert done.stderr.endswith("does not exist: run bin/docker-build.sh\n") and done.stderr.count("\n") == 1
+
+
+@needs_docker
+def test_tune_runs_in_the_dev_image_on_the_sample_data(project):
+    done = project.script("tune.sh", "--trials", "3", "--seed", "5", timeout=900)
+    assert done.returncode == 0, tail(done)
+    header, *table = done.stdout.splitlines()
+    assert header.split() == [
+        "#",
+        "validation:accuracy",
+        "n_estimators",
+        "min_samples_leaf",
+        "max_features",
+        "criterion",
+        "seconds",
+        "trial",
+    ]
+    assert len(table) == 3
+    ranked = [(float(line.split()[1]), line.split()[-1]) for line in table]
+    assert [value for value, _ in ranked] == sorted((value for value, _ in ranked), reverse=True)  # maximize
+    out = project.ml / "output" / "tuning"  # on the host, in the project
+    for value, trial in ranked:
+        # The objective in the table is what SageMaker's regex reads from that trial's own log.
+        assert metrics.last_value("validation:accuracy", (out / trial / "train.log").read_text()) == value
+        hyperparameters = json.loads((out / trial / "input" / "config" / "hyperparameters.json").read_text())
+        assert hyperparameters["_tuning_objective_metric"] == "validation:accuracy"
+        assert (out / trial / "model" / "model.joblib").is_file()
+        assert (out / trial / "input" / "data" / "training").is_dir()  # the link resolves on the host too
+    best = json.loads((out / "best-hyperparameters.json").read_text())
+    best_trial = json.loads((out / ranked[0][1] / "input" / "config" / "hyperparameters.json").read_text())
+    assert best == {k: v for k, v in best_trial.items() if k != "_tuning_objective_metric"}
+    # Paths as the user finds them in the project, not the container's.
+    assert "; trials in opt/ml/output/tuning\n" in done.stderr
+    assert (
+        "its hyperparameters: opt/ml/output/tuning/best-hyperparameters.json "
+        "(copy it to opt/ml/input/config/hyperparameters.json to train with them)\n"
+    ) in done.stderr
+    assert "/opt/program" not in done.stderr
+    assert not_the_owners(project.ml / "output") == []  # output/ too, which the run made
+
+
+@needs_docker
+def test_tune_stops_with_one_line_for_a_wrong_option(project):
+    done = project.script("tune.sh", "--trials", "0")
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", "error: --trials must be at least 1\n")
+
+
+@needs_docker
+def test_ctrl_c_stops_tune_in_the_container(project):
+    """Ctrl-C reaches tune.py, process 1 of the container: the running trial is killed, the container removed."""
+    log = project.folder / "tune-interrupted.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(project.folder / "bin" / "tune.sh"), "--trials", "50", "--out", "interrupted"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 300
+        while "[1/50]" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # one trial done: the second is training
+        assert process.poll() is None, log.read_text()
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode == 130 and log.read_text().endswith("tune: stopped\n"), log.read_text()
+    assert project.containers() == []
+    assert not_the_owners(project.folder / "interrupted") == []
+
+
+@needs_docker
+def test_algorithm_spec_writes_both_documents_into_the_project(project, tmp_path):
+    (project.folder / "image-uri.txt").write_text(IMAGE + "\n")  # as bin/docker-push.sh 1.2.0 > image-uri.txt
+    done = project.script("algorithm-spec.sh", "--role", ROLE, "--data", DATA)  # from outside the project
+    assert done.returncode == 0, tail(done)
+    assert done.stdout.splitlines() == ["spec/create-algorithm.json", "spec/create-tuning-job.json"]
+    documents = {
+        name: json.loads((project.folder / done.stdout.splitlines()[0]).parent.joinpath(name).read_text())
+        for name in ("create-algorithm.json", "create-tuning-job.json")
+    }
+    assert documents["create-algorithm.json"]["TrainingSpecification"]["TrainingImage"] == IMAGE
+    assert documents["create-tuning-job.json"]["TrainingJobDefinition"]["RoleArn"] == ROLE
+    # The same documents as develop/algorithm_spec.py writes without Docker (which tests/test_algorithm_spec.py
+    # validates against botocore's service model).
+    host = subprocess.run(
+        [
+            sys.executable,
+            str(project.folder / "develop" / "algorithm_spec.py"),
+            "--role",
+            ROLE,
+            "--data",
+            DATA,
+            "--out",
+            str(tmp_path),
+        ],
+        env={**os.environ, "PYTHONPATH": str(project.folder)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert host.returncode == 0, host.stderr
+    for name, document in documents.items():
+        assert json.loads((tmp_path / name).read_text()) == document
+    assert not_the_owners(project.folder / "spec") == []
