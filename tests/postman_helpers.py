@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 POSTMAN = ROOT / "postman"
 COLLECTION = POSTMAN / "sagemaker-algorithm.postman_collection.json"
+# A multi-model server (SAGEMAKER_MULTI_MODEL=true) answers other routes: its requests are a collection of their own.
+MULTI_MODEL_COLLECTION = POSTMAN / "sagemaker-multi-model.postman_collection.json"
 ENVIRONMENT = POSTMAN / "local.postman_environment.json"
 NEWMAN_UP = ROOT / ".ci" / "newman-up.sh"
 NEWMAN_TIMEOUT = 300
@@ -50,8 +52,8 @@ def requests_in(items: list, folder: str = "") -> list[dict]:
     return found
 
 
-def collection_requests() -> list[dict]:
-    return requests_in(json.loads(COLLECTION.read_text())["item"])
+def collection_requests(collection: Path = COLLECTION) -> list[dict]:
+    return requests_in(json.loads(collection.read_text())["item"])
 
 
 def header(request: dict, name: str) -> str | None:
@@ -61,19 +63,21 @@ def header(request: dict, name: str) -> str | None:
     return None
 
 
-def run_collection(base_url: str, folder: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    """newman on the collection with the repository's environment, baseUrl pointed at the server under test.
-    Returns newman's exit and its JSON report."""
+def run_collection(
+    base_url: str, folder: Path, collection: Path = COLLECTION, **variables: str
+) -> tuple[subprocess.CompletedProcess, dict]:
+    """newman on a collection with the repository's environment, baseUrl pointed at the server under test (and any
+    other variable set as given). Returns newman's exit and its JSON report."""
+    settings = [f"{name}={value}" for name, value in {"baseUrl": base_url, **variables}.items()]
     report = folder / "newman-report.json"
     done = subprocess.run(
         [
             newman_command(),
             "run",
-            str(COLLECTION),
+            str(collection),
             "--environment",
             str(ENVIRONMENT),
-            "--env-var",
-            f"baseUrl={base_url}",
+            *(option for setting in settings for option in ("--env-var", setting)),
             "--reporters",
             "cli,json",
             "--reporter-json-export",
@@ -104,9 +108,9 @@ def failures(report: dict) -> list[str]:
     ]
 
 
-def assert_every_request_passed(done: subprocess.CompletedProcess, report: dict) -> None:
+def assert_every_request_passed(done: subprocess.CompletedProcess, report: dict, collection: Path = COLLECTION) -> None:
     """Every request of the collection ran, in order, got an answer, and ran its tests, all passing."""
-    names = [request["name"] for request in collection_requests()]
+    names = [request["name"] for request in collection_requests(collection)]
     executions = report["run"]["executions"]
     assert [execution["item"]["name"] for execution in executions] == names, done.stdout
     for execution in executions:

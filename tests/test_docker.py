@@ -32,7 +32,7 @@ from docker_helpers import (
     run,
     wait_for_ping,
 )
-from postman_helpers import assert_every_request_passed, newman_missing, run_collection
+from postman_helpers import MULTI_MODEL_COLLECTION, assert_every_request_passed, newman_missing, run_collection
 
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
@@ -507,6 +507,20 @@ def test_postman_collection_passes_against_bin_serve(project, trained, tmp_path)
         # localhost, as the environment has it, while bin/serve.sh publishes on 127.0.0.1 only.
         done, report = run_collection(f"http://localhost:{project.port}", tmp_path)
     assert_every_request_passed(done, report)
+
+
+@needs_docker
+def test_postman_multi_model_collection_passes_against_bin_serve_models(project, trained, tmp_path):
+    """The multi-model collection with its default variables: the trained model as FOLDER/example, which bin/serve.sh
+    --models FOLDER shows the container as /opt/ml/models/example."""
+    missing = newman_missing()
+    if missing:
+        pytest.skip(missing)
+    models = tmp_path / "models"
+    shutil.copytree(project.ml / "model", models / "example", ignore=shutil.ignore_patterns(".gitkeep"))
+    with project.serving(args=("--models", str(models))):
+        done, report = run_collection(f"http://localhost:{project.port}", tmp_path, MULTI_MODEL_COLLECTION)
+    assert_every_request_passed(done, report, MULTI_MODEL_COLLECTION)
 
 
 @needs_docker

@@ -1,7 +1,9 @@
-"""The Postman collection in postman/: a request for every route and content type the server answers, bodies that
-are the project's sample payloads, and newman running it against a real `main.py serve` (tests/test_docker.py runs
-it against bin/serve.sh). Without Node.js or newman the newman tests are skipped with a line that says so."""
+"""The Postman collections in postman/: a request for every route and content type the server answers (the
+multi-model server's routes in a collection of their own), bodies that are the project's sample payloads, and newman
+running them against a real `main.py serve` (tests/test_docker.py runs them against bin/serve.sh). Without Node.js or
+newman the newman tests are skipped with a line that says so."""
 
+import dataclasses
 import json
 import re
 import types
@@ -14,6 +16,7 @@ from conftest import EXAMPLE, ROOT, Project, Server
 from postman_helpers import (
     COLLECTION,
     ENVIRONMENT,
+    MULTI_MODEL_COLLECTION,
     assert_every_request_passed,
     collection_requests,
     failures,
@@ -26,20 +29,29 @@ from postman_helpers import (
 NEWMAN_MISSING = newman_missing()
 needs_newman = pytest.mark.skipif(NEWMAN_MISSING is not None, reason=NEWMAN_MISSING or "")
 REQUESTS = collection_requests()
+MULTI_MODEL_REQUESTS = collection_requests(MULTI_MODEL_COLLECTION)
+EVERY_REQUEST = REQUESTS + MULTI_MODEL_REQUESTS
 # Requests the server must answer with 2xx; the folder "errors" holds those it must refuse.
 ANSWERED = [request for request in REQUESTS if request["folder"] != "errors"]
 SAMPLE = re.compile(r"^Body: `(opt/ml/input/[^`]+)`$", re.MULTILINE)
 
 
-def served_app():
-    """The Flask app `main.py serve` runs, around an algorithm that needs no model: its url_map is the server's."""
+def served_routes(multi_model: bool):
+    """The url_map of the Flask app `main.py serve` runs (with SAGEMAKER_MULTI_MODEL=true or not), around an algorithm
+    that needs no model."""
+    from framework.model_registry import Registry
     from framework.routes import create_app
     from framework.settings import ServingSettings
 
     algorithm = types.ModuleType("algorithm")
     algorithm.initialize = lambda model_dir: None
     algorithm.predict = lambda model, data: {"predictions": []}
-    return create_app(algorithm, ServingSettings.from_env())
+    settings = dataclasses.replace(ServingSettings.from_env(), multi_model=multi_model)
+    registry = Registry.create()
+    try:
+        return create_app(algorithm, settings, registry).url_map
+    finally:
+        registry.remove()
 
 
 def path_of(request: dict) -> str:
@@ -48,11 +60,19 @@ def path_of(request: dict) -> str:
     return re.sub(r"\{\{[^}]+\}\}", "x", urlsplit(raw).path)
 
 
-def test_collection_is_format_2_1_in_the_readmes_folders():
-    collection = json.loads(COLLECTION.read_text())
+@pytest.mark.parametrize(
+    "path, folders",
+    [
+        (COLLECTION, ["health", "predictions", "batch settings", "errors"]),
+        (MULTI_MODEL_COLLECTION, ["health", "models", "batch settings", "errors"]),
+    ],
+    ids=["single-model", "multi-model"],
+)
+def test_collection_is_format_2_1_in_the_readmes_folders(path, folders):
+    collection = json.loads(path.read_text())
     assert collection["info"]["schema"] == "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
-    assert [folder["name"] for folder in collection["item"]] == ["health", "predictions", "batch settings", "errors"]
-    assert all(request["request"]["url"]["raw"].startswith("{{baseUrl}}/") for request in REQUESTS)
+    assert [folder["name"] for folder in collection["item"]] == folders
+    assert all(request["request"]["url"]["raw"].startswith("{{baseUrl}}/") for request in collection_requests(path))
 
 
 def test_environment_points_at_localhost_8080():
@@ -62,7 +82,7 @@ def test_environment_points_at_localhost_8080():
     assert "HOST_PORT=8080" in (ROOT / ".env.example").read_text()
 
 
-@pytest.mark.parametrize("request_", REQUESTS, ids=[r["name"] for r in REQUESTS])
+@pytest.mark.parametrize("request_", EVERY_REQUEST, ids=[r["name"] for r in EVERY_REQUEST])
 def test_each_request_has_a_description_and_checks_status_and_answer(request_):
     assert len(request_["request"].get("description", "")) > 40, "describe the request for a newcomer"
     tests = "\n".join(
@@ -76,7 +96,7 @@ def test_each_request_has_a_description_and_checks_status_and_answer(request_):
 
 def test_bodies_are_the_sample_payloads_they_name():
     named = set()
-    for request in REQUESTS:
+    for request in EVERY_REQUEST:
         samples = SAMPLE.findall(request["request"].get("description", ""))
         if samples:
             (sample,) = samples
@@ -91,11 +111,16 @@ def test_bodies_are_the_sample_payloads_they_name():
     assert named == shipped, "every sample payload is the body of a request, and every such body is shipped"
 
 
-def test_collection_has_a_request_for_every_route_the_server_answers():
-    app = served_app()
-    urls = app.url_map.bind("localhost")
+@pytest.mark.parametrize(
+    "collection, multi_model",
+    [(COLLECTION, False), (MULTI_MODEL_COLLECTION, True)],
+    ids=["single-model", "multi-model"],
+)
+def test_collection_has_a_request_for_every_route_the_server_answers(collection, multi_model):
+    routes = served_routes(multi_model)
+    urls = routes.bind("localhost")
     covered = set()
-    for request in REQUESTS:
+    for request in collection_requests(collection):
         method = request["request"]["method"]
         try:
             endpoint, _ = urls.match(path_of(request), method)
@@ -104,12 +129,12 @@ def test_collection_has_a_request_for_every_route_the_server_answers():
         covered.add((endpoint, method))
     answered = {
         (rule.endpoint, method): rule.rule
-        for rule in app.url_map.iter_rules()
+        for rule in routes.iter_rules()
         if rule.endpoint != "static"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     missing = [f"{method} {rule}" for (endpoint, method), rule in answered.items() if (endpoint, method) not in covered]
-    assert not missing, f"the server answers {missing}; add a request for each to {COLLECTION.name} (docs/postman.md)"
+    assert not missing, f"the server answers {missing}; add a request for each to {collection.name} (docs/postman.md)"
 
 
 def test_collection_sends_every_content_type_and_asks_for_every_answer_type():
@@ -137,11 +162,16 @@ def test_readme_runs_the_newman_version_ci_installs():
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory):
+def trained_example(tmp_path_factory):
     project = Project(tmp_path_factory.mktemp("postman-example"), EXAMPLE)
     done = project.train()
     assert done.returncode == 0, done.stderr
-    server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    return project
+
+
+@pytest.fixture(scope="module")
+def example(trained_example):
+    server = Server(trained_example, SAGEMAKER_MODEL_SERVER_WORKERS="1")
     try:
         server.wait_ready()
         yield server
@@ -167,3 +197,12 @@ def test_collection_fails_when_answers_are_short_or_bad_input_is_accepted(make_p
             assert f"{request['name']}: one " in failed, failed
     assert "Wrong shape: 400: status is 400" in failed, failed
     assert "Ping" not in failed and "Execution parameters" not in failed, failed
+
+
+@needs_newman
+def test_multi_model_collection_passes_against_main_py_serve(trained_example, start_server, tmp_path):
+    """The example's trained model, loaded by name from its folder into a multi-model server with 2 workers."""
+    server = start_server(trained_example, SAGEMAKER_MODEL_SERVER_WORKERS="2", SAGEMAKER_MULTI_MODEL="true")
+    model = str(trained_example.ml / "model")
+    done, report = run_collection(server.url, tmp_path, MULTI_MODEL_COLLECTION, modelName="example", modelUrl=model)
+    assert_every_request_passed(done, report, MULTI_MODEL_COLLECTION)
