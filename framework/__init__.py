@@ -2,7 +2,8 @@
 
 Read it in this order: main.py (the entry), training.py, hyperparameters.py, ranges.py, metrics.py, then serving:
 gunicorn_server.py (the processes), routes.py (the HTTP routes), invocation.py (one request through predict),
-content_types.py, decoders.py, encoders.py and features.py.
+batching.py (requests sharing predict calls, when algorithm.py opts in), content_types.py, decoders.py, encoders.py
+and features.py.
 An algorithm imports only what this file exports.
 """
 

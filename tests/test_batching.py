@@ -173,6 +173,16 @@ def test_an_answer_with_more_than_predictions_is_made_again_for_each_request(mak
     assert "such calls run their requests again one by one" in server.stop()
 
 
+def test_a_wait_lets_requests_that_arrive_together_at_an_idle_predictor_share_a_call(make_project, start_server):
+    project, server = serve(make_project, start_server, "echoes_in_batches", SERVE_BATCH_WAIT_MS="1000")
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda n: server.post(f"[[{n}, 1]]"), range(6)))
+    assert [answer.json() for answer in answers] == [{"predictions": [[n, 1]]} for n in range(6)]
+    made = calls(project)
+    # Without the wait, each of these quick calls would most often be over before the next request arrives.
+    assert sum(made) == 6 and len(made) <= 2, made
+
+
 def test_requests_that_cannot_merge_run_alone(make_project, start_server):
     project, server = serve(make_project, start_server, "echoes_in_batches", SERVE_BATCH_MAX_RECORDS="4")
     cases = [
