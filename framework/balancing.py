@@ -15,6 +15,8 @@ load no worker is idle, so connections are kept as before; /ping is never delaye
 import mmap
 import struct
 
+from werkzeug.wsgi import ClosingIterator
+
 _FREE, _IDLE = -1, 0  # a slot's value: no worker (or one still loading its model), or invocations in progress
 _SLOT = struct.Struct("i")
 
@@ -57,16 +59,22 @@ class WorkerLoad:
             self.counts[self.mine] += 1
             try:
                 answer = app(environ, start_response)
-            finally:
+            except BaseException:
                 self.counts[self.mine] -= 1
-            # The view has run; the answer's headers go out when gunicorn writes the body, after this returns.
-            if self.counts[self.mine] > 0 and self.another_is_idle():
+                raise
+            # The view has run; the answer's headers go out when gunicorn writes the body, after this returns. This
+            # invocation counts until its answer is written (a streamed answer is still being made on the predictor),
+            # so more than one means others wait for this worker's predictor.
+            if self.counts[self.mine] > 1 and self.another_is_idle():
                 response = getattr(start_response, "__self__", None)  # gunicorn's Response, which can close
                 if hasattr(response, "force_close"):
                     response.force_close()
-            return answer
+            return ClosingIterator(answer, self._answered)  # gunicorn closes the answer once written, or on a hang-up
 
         return balanced
+
+    def _answered(self) -> None:
+        self.counts[self.mine] -= 1
 
     def another_is_idle(self) -> bool:
         return any(count == _IDLE for slot, count in enumerate(self.counts) if slot != self.mine)
