@@ -47,14 +47,15 @@ def declared(algorithm: ModuleType) -> bool:
 
 @dataclass(eq=False)
 class Pending:
-    """One request in the queue. data and key are filled on the predictor thread, when it is first decoded."""
+    """One request in the queue. data, key and records are filled on the predictor thread, once it is decoded."""
 
     body: bytes
     content_type: str
     accept: str
     attributes: str | None
     answer: AsyncResult = field(default_factory=AsyncResult)
-    data: dict | None = None
+    decoded: bool = False
+    data: Any = None  # what the decoder made of the body (a custom decoder may make anything)
     key: tuple | None = None  # requests with equal keys can share a call; None: this one runs alone
     records: int = 0
 
@@ -113,13 +114,13 @@ def next_call(invoker: Invoker, waiting: list[Pending], max_records: int) -> lis
     """
     done, group, records = [], [], 0
     for pending in waiting:
-        if pending.data is None:
+        if not pending.decoded:
             try:
                 pending.data = invoker.decode(pending.body, pending.content_type)
             except Exception as exc:
                 done.append((pending, invoker.failed(exc)))
                 continue
-            pending.body = b""  # decoded: the bytes are no longer needed while it waits
+            pending.decoded, pending.body = True, b""  # the bytes are no longer needed while it waits
             pending.key, pending.records = merge_key(pending.data, pending.attributes, max_records)
         if not group:
             group, records = [pending], pending.records
