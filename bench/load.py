@@ -50,7 +50,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-def run_wrk(port: int, payload: Payload, threads: int, duration: int | None = None) -> subprocess.Popen:
+def run_wrk(
+    port: int, payload: Payload, threads: int, duration: int | None = None, path: str = "/invocations"
+) -> subprocess.Popen:
     duration = duration or payload.duration
     args = [
         "wrk",
@@ -61,7 +63,7 @@ def run_wrk(port: int, payload: Payload, threads: int, duration: int | None = No
         "60s",
         "-s",
         str(LUA),
-        f"http://{HOST}:{port}/invocations",
+        f"http://{HOST}:{port}{path}",
         "--",
         str(payload.file),
         payload.content_type,
@@ -119,11 +121,11 @@ def cpu_seconds(groups: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def measure(port: int, payload: Payload, threads: int, groups: list[int]) -> Result:
-    """One wrk run on /invocations, with /ping timed from here while it runs (leaving out its first and last
+def measure(port: int, payload: Payload, threads: int, groups: list[int], path: str = "/invocations") -> Result:
+    """One wrk run on /invocations (or `path`), with /ping timed from here while it runs (leaving out its first and last
     half-second, when wrk is connecting or draining)."""
     cpu_before = cpu_seconds(groups)
-    wrk = run_wrk(port, payload, threads)
+    wrk = run_wrk(port, payload, threads, path=path)
     try:
         time.sleep(0.5)
         pings = probe_ping(port, payload.duration - 1.0)
@@ -150,9 +152,9 @@ def measure(port: int, payload: Payload, threads: int, groups: list[int]) -> Res
     )
 
 
-def warm_up(port: int, payload: Payload, threads: int, seconds: int = 1) -> None:
+def warm_up(port: int, payload: Payload, threads: int, seconds: int = 1, path: str = "/invocations") -> None:
     """Unrecorded load, so that lazy loading and first-request costs stay out of the measured runs."""
-    _wrk_result(run_wrk(port, payload, threads, duration=seconds), seconds + 90)
+    _wrk_result(run_wrk(port, payload, threads, duration=seconds, path=path), seconds + 90)
 
 
 def median_result(results: list[Result]) -> Result:
