@@ -58,6 +58,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes of every stack (default 2)")
     parser.add_argument("--out", type=Path, help="where to write the table (default bench/RESULTS.md)")
     parser.add_argument("--only", help="comma-separated stack labels to run, e.g. 'framework / tree,classic / tree'")
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="also serve the tree and forest with the framework and algorithm.py of this commit ('baseline / tree', "
+        "'baseline / forest'), in the same rounds: before and after a change, side by side on the same load",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration = 1, min(args.duration, 4)
@@ -109,6 +115,17 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     }
     for project in (tree, forest):
         set_batching(project, False)
+    baselines = []
+    if args.baseline:
+        say(f"training the baseline's models: the framework and algorithm.py of {args.baseline}")
+        source = stacks.checkout(args.baseline, work / "baseline-source")
+        baselines = [
+            (Project(work / "baseline-tree", BENCH / "algorithms" / "cheap.py", root=source), "tree"),
+            (Project(work / "baseline-forest", source / "algorithm.py", root=source), "forest"),
+        ]
+        for project, _ in baselines:
+            timed_train(project)
+            set_batching(project, False)
 
     say("starting the stacks")
     w = args.workers
@@ -121,6 +138,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         stacks.start_classic(procs, "forest", forest.ml / "model" / "model.joblib", w, work / "classic-forest", logs),
         stacks.start_framework(procs, trivial, "trivial", w, logs),
         stacks.start_floor(procs, w, logs),
+        *(stacks.start_framework(procs, project, model, w, logs, name="baseline") for project, model in baselines),
     ]
     if args.only:
         wanted = {label.strip() for label in args.only.split(",")}
@@ -261,7 +279,7 @@ def check_answers(all_stacks: list[stacks.Stack], payloads: dict[str, Payload]) 
                 answers[(stack.label, key)] = json.loads(body)["predictions"]
             else:
                 answers[(stack.label, key)] = body.decode().split()
-    for name in ("framework", BATCHING):
+    for name in ("framework", BATCHING, "baseline"):
         for model in ("tree", "forest"):
             for key, payload in payloads.items():
                 ours, theirs = answers.get((f"{name} / {model}", key)), answers.get((f"classic / {model}", key))

@@ -139,6 +139,17 @@ def start_framework(
     return Stack(name, model, port, [process], log)
 
 
+def checkout(ref: str, folder: Path) -> Path:
+    """The files `serve` runs (main.py, framework/, lib/, algorithm.py, opt/ml/input) as they are at a git commit."""
+    names = ["main.py", "framework", "lib", "algorithm.py", "opt/ml/input"]
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, *names], capture_output=True)
+    if archive.returncode != 0:
+        raise RuntimeError(f"--baseline {ref}: git archive failed: {archive.stderr.decode().strip()}")
+    folder.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
 def _gunicorn(*args: str) -> list[str]:
     return [sys.executable, "-m", "gunicorn", *args]
 

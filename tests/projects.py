@@ -29,18 +29,20 @@ def free_port() -> int:
 class Project:
     """A copy of the framework with one algorithm and its own opt/ml tree, so nothing touches the user's files."""
 
-    def __init__(self, folder: Path, algorithm: Path):
+    def __init__(self, folder: Path, algorithm: Path, root: Path = ROOT):
+        """root: where main.py, framework/, lib/ and opt/ml/input come from (the benchmark's --baseline: another
+        commit's)."""
         self.folder, self.ml = folder, folder / "opt" / "ml"
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("main.py", "framework", "lib"):
-            source = ROOT / name
+            source = root / name
             if source.is_dir():
                 shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy(source, folder / name)
         shutil.copy(algorithm, folder / "algorithm.py")
-        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
-        if algorithm != EXAMPLE:
+        shutil.copytree(root / "opt" / "ml" / "input", self.ml / "input")
+        if algorithm != root / "algorithm.py":
             self.write_hyperparameters("{}")  # the sample's are the example algorithm's
 
     def command(self, name: str) -> list[str]:
