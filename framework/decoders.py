@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 import zipfile
 from collections.abc import Callable
@@ -37,11 +38,14 @@ _PANDAS_MAX_FIELDS = 1000
 _JSON_WHITESPACE = " \t\r"
 # The digits of the largest float64, 1.8e308: a longer integer (a sign aside) cannot be one.
 _FLOAT64_DIGITS = 309
+_LARGE_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9][0-9]")
+_DIGIT_RUN = b"0" * 200
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NOT_FINITE = "not a finite number (infinite, NaN, or beyond a 64-bit float's range)"
 
 
 def decode_json(body: bytes) -> dict:
-    data = _json(body, "body")
+    data = _json(body, "body", _may_overflow(body))
     if isinstance(data, list):
         return {"instances": data}
     if not isinstance(data, dict):
@@ -52,10 +56,10 @@ def decode_json(body: bytes) -> dict:
 def decode_jsonlines(body: bytes) -> dict:
     # JSON Lines records end at \n (a \r before it is JSON whitespace). Not str.splitlines(): it also splits at
     # U+2028, U+2029 and U+0085, which are legal inside JSON strings.
-    instances = []
+    instances, careful = [], _may_overflow(body)
     for number, line in enumerate(_text(body).split("\n"), start=1):
         if line.strip(_JSON_WHITESPACE):
-            instances.append(_json(line, f"line {number}"))
+            instances.append(_json(line, f"line {number}", careful))
     return {"instances": instances}
 
 
@@ -159,15 +163,28 @@ def _number_or_text(cell: str, row: int, column: int) -> Any:
     return number
 
 
-def _json(text: str | bytes, where: str) -> Any:
+def _json(text: str | bytes, where: str, careful: bool) -> Any:
+    # NaN and Infinity always go through _no_constant (called for them alone: free). Every other number is checked
+    # one by one only in a body where one may overflow: those hooks cost a Python call per number, 3 times the parse.
     try:
-        return json.loads(text, parse_float=_finite_float, parse_int=_float_sized_int, parse_constant=_no_constant)
+        if isinstance(text, bytes):  # what json.loads does with bytes: UTF-8, or UTF-16/32 told by its zero bytes
+            text = text.decode(json.detect_encoding(text), "surrogatepass")
+        return (_CAREFUL if careful else _FAST).decode(text)
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         raise InputError(f"{where} is not valid JSON: {exc}") from None
     except RecursionError:
         raise InputError(f"{where} is nested too deeply (Python's JSON decoder stops near 1,000 levels)") from None
+
+
+def _may_overflow(body: bytes) -> bool:
+    """Whether a number in this JSON body may be beyond a float64: one with a run of 200 digits or an exponent of 100
+    or more (below both, a number is under 10**300). Or UTF-16/32 (zero bytes among its first 4), where those
+    patterns do not show. Two passes at memory speed; a regular expression for long digit runs costs far more."""
+    return (
+        _LARGE_EXPONENT.search(body) is not None or _DIGIT_RUN in body.translate(_DIGITS_AS_ZERO) or b"\x00" in body[:4]
+    )
 
 
 def _finite_float(text: str) -> float:
@@ -193,3 +210,8 @@ def _no_constant(name: str) -> None:
 
 def _shortened(text: str, keep: int = 20) -> str:
     return text if len(text) <= 2 * keep else f"{text[:keep]}...{text[-keep:]}"
+
+
+# Built once: json.loads given any option builds a new decoder on every call.
+_FAST = json.JSONDecoder(parse_constant=_no_constant)
+_CAREFUL = json.JSONDecoder(parse_float=_finite_float, parse_int=_float_sized_int, parse_constant=_no_constant)

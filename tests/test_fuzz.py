@@ -32,6 +32,8 @@ number_text = st.one_of(
     st.integers(-(10**20), 10**20).map(str),
     st.sampled_from(["1e999", "-1e999", "1e39", "-3.5e38", "1e308", "2e308", "0.0", "-0", "5.1", "1E5", "4.9e-324"]),
     st.integers(300, 6000).map(lambda digits: "9" * digits),  # past float64 from 309 digits, past int() at 4,301
+    # Around the decoders' shortcut (numbers under 200 digits and exponents under 100 are parsed without checks):
+    st.tuples(st.integers(1, 330), st.integers(-400, 400)).map(lambda pair: f"{'9' * pair[0]}e{pair[1]}"),
 )
 json_scalar = st.one_of(
     number_text,
