@@ -265,6 +265,24 @@ def test_a_load_that_would_pass_the_budget_is_undone_with_507(serve):
     assert load(server, "b").status_code == 200  # the big model's memory was given back
 
 
+def test_unloading_gives_the_memory_back(serve):
+    # About 60 MB for the server, 300 MB per copy of the big model: one fits in 500 MB, two do not.
+    server = serve(SAGEMAKER_MODEL_SERVER_WORKERS="2", MULTI_MODEL_MEMORY_MB="500")
+    big = str(server.models / "big")
+    assert load(server, "big-1", url=big).status_code == 200
+    assert load(server, "big-2", url=big).status_code == 507
+    assert requests.delete(server.url + "/models/big-1", timeout=5).status_code == 200
+    # The worker that holds the copy may not be the one that took the DELETE: it lets go within a second. Until
+    # then a load answers 507, and SageMaker retries, as this loop does (bounded).
+    statuses = []
+    for _ in range(20):
+        statuses.append(load(server, "big-2", url=big).status_code)
+        if statuses[-1] != 507:
+            break
+        time.sleep(0.25)
+    assert statuses[-1] == 200, statuses
+
+
 def test_models_are_paginated(serve, tmp_path):
     server = serve(SAGEMAKER_MODEL_SERVER_WORKERS="1")
     names = [f"m{i}" for i in range(5)]
