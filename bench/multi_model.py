@@ -1,5 +1,5 @@
 """Multi-model serving's own costs, on 127.0.0.1: what routing through /models/<name>/invoke adds to a request, and how
-long a model takes to load on first use. Run: .venv/bin/python bench/multi_model.py [--runs N] [--duration S]
+long a model takes to load on first use. Run: bin/benchmark.sh --multi-model [--runs N] [--duration S] [--workers W]
 
 - Routing: the depth-3 tree of bench/algorithms/cheap.py (predicting costs microseconds, so the serving path is what
   shows), 28 iris records as CSV, wrk saturating POST /invocations of a single-model server and POST
@@ -10,7 +10,6 @@ long a model takes to load on first use. Run: .venv/bin/python bench/multi_model
 Writes bench/results/multi-model.md. Every server is stopped on exit, errors and Ctrl-C included.
 """
 
-import argparse
 import http.client
 import json
 import os
@@ -29,14 +28,10 @@ from run import WRK_THREADS, build_payloads, say, timed_train
 from stacks import BENCH, EXAMPLE, HOST, Processes, Project, free_port
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3, help="runs per cell and loads per model (default 3)")
-    parser.add_argument("--duration", type=int, default=6, help="seconds of load per run (default 6)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes of both servers (default 2)")
-    args = parser.parse_args()
-    if not 1 <= args.runs <= 20 or not 2 <= args.duration <= 60 or not 2 <= args.workers <= 16:
-        parser.error("--runs must be 1..20, --duration 2..60, --workers 2..16")
+def main(args) -> int:
+    """bench/run.py's arguments: runs, duration and workers apply here."""
+    if not 2 <= args.workers <= 16:
+        raise SystemExit("--multi-model needs --workers 2..16: a model is loaded by one worker and served by another")
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
     work = Path(tempfile.mkdtemp(prefix="sagemaker-bench-mm-"))
@@ -100,7 +95,16 @@ def start(procs: Processes, project: Project, workers: int, log: Path, **env: st
     process = procs.start(project.command("serve"), log, env={**stacks.serve_env(project, port, workers), **env})
     stack = stacks.Stack("framework", "tree", port, [process], log)
     stacks.wait_ready(port, stack.processes, log)
+    for _ in range(300):  # ready when one worker answers: wait (at most 30 s) for them all
+        if len(workers_of(stack)) >= workers:
+            break
+        time.sleep(0.1)
     return stack
+
+
+def workers_of(stack: stacks.Stack) -> list[int]:
+    master = stack.processes[0].pid
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
 def call(port: int, method: str, path: str, body: dict | None = None, csv: bytes | None = None) -> tuple[int, bytes]:
@@ -124,8 +128,7 @@ def time_load(server: stacks.Stack, name: str, project: Project, number: int) ->
     loaded = (time.perf_counter() - started) * 1000
     assert status == 200, body
     loader = int(re.findall(rf"\[(\d+)\] serve: model '{model}' loaded from", server.log.read_text())[-1])
-    master = server.processes[0].pid
-    workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    workers = workers_of(server)
     os.kill(loader, signal.SIGSTOP)  # the other worker must answer, and load its own copy first
     try:
         started = time.perf_counter()
@@ -166,7 +169,3 @@ def report(args, payload, results: dict[str, list[load.Result]], loads: dict[str
             f"| {label} | {statistics.median(a for a, _ in times):.0f} | {statistics.median(b for _, b in times):.0f} |"
         )
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -64,6 +64,12 @@ def main() -> int:
         help="also serve the tree and forest with the framework and algorithm.py of this commit ('baseline / tree', "
         "'baseline / forest'), in the same rounds: before and after a change, side by side on the same load",
     )
+    parser.add_argument(
+        "--multi-model",
+        action="store_true",
+        help="instead: what multi-model serving adds to a request and the time to load a model on first use "
+        "(bench/multi_model.py, ~2 min, with --runs, --duration, --workers); writes bench/results/multi-model.md",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration = 1, min(args.duration, 4)
@@ -71,6 +77,10 @@ def main() -> int:
     args.out = args.out or BENCH / "RESULTS.md"
     if not 1 <= args.runs <= 20 or not 2 <= args.duration <= 60:
         parser.error("--runs must be 1..20 and --duration 2..60")
+    if args.multi_model:
+        import multi_model
+
+        return multi_model.main(args)
 
     # Ctrl-C raises KeyboardInterrupt; make SIGTERM and SIGHUP unwind the same way, so `finally` stops every server.
     for signum in (signal.SIGTERM, signal.SIGHUP):
