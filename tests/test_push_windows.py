@@ -47,6 +47,13 @@ def test_push_errors(twins, args, settings, message):
     assert sh.calls == []
 
 
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_push_help_alike(twins, flag):
+    sh, bat = twins.both("docker-push", "--force", flag, "1.0.0")
+    assert_same(sh, bat)
+    assert (sh.rc, sh.stdout, sh.stderr, sh.calls) == (0, "", "usage: bin/docker-push.sh [--force] [VERSION]\n", [])
+
+
 @pytest.mark.parametrize(
     "args, settings, image",
     [
