@@ -73,6 +73,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = arguments(argv)
+    # docker stop (SIGTERM) stops the job as Ctrl-C does: the server is stopped and no half-written file is left.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = None
     try:
         files = input_files(args.input, args.output)
@@ -89,7 +91,7 @@ def main(argv: list[str]) -> int:
     except (JobError, DataError) as exc:
         code, message = 1, str(exc)
     except KeyboardInterrupt:
-        code, message = 130, "stopped (Ctrl-C); finished files stay, the file in progress was not written"
+        code, message = 130, "stopped; finished files stay, the file in progress was not written"
     finally:
         if server:
             server.stop()
@@ -302,10 +304,12 @@ class Job:
         self.output.mkdir(parents=True, exist_ok=True)
         # Twice as many batches ready as requests in flight, so that a thread never waits for the next body.
         in_flight: deque[tuple[Output, Batch, Future]] = deque()
+        started: list[Output] = []
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="invoke") as pool:
             try:
                 for path, relative in self.files:
                     output = Output(self.output, relative)
+                    started.append(output)
                     with open(path, "rb") as source:
                         try:
                             for batch in split(
@@ -315,14 +319,16 @@ class Job:
                                 while len(in_flight) > 2 * self.concurrency:
                                     self.finish(*in_flight.popleft())
                         except DataError as exc:
+                            while in_flight and in_flight[0][0] is not output:  # the files before it can finish
+                                self.finish(*in_flight.popleft())
                             raise DataError(f"{relative}: {exc}") from None
                     in_flight.append((output, None, None))  # the file's end, in order with its batches
                 while in_flight:
                     self.finish(*in_flight.popleft())
             except BaseException:
                 pool.shutdown(cancel_futures=True)
-                for output, _, _ in in_flight:
-                    output.discard()
+                for output in started:
+                    output.discard()  # a file not finished leaves nothing; finished ones stay
                 raise
             finally:
                 pool.shutdown(wait=True)

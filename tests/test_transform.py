@@ -7,6 +7,7 @@ jobs against a real gunicorn with tests/algorithms/echoes_each_record.py, which 
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -421,6 +422,24 @@ def test_a_refused_record_and_a_short_answer(transform):
         "Line or JoinSource Input it must answer one line per record"
     )
     assert transform.outputs() == []
+
+
+def test_a_file_failing_midway_leaves_nothing_half_written(transform):
+    # Three 1 MB mini-batches are answered and written before the record that does not fit stops the job.
+    rows = "".join(f"{i}.5,{'7' * 990}\n" for i in range(3000))
+    transform.write("a.csv", "1.5\n")
+    transform.write("b.csv", rows + "9" * (2 << 20) + "\n")
+    line = error_line(transform.run(*LINE, "--Accept", "text/csv", "--MaxPayloadInMB", "1"))
+    assert line.startswith("error: b.csv: record 3001 is larger than MaxPayloadInMB"), line
+    assert transform.outputs() == ["a.csv.out"]  # no .b.csv.out.*.partial either
+
+
+def test_a_long_job_shows_progress(transform):
+    transform.write("d.jsonl", '{"sleep": 0.45}\n' * 13)
+    args = ("--Accept", "application/jsonlines", "--BatchStrategy", "SingleRecord", "--MaxConcurrentTransforms", "1")
+    log = ok(transform.run(*LINE, *args))
+    assert re.search(r"transform: 0/1 files, \d+ records, [\d.]+ records/s, ETA \d+ s", log), log
+    assert re.search(r"transform: done: 1 file\(s\), 13 records in [\d.]+ s \([\d.]+ records/s\)", log), log
 
 
 @pytest.mark.parametrize(
