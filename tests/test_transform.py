@@ -8,8 +8,10 @@ import hashlib
 import io
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -486,6 +488,44 @@ def test_the_server_failing_to_start(transform):
     (transform.project.folder / "algorithm.py").write_text("def initialize(d):\n    raise OSError('no model')\n")
     line = error_line(transform.run())
     assert line.startswith("error: the server exited with code ")
+
+
+def servers_of(project) -> list[str]:
+    """The processes still running this project's main.py (read from /proc: Linux, like the server)."""
+    main = str(project.folder / "main.py")
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if main in cmdline.read_bytes().decode(errors="replace"):
+                found.append(cmdline.parent.name)
+        except OSError:  # the process ended meanwhile
+            pass
+    return found
+
+
+def test_sigterm_stops_the_job_and_its_server(transform):
+    transform.write("d.jsonl", '{"sleep": 0.3}\n' * 60)
+    args = [*LINE, "--Accept", "application/jsonlines", "--BatchStrategy", "SingleRecord"]
+    command = [sys.executable, str(ROOT / "develop" / "transform.py"), "--input", str(transform.input)]
+    command += ["--output", str(transform.output), "--serve-command"]
+    command += [f"{sys.executable} {transform.project.folder / 'main.py'} serve", *args]
+    log = transform.project.folder / "runner.log"
+    with open(log, "w") as out:
+        runner = subprocess.Popen(command, env=transform.project.env(), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "transform: 1 file(s)" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # a few records answered and written aside
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=60) == 130
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert log.read_text().strip().splitlines()[-1] == (
+        "error: stopped; finished files stay, the file in progress was not written"
+    )
+    assert transform.outputs() == [] and servers_of(transform.project) == []
 
 
 # --- concurrency -----------------------------------------------------------------------------------------------
