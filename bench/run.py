@@ -31,6 +31,7 @@ from pathlib import Path
 import load
 import report
 import stacks
+import transform_row
 from load import Payload
 from stacks import BATCHING, BENCH, EXAMPLE, ROOT, Processes, Project, cpus
 
@@ -174,6 +175,11 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
                 f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f} ms"
                 f"  CPU {result.cpu_ms:6.2f} ms/req" + (f"  ERRORS {result.errors}" if result.errors else "")
             )
+    say("batch transform: a CSV of at least 50 MB through develop/transform.py, the runner of bin/transform.sh")
+    records = transform_row.build_input(work / "transform-input", iris_rows())
+    megabytes = (work / "transform-input" / "big.csv").stat().st_size / 1e6
+    running = {s.label: (s.port, s.processes[0].pid) for s in all_stacks}  # each stack leads its process group
+    transform_rows = transform_row.measure(running, work / "transform-input", work, args.workers, args.runs, say)
     procs.stop_all()  # idle servers would still cost a little CPU during the cold starts and training below
 
     say("cold start: main.py serve to the first /ping 200 (example algorithm, then the trivial one)")
@@ -199,6 +205,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         versions=versions(),
         elapsed_s=time.perf_counter() - started,
     )
+    text += transform_row.render(transform_rows, megabytes, records)
     print("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
