@@ -9,9 +9,10 @@ Stacks (each with the same number of worker processes):
   classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
   floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
 Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this
-process times /ping; then cold start (`serve` to the first /ping 200) and training (`main.py train` against the
-train hook called directly). Each number is the median of --runs runs; rounds go over every cell in turn, so
-a slow minute on a shared machine hits every stack alike.
+process times /ping; then a batch transform of a 52 MB CSV through develop/transform.py (transform_row.py), cold
+start (`serve` to the first /ping 200) and training (`main.py train` against the train hook called directly).
+Each number is the median of --runs runs; rounds go over every cell in turn, so a slow minute on a shared machine
+hits every stack alike.
 """
 
 import argparse
