@@ -60,7 +60,8 @@ OPTIONAL_CHANNELS = ["validation"]  # scored and reported when present
 TRAINING_CONTENT_TYPES = ["text/csv"]  # what train reads from its channels
 INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge"]  # where it may train and serve (the algorithm spec)
 # Each record's label depends on that record alone, and one forest call costs about the same for 28 records as for
-# 200: merging waiting requests halved the CPU per request in bin/benchmark.sh (README, "Adaptive batching, measured").
+# 200: merging waiting requests halved the CPU per request in bin/benchmark.sh (docs/performance.md, "Adaptive
+# batching, measured").
 ADAPTIVE_BATCHING = True
 
 # What train reports with job.report_metric, and which way each is better. SageMaker reads them from the log with the
