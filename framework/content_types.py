@@ -52,6 +52,8 @@ def codecs(algorithm: ModuleType | None = None) -> Codecs:
 
 def best_answer_type(accept_header: str | None, offered: list[str], default: str) -> str | None:
     """The offered type the Accept header prefers; `default` when the caller takes anything; None when none fits."""
+    if accept_header in offered:
+        return accept_header  # one type, no quality or wildcard, the usual header: parsing it cost ~5 us a request
     accepted = parse_accept_header(accept_header, MIMEAccept)
     if not accepted or accepted.to_header() == "*/*":
         return default

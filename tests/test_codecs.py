@@ -141,6 +141,15 @@ def test_accept_picks_the_answer_type(accept, expected):
     assert negotiate(BUILT_IN, CSV, accept, JSON) == expected
 
 
+def test_an_accept_naming_one_offered_type_gets_it_as_a_parsed_header_would():
+    # best_answer_type answers such a header without parsing it; the choice must be the parser's.
+    offered = list(BUILT_IN.encoders)
+    for media_type in offered:
+        assert content_types.best_answer_type(media_type, offered, JSON) == media_type
+        assert content_types.best_answer_type(f"{media_type};q=1", offered, JSON) == media_type
+    assert content_types.best_answer_type("text/csv", [JSON], JSON) is None
+
+
 def test_absent_accept_gets_the_endpoint_default():
     assert negotiate(BUILT_IN, JSON, None, CSV) == CSV
 
