@@ -16,8 +16,8 @@ from typing import Literal
 import pytest
 
 from conftest import ROOT
-from framework import metrics
 from framework.ranges import Range
+from tuning_helpers import assert_tuning_run
 
 sys.path.insert(0, str(ROOT / "develop"))  # as when run as a script: develop.py, next to it, is importable
 import tune  # noqa: E402
@@ -48,34 +48,15 @@ def test_tune_runs_end_to_end_on_the_sample_data(tmp_path, make_project):
     out = tmp_path / "tuning"
     done = run_tune(ROOT, ROOT / "opt" / "ml", "--trials", "3", "--seed", "5", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    header, *table = done.stdout.splitlines()
-    assert header.split() == [
-        "#",
-        "validation:accuracy",
-        "n_estimators",
-        "min_samples_leaf",
-        "max_features",
-        "criterion",
-        "seconds",
-        "trial",
-    ]
-    assert len(table) == 3
-    ranked = [(float(line.split()[1]), line.split()[-1]) for line in table]
-    assert [value for value, _ in ranked] == sorted((value for value, _ in ranked), reverse=True)  # maximize
-    for value, trial in ranked:
-        folder = out / trial
-        # The objective in the table is what SageMaker's regex reads from that trial's own log.
-        assert metrics.last_value("validation:accuracy", (folder / "train.log").read_text()) == value
-        hyperparameters = json.loads((folder / "input" / "config" / "hyperparameters.json").read_text())
-        assert hyperparameters["_tuning_objective_metric"] == "validation:accuracy"
+    ranked = assert_tuning_run(done.stdout, out, trials=3)
+    for _, trial in ranked:
+        hyperparameters = json.loads((out / trial / "input" / "config" / "hyperparameters.json").read_text())
         assert all(isinstance(v, str) for v in hyperparameters.values())  # as a tuning job writes them
         assert 10 <= int(hyperparameters["n_estimators"]) <= 500
         assert 0.1 <= float(hyperparameters["max_features"]) <= 1.0
     assert done.stderr.count("] validation:accuracy=") == 3
     # The best hyperparameters are a file hyperparameters.json takes: a training with them succeeds.
     best = json.loads((out / "best-hyperparameters.json").read_text())
-    best_trial = json.loads((out / ranked[0][1] / "input" / "config" / "hyperparameters.json").read_text())
-    assert best == {k: v for k, v in best_trial.items() if k != "_tuning_objective_metric"}
     project = make_project("example")
     project.write_hyperparameters(json.dumps(best))
     trained = project.train()
