@@ -481,7 +481,7 @@ def test_transform_script_round_trips_filters_and_failures(echo_project, tmp_pat
 def test_transform_script_keeps_both_workers_busy(echo_project, tmp_path):
     source = tmp_path / "in"
     source.mkdir()
-    (source / "d.jsonl").write_text('{"sleep": 0.4}\n' * 8)
+    (source / "d.jsonl").write_text('{"busy": 0.3}\n' * 12)  # CPU-bound, as a model's records are
     args = ("--SplitType", "Line", "--AssembleWith", "Line", "--Accept", "application/jsonlines")
     done = echo_project.script(
         "transform.sh",

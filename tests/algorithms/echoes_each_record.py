@@ -1,8 +1,9 @@
 """A test algorithm for batch transform: answers each record with itself (a CSV row as its fields, a JSON Lines value
 as it is), so that what the runner sent and assembled can be compared with its input.
 
-Some records ask for something else: {"sleep": s} is answered {"pid", "start", "end"} after sleeping s seconds (do
-requests reach both workers at once?), "env" with the SAGEMAKER_* variables the server was started with, "boom" makes
+Some records ask for something else: {"sleep": s} is answered {"pid", "start", "end"} after sleeping s seconds,
+{"busy": s} likewise after s seconds of work that holds the GIL, as a CPU-bound model does (do requests reach both
+workers at once?), "env" with the SAGEMAKER_* variables the server was started with, "boom" makes
 predict raise (500), "bad" raises InputError (400), "short" makes the answer one record short.
 """
 
@@ -34,6 +35,11 @@ def _answer(record):
     if isinstance(record, dict) and "sleep" in record:
         started = time.time()
         time.sleep(record["sleep"])
+        return {"pid": os.getpid(), "start": started, "end": time.time()}
+    if isinstance(record, dict) and "busy" in record:
+        started = time.time()
+        while time.time() < started + record["busy"]:
+            sum(range(1000))  # pure Python: the predictor thread holds the GIL, as a real model's predict does
         return {"pid": os.getpid(), "start": started, "end": time.time()}
     if record == "env":
         return {k: v for k, v in os.environ.items() if k.startswith("SAGEMAKER_")}
