@@ -104,10 +104,9 @@ def probe_ping(port: int, seconds: float) -> list[float]:
     return latencies
 
 
-def cpu_seconds(groups: list[int]) -> float:
-    """User + system CPU time so far of every process in these process groups (a stack: gunicorn's master and
-    workers, nginx's). Unlike requests/s, CPU per request hardly moves when other programs share the machine."""
-    total = 0
+def process_cpu(groups: list[int]) -> dict[int, float]:
+    """User + system CPU seconds so far of each process in these process groups, by pid."""
+    found = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -117,8 +116,14 @@ def cpu_seconds(groups: list[int]) -> float:
         except OSError:  # gone meanwhile
             continue
         if int(fields[2]) in groups:  # pgrp; utime and stime follow at 11 and 12, in clock ticks
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_seconds(groups: list[int]) -> float:
+    """CPU time so far of every process in these process groups (a stack: gunicorn's master and workers, nginx's).
+    Unlike requests/s, CPU per request hardly moves when other programs share the machine."""
+    return sum(process_cpu(groups).values())
 
 
 def measure(port: int, payload: Payload, threads: int, groups: list[int], path: str = "/invocations") -> Result:

@@ -8,7 +8,6 @@ other programs share, that ideal needs CPU the machine may not give; the busiest
 time shows the sharing itself (50% with 2 workers is perfect, 100% is one worker doing everything).
 """
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
+
+import load
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSFORM_BYTES = 50 * 1024 * 1024
@@ -65,18 +66,7 @@ def transform(port: int, source: Path, output: Path, in_flight: int, payload_mb:
 
 def workers_cpu(group: int) -> dict[int, float]:
     """CPU seconds so far of each process of a process group but its leader (gunicorn's master): the workers."""
-    found = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) == group:
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()  # after "pid (command)", which may hold spaces
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12, in clock ticks
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return found
+    return {pid: seconds for pid, seconds in load.process_cpu([group]).items() if pid != group}
 
 
 def measure(stacks: dict[str, tuple[int, int]], source: Path, work: Path, workers: int, runs: int, say) -> list[Row]:
