@@ -8,14 +8,14 @@ The contract, as SageMaker runs the container:
 - Hyperparameters: declared once below, as a dataclass with types and defaults. SageMaker sends every value as a
   string; the framework converts each to its declared type (int, float, bool, str, list[...], dict, Literal[...],
   X | None) and fails the job, naming the hyperparameter, when one is unknown, does not convert or is outside its
-  Range. Annotated[int, Range(min, max, scale=...)] declares a tunable range (framework/ranges.py).
+  Range. Annotated[int, Range(min, max, scale=...)] declares a tunable range (framework/training/ranges.py).
   Names starting with sagemaker_ or _ (a tuning job adds _tuning_objective_metric) are the platform's and arrive in
   job.platform_hyperparameters.
 - Channels: job.channels maps each channel with data (input/data/<channel>/) to its folder. REQUIRED_CHANNELS
   are checked before train runs. Also on job: model_dir, output_data_dir, checkpoint_dir, current_host, hosts,
   input_data_config, resource_config.
 - Metrics: METRICS declares them; job.report_metric(name, value, epoch=None) logs each value in the line SageMaker's
-  MetricDefinitions read (framework/metrics.py), so that tuning jobs can rank training jobs by them.
+  MetricDefinitions read (framework/training/metrics.py), so that tuning jobs can rank training jobs by them.
 - The algorithm spec (bin/algorithm-spec.sh) is derived from these declarations: the hyperparameters (each field's
   trailing comment is its description), METRICS, REQUIRED_CHANNELS and OPTIONAL_CHANNELS, TRAINING_CONTENT_TYPES,
   INSTANCE_TYPES.

@@ -44,10 +44,10 @@ def main(argv: list[str]) -> int:
         return algorithm
 
     if command == "train":
-        from framework import training
+        from framework.training import job
 
-        return training.run(load_algorithm)
-    from framework import gunicorn_server
+        return job.run(load_algorithm)
+    from framework.serving import gunicorn_server
 
     try:
         return gunicorn_server.run(load_algorithm)

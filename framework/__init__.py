@@ -1,19 +1,23 @@
 """The framework that runs algorithm.py the way SageMaker runs a container.
 
-Read it in this order:
-- training: main.py (the entry), training.py, hyperparameters.py, ranges.py, metrics.py;
-- serving: settings.py (SageMaker's environment), gunicorn_server.py (the processes), routes.py (the HTTP routes),
-  request_body.py (framing and limits), invocation.py (one request through predict), content_types.py, decoders.py,
-  encoders.py, features.py, and balancing.py (spreading requests over the workers);
-- when algorithm.py or the environment switches them on: batching.py (requests sharing predict calls),
-  multi_model.py with model_registry.py and memory.py (many models in one container).
+One folder for each kind of job SageMaker runs the image for, and what they all share beside them. Read it in order:
+- training/ (`docker run IMAGE train`): main.py (the entry), job.py (one training job, start to exit code),
+  hyperparameters.py, ranges.py (tuning ranges), metrics.py (the log lines MetricDefinitions read);
+- serving/ (`docker run IMAGE serve`: real-time, asynchronous and batch transform): gunicorn_server.py (the
+  processes), routes.py (the HTTP routes), request_body.py (framing and limits), invocation.py (one request through
+  predict), media_types.py, content_types.py (picking the codecs), decoders.py, encoders.py, features.py,
+  balancing.py (spreading requests over the workers) and, when algorithm.py asks for it, batching.py (requests
+  sharing predict calls);
+- multi_model/ (a multi-model endpoint, SAGEMAKER_MULTI_MODEL=true): routes.py (SageMaker's /models API),
+  registry.py (which models are loaded, shared by the workers) and memory.py (the memory budget);
+- shared: settings.py (SageMaker's serving environment), paths.py (the /opt/ml tree), errors.py, logs.py.
 An algorithm imports only what this file exports.
 """
 
 from framework.errors import InputError, JobStopped
-from framework.features import feature_matrix
-from framework.invocation import Prediction
-from framework.ranges import Range
-from framework.training import TrainingJob
+from framework.serving.features import feature_matrix
+from framework.serving.invocation import Prediction
+from framework.training.job import TrainingJob
+from framework.training.ranges import Range
 
 __all__ = ["InputError", "JobStopped", "Prediction", "Range", "TrainingJob", "feature_matrix"]

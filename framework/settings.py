@@ -5,9 +5,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework import content_types, memory
-from framework.encoders import ENCODERS
 from framework.errors import ConfigError
+from framework.multi_model import memory
+from framework.serving import media_types
+from framework.serving.encoders import ENCODERS
 
 # Asynchronous inference sends bodies up to 1 GB and waits up to an hour for the answer: both limits go that high.
 MAX_PAYLOAD_MB = 1024
@@ -28,7 +29,7 @@ class ServingSettings:
     # Adaptive batching (batching.py), when algorithm.py opts in. Ours, like SERVE_HOST: SageMaker has no such setting.
     batch_max_records: int
     batch_wait_ms: int
-    multi_model: bool = False  # SAGEMAKER_MULTI_MODEL=true: SageMaker's /models API, many models (multi_model.py)
+    multi_model: bool = False  # SAGEMAKER_MULTI_MODEL=true: SageMaker's /models API (multi_model/routes.py)
     model_memory_mb: int = 0  # multi-model: past this, loading a model answers 507 (memory.py measures it)
 
     @property
@@ -38,7 +39,7 @@ class ServingSettings:
     @classmethod
     def from_env(cls, answer_types: Collection[str] = tuple(ENCODERS)) -> "ServingSettings":
         """answer_types: the media types the algorithm can answer (content_types.codecs(algorithm).encoders)."""
-        default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", content_types.JSON)
+        default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", media_types.JSON)
         if default_accept not in answer_types:
             raise ConfigError(
                 f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of: " + ", ".join(answer_types)

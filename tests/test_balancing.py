@@ -1,7 +1,7 @@
 """balancing.WorkerLoad's count of a worker's invocations, in-process: an invocation counts until its answer is
 written, so that a worker still streaming an answer never looks idle to the others."""
 
-from framework.balancing import WorkerLoad
+from framework.serving.balancing import WorkerLoad
 
 
 def load_of_two(mine: int = 0) -> WorkerLoad:

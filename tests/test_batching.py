@@ -1,5 +1,5 @@
-"""Adaptive batching (framework/batching.py) over real HTTP: concurrent requests share predict calls, and each still
-gets exactly its own answer, its own errors, in its own Accept type."""
+"""Adaptive batching (framework/serving/batching.py) over real HTTP: concurrent requests share predict calls, and each
+still gets exactly its own answer, its own errors, in its own Accept type."""
 
 import json
 import re

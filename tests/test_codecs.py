@@ -7,12 +7,12 @@ import types
 import numpy as np
 import pytest
 
-from framework import content_types
-from framework.content_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
-from framework.decoders import decode_csv, decode_json, decode_jsonlines, decode_npy
-from framework.encoders import ENCODERS, ITEM_ENCODERS, encode_csv, encode_event, encode_npy
 from framework.errors import ConfigError, InputError
-from framework.invocation import Answer, negotiate
+from framework.serving import content_types
+from framework.serving.decoders import decode_csv, decode_json, decode_jsonlines, decode_npy
+from framework.serving.encoders import ENCODERS, ITEM_ENCODERS, encode_csv, encode_event, encode_npy
+from framework.serving.invocation import Answer, negotiate
+from framework.serving.media_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
 
 BUILT_IN = content_types.codecs()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from framework import InputError, feature_matrix
-from framework.decoders import decode_csv, decode_json, decode_jsonlines, decode_npy
+from framework.serving.decoders import decode_csv, decode_json, decode_jsonlines, decode_npy
 
 NAMES = ["a", "b", "c"]
 EXPECTED = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.5]]

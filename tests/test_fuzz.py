@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from framework import decoders
 from framework.errors import InputError
+from framework.serving import decoders
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 IN_PROCESS = settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))

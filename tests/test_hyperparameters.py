@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 import pytest
 
 from framework.errors import ConfigError
-from framework.hyperparameters import parse
-from framework.ranges import Range
+from framework.training.hyperparameters import parse
+from framework.training.ranges import Range
 
 
 @dataclass

@@ -7,12 +7,12 @@ import types
 import pytest
 
 from framework import InputError, Prediction
-from framework.content_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
-from framework.invocation import StreamBroken
+from framework.serving.invocation import StreamBroken
+from framework.serving.media_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
 
 
 def invoker(predict, **declared):
-    from framework.invocation import Invoker
+    from framework.serving.invocation import Invoker
 
     return Invoker(types.SimpleNamespace(predict=predict, **declared), model="the model")
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import ALGORITHMS
-from framework import metrics
+from framework.training import metrics
 
 
 def reported_by(algorithm: str):

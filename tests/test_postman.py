@@ -39,8 +39,8 @@ SAMPLE = re.compile(r"^Body: `(opt/ml/input/[^`]+)`$", re.MULTILINE)
 def served_routes(multi_model: bool):
     """The url_map of the Flask app `main.py serve` runs (with SAGEMAKER_MULTI_MODEL=true or not), around an algorithm
     that needs no model."""
-    from framework.model_registry import Registry
-    from framework.routes import create_app
+    from framework.multi_model.registry import Registry
+    from framework.serving.routes import create_app
     from framework.settings import ServingSettings
 
     algorithm = types.ModuleType("algorithm")
@@ -140,7 +140,7 @@ def test_collection_has_a_request_for_every_route_the_server_answers(collection,
 def test_collection_sends_every_content_type_and_asks_for_every_answer_type():
     import importlib.util
 
-    from framework import content_types
+    from framework.serving import content_types
 
     # The types the server takes and answers: the built-in ones and algorithm.py's own DECODERS and ENCODERS.
     spec = importlib.util.spec_from_file_location("algorithm", ROOT / "algorithm.py")

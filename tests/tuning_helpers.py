@@ -1,9 +1,10 @@
-"""What every run of develop/tune.py must show, with Docker (tests/test_tools_docker.py) or without (test_tune.py)."""
+"""What every run of develop/training/tune.py must show, with Docker (tests/test_tools_docker.py) or without
+(test_tune.py)."""
 
 import json
 from pathlib import Path
 
-from framework import metrics
+from framework.training import metrics
 
 OBJECTIVE = "validation:accuracy"
 COLUMNS = ["#", OBJECTIVE, "n_estimators", "min_samples_leaf", "max_features", "criterion", "seconds", "trial"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from framework.content_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
+from framework.serving.media_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
 
 
 def encode_json(result: dict) -> bytes:

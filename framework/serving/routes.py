@@ -5,8 +5,8 @@ request, and a model that cannot be loaded stops the server instead of answering
 predict runs on a worker thread, off gevent's event loop: a long prediction then cannot hold /ping past
 SageMaker's 2 s health check. With ADAPTIVE_BATCHING in algorithm.py, batching.py stands between the route and that
 thread, merging the requests that queue behind it.
-With SAGEMAKER_MULTI_MODEL=true, no model is loaded at start: multi_model.py adds SageMaker's /models API instead of
-/invocations, and /models/<name>/invoke answers exactly as /invocations does.
+With SAGEMAKER_MULTI_MODEL=true, no model is loaded at start: framework/multi_model/routes.py adds SageMaker's
+/models API instead of /invocations, and /models/<name>/invoke answers exactly as /invocations does.
 """
 
 import json
@@ -18,10 +18,11 @@ from flask import Flask, Response, request
 from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
-from framework import batching, content_types, multi_model, request_body
-from framework.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, StreamBroken, error, negotiate
-from framework.model_registry import Registry
+from framework.multi_model import routes as multi_model_routes
+from framework.multi_model.registry import Registry
 from framework.paths import MLPaths
+from framework.serving import batching, content_types, media_types, request_body
+from framework.serving.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, StreamBroken, error, negotiate
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
@@ -66,7 +67,7 @@ def create_app(algorithm: ModuleType, settings: ServingSettings, registry: Regis
         return _response(answer)
 
     if settings.multi_model:
-        multi_model.add_routes(app, algorithm, settings, registry, bind, answer)
+        multi_model_routes.add_routes(app, algorithm, settings, registry, bind, answer)
     else:
         run = bind(Invoker(algorithm, _load_model(algorithm)))
 
@@ -93,7 +94,7 @@ def create_app(algorithm: ModuleType, settings: ServingSettings, registry: Regis
         # Keep werkzeug's status and headers (Allow on 405), but answer JSON like every other error.
         response = exc.get_response()
         response.set_data(json.dumps({"error": exc.description}))
-        response.mimetype = content_types.JSON
+        response.mimetype = media_types.JSON
         return response
 
     @app.errorhandler(Exception)

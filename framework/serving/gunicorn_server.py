@@ -9,9 +9,11 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
-from framework import balancing, batching, content_types
-from framework.model_registry import Registry
-from framework.routes import create_app  # Flask too, before the fork: workers inherit it instead of importing it
+from framework.multi_model.registry import Registry
+from framework.serving import balancing, batching, content_types
+from framework.serving.routes import (
+    create_app,  # Flask too, before the fork: workers inherit it instead of importing it
+)
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")

@@ -1,4 +1,4 @@
-"""The media types /invocations speaks, and the choice of decoder and encoder for a request.
+"""The choice of decoder and encoder for a request (the media types' names are in media_types.py).
 
 A request's Content-Type picks its decoder (415 when none), its Accept header picks the encoder (406 when none);
 an absent or `*/*` Accept gets the endpoint's default (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT).
@@ -23,11 +23,8 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from framework.errors import ConfigError
-
-JSON, JSONLINES, CSV = "application/json", "application/jsonlines", "text/csv"
-JSONLINES_ALIASES = (JSONLINES, "application/jsonl", "application/x-jsonlines")
-NPY = "application/x-npy"  # NumPy's .npy format: one array, any shape and numeric dtype
-EVENT_STREAM = "text/event-stream"  # server-sent events: how streamed answers are usually asked for
+from framework.serving.decoders import DECODERS
+from framework.serving.encoders import ENCODERS, ITEM_ENCODERS
 
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
@@ -41,10 +38,6 @@ class Codecs:
 
 def codecs(algorithm: ModuleType | None = None) -> Codecs:
     """The effective codecs for an algorithm: the built-ins, then the algorithm's DECODERS and ENCODERS over them."""
-    # Imported here: decoders.py and encoders.py take their media type names from this file.
-    from framework.decoders import DECODERS
-    from framework.encoders import ENCODERS, ITEM_ENCODERS
-
     decoders, encoders = _declared(algorithm, "DECODERS"), _declared(algorithm, "ENCODERS")
     # An algorithm's encoder for a type also encodes each streamed item of that type: it knows its own format.
     return Codecs({**DECODERS, **decoders}, {**ENCODERS, **encoders}, {**ITEM_ENCODERS, **encoders})

@@ -7,7 +7,7 @@
     DELETE /models/<name>           unload it; 404 when not loaded
     POST   /models/<name>/invoke    exactly what /invocations does in single-model mode, with that model
 
-Every worker answers for every model: the list of loaded models is shared (model_registry.py), and a worker that is
+Every worker answers for every model: the list of loaded models is shared (registry.py), and a worker that is
 asked for a model another worker loaded loads its own copy on first use. The worker that takes POST /models loads
 the model before it answers, so that a model that cannot load is an error there, not on its first invocation.
 Loads run on their own thread, so /ping and other models' predictions go on while a big model loads.
@@ -29,9 +29,9 @@ from flask import Flask, Response, request
 from gevent.lock import Semaphore
 from gevent.threadpool import ThreadPool
 
-from framework import memory
-from framework.invocation import Answer, Invoker, error
-from framework.model_registry import LOADED, Entry, Registry
+from framework.multi_model import memory
+from framework.multi_model.registry import LOADED, Entry, Registry
+from framework.serving.invocation import Answer, Invoker, error
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from framework.content_types import CSV, JSON, JSONLINES_ALIASES, NPY
 from framework.errors import InputError
+from framework.serving.media_types import CSV, JSON, JSONLINES_ALIASES, NPY
 
 # Above this size a CSV body is parsed by pandas (5 times NumPy's speed on megabytes, and it lets go of the GIL while
 # it tokenizes); below it, pandas' fixed cost per call is more than NumPy's whole parse.

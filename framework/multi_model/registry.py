@@ -5,7 +5,7 @@ other, so the list of loaded models cannot live in one worker's memory. Each mod
 the gunicorn master makes before it forks the workers. Every change (claim, publish, unload) happens under an
 exclusive lock on that folder (flock, held for microseconds), and each file is replaced whole, so readers need no lock.
 The registry holds names, urls and where the model's files are; each worker keeps its own copy of the model itself
-(multi_model.py).
+(routes.py).
 """
 
 import fcntl

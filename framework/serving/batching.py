@@ -29,7 +29,7 @@ from gevent.event import AsyncResult, Event
 from gevent.threadpool import ThreadPool
 
 from framework.errors import ConfigError, InputError
-from framework.invocation import Answer, Invoker
+from framework.serving.invocation import Answer, Invoker
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")

@@ -4,7 +4,7 @@ SageMaker delivers every value as a string ("3", "0.1", "True", "[1, 2]"); the S
 JSON-encodes it first ("\\"adam\\""), and a hand-written local file may hold plain JSON numbers. Each value is decoded
 as JSON, then as a Python literal, else kept as the text, and then checked against the field's annotation.
 Supported annotations: str, int, float, bool, list[T], dict, Literal[...], and `T | None`; an int, float or Literal
-may carry a tuning Range in Annotated[...] (framework/ranges.py), whose bounds are checked here.
+may carry a tuning Range in Annotated[...] (framework/training/ranges.py), whose bounds are checked here.
 """
 
 import ast
@@ -14,8 +14,8 @@ import types
 import typing
 from typing import Any
 
-from framework import ranges
 from framework.errors import ConfigError
+from framework.training import ranges
 
 # Names SageMaker and its SDK add next to the algorithm's: sagemaker_program, sagemaker_region, ... from the SDK, and
 # _tuning_objective_metric from automatic model tuning (the platform's own names start with an underscore).

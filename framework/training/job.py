@@ -15,9 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from framework import hyperparameters, metrics
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
+from framework.training import hyperparameters, metrics
 
 log = logging.getLogger("train")
 
@@ -39,7 +39,7 @@ class TrainingJob:
     metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
 
     def report_metric(self, name: str, value: float, epoch: int | None = None) -> None:
-        """Log one value of a declared metric, in the line SageMaker's MetricDefinitions read (framework/metrics.py)."""
+        """Log one value of a declared metric, in the line SageMaker's MetricDefinitions read (metrics.py)."""
         metrics.report(self.metrics, name, value, epoch)
 
 

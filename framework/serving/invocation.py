@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from framework import content_types
-from framework.content_types import Codecs
-from framework.encoders import event
 from framework.errors import InputError
+from framework.serving import content_types, media_types
+from framework.serving.content_types import Codecs
+from framework.serving.encoders import event
 
 log = logging.getLogger("serve")
 
@@ -49,7 +49,7 @@ class StreamBroken(Exception):
 
 
 def error(status: int, message: str, **extra: Any) -> Answer:
-    return Answer(status, json.dumps({"error": message, **extra}).encode(), content_types.JSON)
+    return Answer(status, json.dumps({"error": message, **extra}).encode(), media_types.JSON)
 
 
 def negotiate(codecs: Codecs, content_type: str, accept_header: str | None, default_accept: str) -> Answer | str:
@@ -139,7 +139,7 @@ class Invoker:
         except Exception as exc:
             error_id = _new_id()
             log.exception("streamed answer failed after it started [error id %s]; the stream is cut here", error_id)
-            if accept == content_types.EVENT_STREAM:
+            if accept == media_types.EVENT_STREAM:
                 reason = str(exc) if isinstance(exc, InputError) else "the model failed while streaming"
                 yield b"event: error\n" + event({"error": reason, "id": error_id})
             # The status (200) is already sent: only an unfinished chunked body tells the caller the answer is cut.

@@ -1,0 +1,1 @@
+"""`docker run IMAGE serve`: /ping and /invocations for real-time, asynchronous and batch transform jobs."""
