@@ -7,6 +7,8 @@ rem   call "%~dp0_common.bat" :require_docker      docker is installed and its e
 rem   call "%~dp0_common.bat" :require_image NAME  the image exists
 rem   call "%~dp0_common.bat" :dev_run_args        sets RUN_ARGS, the docker run options of a development container
 rem   call "%~dp0_common.bat" :die                 prints MSG as that one line
+rem   call "%~dp0_common.bat" :refuse_argument     ARG is an argument the script does not take, USAGE its usage line:
+rem                                                one line naming both; the caller exits with code 2
 if not "%~1"=="" goto %~1
 
 for %%R in ("%~dp0..") do set "ROOT=%%~fR"
@@ -49,6 +51,11 @@ exit /b 0
 rem `set SAGEMAKER_` lists them (names ignore case on Windows); when there is none it says so on stderr, hence 2>nul.
 for /f "delims==" %%V in ('set SAGEMAKER_') do call set "ENV_ARGS=%%ENV_ARGS%% -e %%V"
 exit /b 0
+
+:refuse_argument
+setlocal enabledelayedexpansion
+>&2 echo error: unknown argument '!ARG!': !USAGE!
+exit /b 2
 
 :die
 rem MSG may hold characters that batch would act on: printed with delayed expansion, which leaves them alone.

@@ -25,6 +25,13 @@ BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 DEV_BASE="$DOCKER_NAME:dev-base"
 DEV="$DOCKER_NAME:dev"
 
+# An argument the script does not take: one line that names it and gives the script's usage (the script sets
+# $usage), and exit code 2, as argparse and bin/local.sh give.
+refuse_argument() {
+    echo "error: unknown argument '$1': $usage" >&2
+    exit 2
+}
+
 require_docker() {
     command -v docker >/dev/null 2>&1 ||
         die "docker is not installed: install Docker (https://docs.docker.com/get-docker/)"

@@ -4,6 +4,9 @@ rem earlier builds and copies tagged for ECR), and nothing else; the twin of bin
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
+set "USAGE=usage: bin\docker-destroy.bat"
+set "ARG=%~1"
+if defined ARG call "%~dp0_common.bat" :refuse_argument & exit /b 2
 call "%~dp0_common.bat" :require_docker
 if errorlevel 1 exit /b 1
 

@@ -1,18 +1,26 @@
 @echo off
 rem The main job without Docker (the twin of bin/local.sh): trains algorithm.py on the repository's opt\ml, then
 rem serves the model on 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin\local.bat train` or
-rem `bin\local.bat serve` does one step only; `bin\local.bat transform [options]` runs a local batch transform against
-rem that server (develop\transform.py; docs\batch-transform.md). Creates .venv first when needed. Serving needs gunicorn, which runs
-rem on Linux and macOS only: on Windows, serve with Docker (bin\serve.bat).
+rem `bin\local.bat serve` does one step only; `bin\local.bat transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local
+rem batch transform with bin\transform.bat's arguments (develop\transform\runner.py; docs\batch-transform.md). Creates
+rem .venv first when needed. Serving needs gunicorn, which runs on Linux and macOS only: on Windows, serve with Docker
+rem (bin\serve.bat).
 setlocal
 for %%R in ("%~dp0..") do set "ROOT=%%~fR"
 set "STEP=%~1"
 if "%STEP%"=="" set STEP=all
 if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" if not "%STEP%"=="transform" (
-    >&2 echo usage: bin\local.bat [train^|serve^|transform [options]]  ^(no argument: train, then serve^)
+    >&2 echo usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  ^(no argument: train, then serve^)
     exit /b 2
 )
-
+rem Only transform takes more; a multi-model server (bin\serve.bat --models) runs in Docker only.
+set "ARG=%~2"
+if "%STEP%"=="transform" goto checked
+if not defined ARG goto checked
+setlocal enabledelayedexpansion
+>&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  ^(no argument: train, then serve^)
+exit /b 2
+:checked
 call "%~dp0setup.bat"
 if errorlevel 1 exit /b 1
 set "ML_ROOT=%ROOT%\opt\ml"
@@ -38,5 +46,7 @@ if "%~1"=="" goto run
 set REST=%REST% %1
 goto rest
 :run
-"%PYTHON_EXE%" "%ROOT%\develop\transform.py"%REST%
+rem -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
+set "PYTHONPATH=%ROOT%"
+"%PYTHON_EXE%" -P -m develop.transform.runner%REST%
 exit /b %errorlevel%

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The main job without Docker: trains algorithm.py on the repository's opt/ml, then serves the model on
 # 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin/local.sh train` or `bin/local.sh serve` does
-# one step only. `bin/local.sh transform [options]` runs a local batch transform against that server
-# (develop/transform.py; docs/batch-transform.md). Creates .venv first when needed.
+# one step only. `bin/local.sh transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local batch transform with
+# bin/transform.sh's arguments (develop/transform/runner.py; docs/batch-transform.md). Creates .venv when needed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+usage="usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  (no argument: train, then serve)"
 step=${1:-all}
 case $step in
     all | train | serve | transform) ;;
     *)
-        echo "usage: bin/local.sh [train|serve|transform [options]]  (no argument: train, then serve)" >&2
+        echo "$usage" >&2
         exit 2
         ;;
 esac
+# Only transform takes more; a multi-model server (bin/serve.sh --models) runs in Docker only.
+if [[ $step != transform && $# -gt 1 ]]; then
+    echo "error: unknown argument '$2': $usage" >&2
+    exit 2
+fi
 
 "$ROOT/bin/setup.sh"
 export ML_ROOT="$ROOT/opt/ml"
@@ -22,7 +28,8 @@ export SERVE_HOST=${SERVE_HOST:-127.0.0.1}
 python="$ROOT/.venv/bin/python"
 
 if [[ $step == transform ]]; then
-    exec "$python" "$ROOT/develop/transform.py" "${@:2}"
+    # -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
+    PYTHONPATH=$ROOT exec "$python" -P -m develop.transform.runner "${@:2}"
 fi
 
 if [[ $step != serve ]]; then

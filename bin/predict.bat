@@ -19,6 +19,13 @@ if not "%REST%"=="#" goto die
 shift
 shift
 :payload
+set "USAGE=usage: bin\predict.bat [--model NAME] [PAYLOAD_FILE [ACCEPT]]"
+set "ARG=%~1"
+if defined ARG if "%ARG:~0,1%"=="-" call "%~dp0_common.bat" :refuse_argument & exit /b 2
+set "ARG=%~2"
+if defined ARG if "%ARG:~0,1%"=="-" call "%~dp0_common.bat" :refuse_argument & exit /b 2
+set "ARG=%~3"
+if defined ARG call "%~dp0_common.bat" :refuse_argument & exit /b 2
 set "PAYLOAD=%~1"
 if not defined PAYLOAD set "PAYLOAD=%ROOT%\opt\ml\input\payload.json"
 set "ACCEPT=%~2"

@@ -7,12 +7,17 @@ set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
+usage="usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]"
 model=
 if [[ ${1:-} == --model ]]; then
     [[ ${2:-} =~ ^[A-Za-z0-9._-]+$ ]] || die "--model needs the name of a sub-folder of the models folder"
     model=$2
     shift 2
 fi
+for arg in "$@"; do
+    if [[ $arg == -* ]]; then refuse_argument "$arg"; fi
+done
+if [[ $# -gt 2 ]]; then refuse_argument "$3"; fi
 payload=${1:-$ROOT/opt/ml/input/payload.json}
 accept=${2:-application/json}
 [[ -f $payload ]] || die "payload file $payload not found"

@@ -7,6 +7,11 @@ rem Only this machine can reach it. Ctrl-C stops and removes the container.
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
+set "USAGE=usage: bin\serve.bat [--models FOLDER]"
+set "ARG=%~1"
+if defined ARG if not "%~1"=="--models" call "%~dp0_common.bat" :refuse_argument & exit /b 2
+set "ARG=%~3"
+if defined ARG call "%~dp0_common.bat" :refuse_argument & exit /b 2
 call "%~dp0_common.bat" :require_docker
 if errorlevel 1 exit /b 1
 call "%~dp0_common.bat" :require_image "%DEV%"

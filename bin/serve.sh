@@ -7,6 +7,9 @@
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+usage="usage: bin/serve.sh [--models FOLDER]"
+if [[ $# -gt 0 && ${1:-} != --models ]]; then refuse_argument "$1"; fi
+if [[ $# -gt 2 ]]; then refuse_argument "$3"; fi
 require_docker
 require_image "$DEV"
 

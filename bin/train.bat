@@ -4,6 +4,9 @@ rem .\opt\ml\output\model.tar.gz, a failure in .\opt\ml\output\failure. Hyperpar
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
+set "USAGE=usage: bin\train.bat"
+set "ARG=%~1"
+if defined ARG call "%~dp0_common.bat" :refuse_argument & exit /b 2
 call "%~dp0_common.bat" :require_docker
 if errorlevel 1 exit /b 1
 call "%~dp0_common.bat" :require_image "%DEV%"

@@ -4,6 +4,8 @@
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+usage="usage: bin/train.sh"
+[[ $# -eq 0 ]] || refuse_argument "$1"
 require_docker
 require_image "$DEV"
 

@@ -13,6 +13,16 @@ EXAMPLE = ROOT / "algorithm.py"
 _handed_out: set[int] = set()
 
 
+def develop_tool(module: str, *args: str) -> list[str]:
+    """The command that runs a tool of develop/ as bin/ does: a module, found through PYTHONPATH (develop_path)."""
+    return [sys.executable, "-P", "-m", f"develop.{module}", *args]
+
+
+def develop_path(*first: Path) -> str:
+    """A PYTHONPATH with `first` (a project's algorithm.py) before this checkout, whose develop/ package it finds."""
+    return os.pathsep.join(str(folder) for folder in (*first, ROOT))
+
+
 def free_port() -> int:
     """A port nothing listens on, and not one handed out before in this process: servers bind theirs a moment later,
     and in between the system could hand the same port out twice."""

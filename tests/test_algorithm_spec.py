@@ -1,5 +1,5 @@
-"""develop/algorithm_spec.py (bin/algorithm-spec.sh): the create-algorithm input and the tuning job, derived from
-algorithm.py and validated offline against botocore's SageMaker service model with botocore's own parameter
+"""develop/sagemaker/algorithm_spec.py (bin/algorithm-spec.sh): the create-algorithm input and the tuning job, derived
+from algorithm.py and validated offline against botocore's SageMaker service model with botocore's own parameter
 validator. Run here as the tests' Python without Docker, the fast loop; tests/test_tools_docker.py runs
 bin/algorithm-spec.sh in the :dev image.
 
@@ -11,15 +11,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from framework import metrics
-from framework.decoders import DECODERS
-from framework.encoders import ENCODERS
+from framework.serving.decoders import DECODERS
+from framework.serving.encoders import ENCODERS
+from framework.training import metrics
+from projects import develop_path, develop_tool
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-algorithm:1.2.0"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
@@ -52,9 +52,9 @@ def botocore_errors(*pairs: tuple[str, Path]) -> dict[str, list[str]]:
 def spec(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """What bin/algorithm-spec.sh runs, with `project` on PYTHONPATH (its algorithm.py is the one described)."""
     return subprocess.run(
-        [sys.executable, str(ROOT / "develop" / "algorithm_spec.py"), *args],
+        develop_tool("sagemaker.algorithm_spec", *args),
         cwd=cwd or project,
-        env={**os.environ, "PYTHONPATH": str(project)},
+        env={**os.environ, "PYTHONPATH": develop_path(project)},
         capture_output=True,
         text=True,
         timeout=120,

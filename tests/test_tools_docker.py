@@ -1,5 +1,6 @@
-"""bin/tune.sh and bin/algorithm-spec.sh with a real engine: develop/tune.py and develop/algorithm_spec.py run by the
-:dev image's Python with the project mounted as bin/train.sh mounts it, so that a user needs Docker and nothing else.
+"""bin/tune.sh and bin/algorithm-spec.sh with a real engine: develop/training/tune.py and
+develop/sagemaker/algorithm_spec.py run by the :dev image's Python with the project mounted as bin/train.sh mounts
+it, so that a user needs Docker and nothing else.
 What they write lands in the project and belongs to the project's owner; the paths they print are the project's.
 
 Where no Docker engine can run, the tests are skipped with the reason. The images are built once for this module,
@@ -11,13 +12,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
 from docker_helpers import BUILD_TIMEOUT, ROOT, DockerProject, copy_project, docker_unavailable, run
+from projects import develop_path, develop_tool
 from tuning_helpers import assert_tuning_run
 
 UNAVAILABLE = docker_unavailable()
@@ -131,12 +132,11 @@ def test_algorithm_spec_writes_both_documents_into_the_project(project, tmp_path
     }
     assert documents["create-algorithm.json"]["TrainingSpecification"]["TrainingImage"] == IMAGE
     assert documents["create-tuning-job.json"]["TrainingJobDefinition"]["RoleArn"] == ROLE
-    # The same documents as develop/algorithm_spec.py writes without Docker (which tests/test_algorithm_spec.py
-    # validates against botocore's service model).
+    # The same documents as develop/sagemaker/algorithm_spec.py writes without Docker (which
+    # tests/test_algorithm_spec.py validates against botocore's service model).
     host = subprocess.run(
         [
-            sys.executable,
-            str(project.folder / "develop" / "algorithm_spec.py"),
+            *develop_tool("sagemaker.algorithm_spec"),
             "--role",
             ROLE,
             "--data",
@@ -144,7 +144,7 @@ def test_algorithm_spec_writes_both_documents_into_the_project(project, tmp_path
             "--out",
             str(tmp_path),
         ],
-        env={**os.environ, "PYTHONPATH": str(project.folder)},
+        env={**os.environ, "PYTHONPATH": develop_path(project.folder)},
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,4 +1,5 @@
-"""Batch transform without Docker: develop/transform.py drives a real `main.py serve` as a SageMaker transform job does.
+"""Batch transform without Docker: develop/transform/runner.py drives a real `main.py serve` as a SageMaker transform
+job does.
 
 The pieces first (the JSONPath subset on every example of AWS's documentation, splitting and assembling), then whole
 jobs against a real gunicorn with tests/algorithms/echoes_each_record.py, which answers each record with itself.
@@ -7,6 +8,7 @@ jobs against a real gunicorn with tests/algorithms/echoes_each_record.py, which 
 import hashlib
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -17,10 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "develop"))
-from jsonpath import JSONPathError, compile_path  # noqa: E402
-from transform_records import Batch, DataError, Processing, assembler, count_records, split  # noqa: E402
+from develop.transform.jsonpath import JSONPathError, compile_path
+from develop.transform.records import Batch, DataError, Processing, assembler, count_records, split
+
+from projects import develop_path, develop_tool
 
 # --- the JSONPath subset ------------------------------------------------------------------------------------------
 
@@ -177,7 +179,7 @@ def tree_hash(folder: Path) -> str:
 
 
 class Transform:
-    """develop/transform.py on a project copy with its own input and output folders."""
+    """develop/transform/runner.py on a project copy with its own input and output folders."""
 
     def __init__(self, project, folder: Path):
         self.project, self.input, self.output = project, folder / "in", folder / "out"
@@ -193,17 +195,14 @@ class Transform:
         before = tree_hash(self.input)
         done = subprocess.run(
             [
-                sys.executable,
-                str(ROOT / "develop" / "transform.py"),
-                "--input",
+                *develop_tool("transform.runner"),
                 str(self.input),
-                "--output",
                 str(self.output),
                 "--serve-command",
                 f"{sys.executable} {self.project.folder / 'main.py'} serve",
                 *args,
             ],
-            env=self.project.env(SAGEMAKER_MODEL_SERVER_WORKERS="2", **env),
+            env=self.project.env(SAGEMAKER_MODEL_SERVER_WORKERS="2", PYTHONPATH=develop_path(), **env),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -475,7 +474,8 @@ def test_one_line_errors(transform, files, args, message):
 def test_missing_input_folder(transform, tmp_path):
     transform.input = tmp_path / "nowhere"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "develop" / "transform.py"), "--input", str(transform.input)],
+        develop_tool("transform.runner", str(transform.input)),
+        env={**os.environ, "PYTHONPATH": develop_path()},
         capture_output=True,
         text=True,
         timeout=60,
@@ -507,12 +507,13 @@ def servers_of(project) -> list[str]:
 def test_sigterm_stops_the_job_and_its_server(transform):
     transform.write("d.jsonl", '{"sleep": 0.3}\n' * 60)
     args = [*LINE, "--Accept", "application/jsonlines", "--BatchStrategy", "SingleRecord"]
-    command = [sys.executable, str(ROOT / "develop" / "transform.py"), "--input", str(transform.input)]
-    command += ["--output", str(transform.output), "--serve-command"]
+    command = develop_tool("transform.runner", str(transform.input))
+    command += [str(transform.output), "--serve-command"]
     command += [f"{sys.executable} {transform.project.folder / 'main.py'} serve", *args]
     log = transform.project.folder / "runner.log"
     with open(log, "w") as out:
-        runner = subprocess.Popen(command, env=transform.project.env(), stdout=out, stderr=subprocess.STDOUT)
+        env = transform.project.env(PYTHONPATH=develop_path())
+        runner = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while "transform: 1 file(s)" not in log.read_text() and time.monotonic() < deadline:

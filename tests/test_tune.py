@@ -1,5 +1,5 @@
-"""develop/tune.py (bin/tune.sh): a seeded random search of real trainings, each ranked by the objective read from its
-own log with the regex SageMaker will use. Run here as the tests' Python without Docker, the fast loop;
+"""develop/training/tune.py (bin/tune.sh): a seeded random search of real trainings, each ranked by the objective read
+from its own log with the regex SageMaker will use. Run here as the tests' Python without Docker, the fast loop;
 tests/test_tools_docker.py runs bin/tune.sh in the :dev image."""
 
 import json
@@ -8,19 +8,18 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import typing
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
-from conftest import ROOT
-from framework.ranges import Range
-from tuning_helpers import assert_tuning_run
+from develop.training import tune
 
-sys.path.insert(0, str(ROOT / "develop"))  # as when run as a script: develop.py, next to it, is importable
-import tune  # noqa: E402
+from conftest import ROOT
+from framework.training.ranges import Range
+from projects import develop_path, develop_tool
+from tuning_helpers import assert_tuning_run
 
 USER_UID = 12345  # stands for the host user who owns the project, when the tests run as root (as test_docker.py's)
 
@@ -28,9 +27,9 @@ USER_UID = 12345  # stands for the host user who owns the project, when the test
 def run_tune(project: Path, ml: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """What bin/tune.sh runs, with `project` on PYTHONPATH (its algorithm.py and main.py are the ones tuned)."""
     return subprocess.run(
-        [sys.executable, str(ROOT / "develop" / "tune.py"), *args],
+        develop_tool("training.tune", *args),
         cwd=cwd or project,
-        env={**os.environ, "PYTHONPATH": str(project), "ML_ROOT": str(ml)},
+        env={**os.environ, "PYTHONPATH": develop_path(project), "ML_ROOT": str(ml)},
         capture_output=True,
         text=True,
         timeout=600,

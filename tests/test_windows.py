@@ -542,13 +542,15 @@ def test_docker_destroy_when_images_stay(twins):
 # --- transform: the runner in the :dev image ---------------------------------------------------------------------
 
 TRANSFORM_RUNNER = [
+    "-e",
+    "PYTHONPATH=/opt/program",
     "--entrypoint",
     "/opt/venv/bin/python",
     "sagemaker-algorithm:dev",
-    "/usr/local/lib/sagemaker-standin/transform.py",
-    "--input",
+    "-P",
+    "-m",
+    "develop.transform.runner",
     "/opt/transform/input",
-    "--output",
     "/opt/transform/output",
     "--serve-command",
     "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/develop.py serve",
@@ -599,6 +601,55 @@ def test_transform_with_folders_and_settings(twins):
     ]
 
 
+def test_transform_takes_the_same_arguments_with_and_without_docker(twins):
+    # bin/transform.sh mounts the folders and hands the runner their mount points; bin/local.sh transform hands it
+    # the folders themselves: the same argument list means the same job.
+    transform_folders(twins, "data in", "results")
+    twins.from_root = True
+    arguments = ["data in", "results", "--SplitType", "Line", "--Accept", "text/csv"]
+    docker, _ = twins.both("transform", *arguments)
+    local, _ = twins.both("local", "transform", *arguments)
+    runner = docker.calls[-1][docker.calls[-1].index("develop.transform.runner") + 1 :]
+    mounts = {"/opt/transform/input": "data in", "/opt/transform/output": "results"}
+    assert [mounts.get(a, a) for a in runner if not a.startswith("/opt/venv/")] == [
+        "data in",
+        "results",
+        "--serve-command",
+        *arguments[2:],
+    ]
+    assert local.calls[-1][1:] == ["<venv python>", "-P", "-m", "develop.transform.runner", *arguments]
+
+
+REFUSED = {
+    "train": "usage: bin/train.sh",
+    "serve": "usage: bin/serve.sh [--models FOLDER]",
+    "docker-destroy": "usage: bin/docker-destroy.sh",
+    "predict": "usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]",
+}
+
+
+@pytest.mark.parametrize("script", sorted(REFUSED))
+def test_an_argument_a_command_does_not_take_is_refused(twins, script):
+    sh, bat = twins.both(script, "--no-such-flag")
+    assert_same(sh, bat)
+    assert (sh.rc, sh.stderr) == (2, f"error: unknown argument '--no-such-flag': {REFUSED[script]}\n")
+    assert not [call for call in sh.calls if call[1] == "docker"]  # refused before Docker is even asked
+
+
+def test_extra_arguments_are_refused(twins):
+    for script, args, extra in [
+        ("serve", ["--models", "m", "more"], "more"),
+        ("predict", ["a.json", "application/json", "third"], "third"),
+    ]:
+        sh, bat = twins.both(script, *args)
+        assert_same(sh, bat)
+        assert (sh.rc, sh.stderr) == (2, f"error: unknown argument '{extra}': {REFUSED[script]}\n")
+    sh, bat = twins.both("local", "train", "--instances", "3")
+    assert_same(sh, bat)
+    assert sh.rc == 2 and sh.stderr.startswith("error: unknown argument '--instances': usage: bin/local.sh [train")
+    assert sh.calls == []  # not even setup
+
+
 def test_transform_errors(twins):
     assert_error(
         *twins.both("transform"),
@@ -637,7 +688,9 @@ def test_algorithm_spec(twins):
         "--entrypoint",
         "/opt/venv/bin/python",
         "sagemaker-algorithm:dev",
-        "/opt/program/develop/algorithm_spec.py",
+        "-P",
+        "-m",
+        "develop.sagemaker.algorithm_spec",
         *args,
     ]
 
@@ -666,7 +719,9 @@ def test_tune(twins):
         "--entrypoint",
         "/opt/venv/bin/python",
         "sagemaker-algorithm:dev",
-        "/opt/program/develop/tune.py",
+        "-P",
+        "-m",
+        "develop.training.tune",
         *args,
     ]
 
@@ -862,7 +917,8 @@ def test_local_usage(twins):
     sh, bat = twins.both("local", "predict")
     assert_same(sh, bat)
     assert sh.rc == 2 and sh.stderr == (
-        "usage: bin/local.sh [train|serve|transform [options]]  (no argument: train, then serve)\n"
+        "usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]]"
+        "  (no argument: train, then serve)\n"
     )
 
 
@@ -871,7 +927,9 @@ def test_local_transform(twins):
     assert_same(sh, bat)
     assert sh.calls[-1][1:] == [
         "<venv python>",
-        "<ROOT>/develop/transform.py",
+        "-P",
+        "-m",
+        "develop.transform.runner",
         "--SplitType",
         "Line",
         "--Accept",

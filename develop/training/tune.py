@@ -25,11 +25,11 @@ import time
 import typing
 from pathlib import Path
 
-from develop import first_missing, give_back_to_owner, shown  # develop/develop.py, next to this file
+from develop.develop import first_missing, give_back_to_owner, shown  # the stand-in's helpers
 
-from framework import metrics, ranges
 from framework.errors import ConfigError
 from framework.paths import MLPaths
+from framework.training import metrics, ranges
 
 
 def draw(rng: random.Random, annotation, declared_range: ranges.Range) -> str:

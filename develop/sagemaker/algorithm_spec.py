@@ -25,10 +25,11 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from develop import first_missing, give_back_to_owner, shown  # develop/develop.py, next to this file
+from develop.develop import first_missing, give_back_to_owner, shown  # the stand-in's helpers
 
-from framework import content_types, metrics, ranges
 from framework.errors import ConfigError
+from framework.serving import content_types
+from framework.training import metrics, ranges
 
 IMAGE_FILE = "image-uri.txt"  # in the project: `bin/docker-push.sh VERSION > image-uri.txt` (and the Jenkinsfile)
 INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge"]  # when algorithm.py declares none

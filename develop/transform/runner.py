@@ -1,6 +1,8 @@
 """A local batch transform: runs `serve` as a SageMaker transform job does and writes <file>.out for every input file.
 
-    python develop/transform.py [--input DIR] [--output DIR] [--ContentType T] [--SplitType Line] ...
+    python -P -m develop.transform.runner [INPUT_DIR [OUTPUT_DIR]] [--ContentType T] [--SplitType Line] ...
+
+The arguments are bin/transform.sh's and bin/local.sh transform's, which pass them on unchanged.
 
 bin/transform.sh runs it in the :dev image (the server is the image's `serve`, in the same container);
 bin/local.sh transform runs it with .venv's Python and `main.py serve` (no Docker). What it does, as the platform:
@@ -31,13 +33,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from jsonpath import JSONPathError
-from transform_records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
+from develop.transform.jsonpath import JSONPathError
+from develop.transform.records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: develop/transform/runner.py
 DEFAULT_INPUT, DEFAULT_OUTPUT = ROOT / "transform" / "input", ROOT / "transform" / "output"
 # The same file extensions as bin/predict.sh and develop.py.
-BY_EXTENSION = dict(line.split() for line in (Path(__file__).parent / "content-types.txt").read_text().splitlines())
+BY_EXTENSION = dict(line.split() for line in (ROOT / "develop" / "content-types.txt").read_text().splitlines())
 STRATEGY_ENV = {"MultiRecord": "MULTI_RECORD", "SingleRecord": "SINGLE_RECORD"}
 DEFAULT_PAYLOAD_MB, DEFAULT_CONCURRENCY = 6, 1  # SageMaker's, when neither the job nor the container says
 READY_TIMEOUT = 240  # SageMaker's default wait for the first /ping
@@ -51,8 +53,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="transform", description="A local batch transform, as SageMaker runs one (docs/batch-transform.md)."
     )
-    parser.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="folder of input files (S3Uri)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder of <file>.out (S3OutputPath)")
+    parser.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT, help="folder of input files (S3Uri)")
+    parser.add_argument("output", nargs="?", type=Path, default=DEFAULT_OUTPUT, help="folder of .out (S3OutputPath)")
     parser.add_argument("--ContentType", help="the input's media type (default: from the files' extension)")
     parser.add_argument("--Accept", help="the answers' media type (default: none sent; the container chooses)")
     parser.add_argument("--SplitType", choices=["None", "Line"], default="None")

@@ -1,0 +1,1 @@
+"""Training-side development tools: a local hyperparameter tuning job (tune.py)."""
