@@ -16,6 +16,7 @@ from stacks import HOST, ping
 LUA = Path(__file__).resolve().parent / "wrk" / "post.lua"
 PING_EVERY = 0.010  # seconds between the probe's /ping requests
 SAGEMAKER_PING_LIMIT = 2.0  # seconds; a slower /ping fails SageMaker's health check
+WRK_THREADS = 1  # the load generator shares the 2 cores: one thread drives ~10k requests/s, more takes CPU
 
 
 @dataclass

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import load
 import stacks
-from run import WRK_THREADS, build_payloads, say, timed_train
-from stacks import BENCH, EXAMPLE, HOST, Processes, Project, free_port
+from load import WRK_THREADS
+from payloads import build_payloads
+from stacks import BENCH, EXAMPLE, HOST, Processes, Project, free_port, say, timed_train
 
 
 def main(args) -> int:

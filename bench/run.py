@@ -9,7 +9,7 @@ Stacks (each with the same number of worker processes):
   classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
   floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
 Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this
-process times /ping; then a batch transform of a 52 MB CSV through develop/transform.py (transform_row.py), cold
+process times /ping; then a batch transform of a 52 MB CSV through develop/transform/runner.py (transform_row.py), cold
 start (`serve` to the first /ping 200) and training (`main.py train` against the train hook called directly).
 Each number is the median of --runs runs; rounds go over every cell in turn, so a slow minute on a shared machine
 hits every stack alike.
@@ -33,14 +33,9 @@ import load
 import report
 import stacks
 import transform_row
-from load import Payload
-from stacks import BATCHING, BENCH, EXAMPLE, ROOT, Processes, Project, cpus
-
-SMALL_RECORDS = 28  # the record count of the reference measurement (the contract's last section)
-LARGE_BYTES = 5 * 1024 * 1024  # ~5 MB, below SageMaker's 6 MB (and the server's default limit)
-CONNECTIONS = 8  # wrk's concurrency on small payloads: saturates 2 workers of every stack
-LARGE_CONNECTIONS = 4  # each request takes long; more would only queue, and fewer requests finish per run
-WRK_THREADS = 1  # the load generator shares the 2 cores: one thread drives ~10k requests/s, more takes CPU
+from load import WRK_THREADS, Payload
+from payloads import build_payloads, iris_rows
+from stacks import BATCHING, BENCH, EXAMPLE, Processes, Project, cpus, say, timed_train
 
 
 def main() -> int:
@@ -176,7 +171,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
                 f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f} ms"
                 f"  CPU {result.cpu_ms:6.2f} ms/req" + (f"  ERRORS {result.errors}" if result.errors else "")
             )
-    say("batch transform: a CSV of at least 50 MB through develop/transform.py, the runner of bin/transform.sh")
+    say("batch transform: a CSV of at least 50 MB through develop/transform/runner.py, the runner of bin/transform.sh")
     records = transform_row.build_input(work / "transform-input", iris_rows())
     megabytes = (work / "transform-input" / "big.csv").stat().st_size / 1e6
     running = {s.label: (s.port, s.processes[0].pid) for s in all_stacks}  # each stack leads its process group
@@ -212,59 +207,6 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     args.out.write_text(text)
     say(f"written to {args.out}")
     return 0
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def iris_rows() -> list[str]:
-    """The 150 iris records' 4 feature columns, as text, without the header and the label."""
-    rows = []
-    for name in ("training", "validation"):
-        lines = (ROOT / "opt" / "ml" / "input" / "data" / name / "iris.csv").read_text().splitlines()[1:]
-        rows += [",".join(line.split(",")[:4]) for line in lines if line.strip()]
-    return rows
-
-
-def build_payloads(folder: Path, duration: int) -> dict[str, Payload]:
-    folder.mkdir(parents=True)
-    rows = iris_rows()
-    small = rows[:SMALL_RECORDS]
-    (folder / "small.csv").write_text("\n".join(small) + "\n")
-    instances = [[float(x) for x in row.split(",")] for row in small]
-    (folder / "small.json").write_text(json.dumps({"instances": instances}))
-    large, size = [], 0
-    while size < LARGE_BYTES:  # bounded: every row adds at least 8 bytes
-        row = rows[len(large) % len(rows)]
-        large.append(row)
-        size += len(row) + 1
-    large.pop()  # stay below LARGE_BYTES
-    (folder / "large.csv").write_text("\n".join(large) + "\n")
-    mb = (folder / "large.csv").stat().st_size / 1e6
-    return {
-        "csv": Payload(
-            f"CSV {len(small)} rec", folder / "small.csv", "text/csv", "text/csv", len(small), CONNECTIONS, duration
-        ),
-        "json": Payload(
-            f"JSON {len(small)} rec",
-            folder / "small.json",
-            "application/json",
-            "application/json",
-            len(small),
-            CONNECTIONS,
-            duration,
-        ),
-        "large": Payload(
-            f"CSV {mb:.1f} MB",
-            folder / "large.csv",
-            "text/csv",
-            "text/csv",
-            len(large),
-            LARGE_CONNECTIONS,
-            round(duration * 1.5),
-        ),
-    }
 
 
 def post(port: int, payload: Payload) -> tuple[int, bytes]:
@@ -340,15 +282,6 @@ def with_batching(project: Project, folder: Path) -> Project:
     shutil.copytree(project.ml / "model", copy.ml / "model")
     set_batching(copy, True)
     return copy
-
-
-def timed_train(project: Project) -> float:
-    """`main.py train`, as the container runs it; returns its wall time."""
-    started = time.perf_counter()
-    done = project.train(timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError(f"main.py train failed ({done.returncode}) in {project.folder}:\n{done.stdout}{done.stderr}")
-    return time.perf_counter() - started
 
 
 def train_times(project: Project) -> dict:

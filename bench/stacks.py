@@ -157,7 +157,7 @@ def _gunicorn(*args: str) -> list[str]:
 def start_floor(procs: Processes, workers: int, logs: Path) -> Stack:
     port = free_port()
     log = logs / "floor.log"
-    # The framework's own gunicorn settings (framework/gunicorn_server.py): gevent workers, no access log.
+    # The framework's own gunicorn settings (framework/serving/gunicorn_server.py): gevent workers, no access log.
     args = _gunicorn(
         "--worker-class",
         "gevent",
@@ -214,3 +214,16 @@ def start_classic(procs: Processes, model: str, model_path: Path, workers: int, 
         log,
     )
     return Stack("classic", model, port, [gunicorn, nginx], log)
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def timed_train(project: Project) -> float:
+    """`main.py train`, as the container runs it; returns its wall time."""
+    started = time.perf_counter()
+    done = project.train(timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"main.py train failed ({done.returncode}) in {project.folder}:\n{done.stdout}{done.stderr}")
+    return time.perf_counter() - started

@@ -1,5 +1,5 @@
-"""The batch transform row of the benchmark: one CSV of at least 50 MB through develop/transform.py, the runner of
-bin/transform.sh, against the framework's serve and the classic stack already running, with the tree and the forest.
+"""The batch transform row of the benchmark: one CSV of at least 50 MB through develop/transform/runner.py (the runner
+of bin/transform.sh), against the framework's serve and the classic stack already running, with the tree and the forest.
 
 Every stack gets the same job (SplitType Line, MaxPayloadInMB 6, AssembleWith Line, Accept text/csv) from the same
 runner, with as many requests in flight as the stack has workers. The ideal is the framework's rate with one request
@@ -8,6 +8,7 @@ other programs share, that ideal needs CPU the machine may not give; the busiest
 time shows the sharing itself (50% with 2 workers is perfect, 100% is one worker doing everything).
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -51,9 +52,10 @@ def transform(port: int, source: Path, output: Path, in_flight: int, payload_mb:
     """records/s of one job, as the runner measures it (from its first request to its last answer)."""
     shutil.rmtree(output, ignore_errors=True)
     done = subprocess.run(
-        [sys.executable, str(ROOT / "develop" / "transform.py"), "--url", f"http://127.0.0.1:{port}"]
-        + ["--input", str(source), "--output", str(output), *JOB, "--MaxConcurrentTransforms", str(in_flight)]
+        [sys.executable, "-P", "-m", "develop.transform.runner", "--url", f"http://127.0.0.1:{port}"]
+        + [str(source), str(output), *JOB, "--MaxConcurrentTransforms", str(in_flight)]
         + ["--MaxPayloadInMB", str(payload_mb)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=900,
@@ -117,7 +119,7 @@ def measure(stacks: dict[str, tuple[int, int]], source: Path, work: Path, worker
 def render(rows: list[Row], megabytes: float, records: int) -> str:
     lines = [
         "",
-        f"## Batch transform: {megabytes:.0f} MB of CSV ({records:,} records) through develop/transform.py",
+        f"## Batch transform: {megabytes:.0f} MB of CSV ({records:,} records) through develop/transform/runner.py",
         "",
         "SplitType Line, MaxPayloadInMB 6, AssembleWith Line, Accept text/csv, as many requests in flight as workers;"
         " ideal = the framework with one request in flight x its workers; busiest worker = its share of the workers'"
