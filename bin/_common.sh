@@ -28,6 +28,7 @@ DEV="$DOCKER_NAME:dev"
 # An argument the script does not take: one line that names it and gives the script's usage (the script sets
 # $usage), and exit code 2, as argparse and bin/local.sh give.
 refuse_argument() {
+    # shellcheck disable=SC2154  # usage is the calling script's
     echo "error: unknown argument '$1': $usage" >&2
     exit 2
 }

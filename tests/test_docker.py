@@ -443,7 +443,12 @@ def test_transform_script_runs_the_shipped_sample_after_train(project, trained):
 def echo_project(project, tmp_path_factory):
     """Another checkout of the project (same .env name, same images) whose algorithm answers each record with itself."""
     folder = tmp_path_factory.mktemp("echo-project") / "project"
-    shutil.copytree(project.folder, folder, ignore=shutil.ignore_patterns("model.tar.gz", "model.joblib", "transform"))
+    artifacts = shutil.ignore_patterns("model.tar.gz", "model.joblib")
+
+    def ignored(where: str, names: list[str]) -> set[str]:  # the sample transform/ folder, not develop/transform/
+        return artifacts(where, names) | ({"transform"} if where == str(project.folder) else set())
+
+    shutil.copytree(project.folder, folder, ignore=ignored)
     shutil.copy(ROOT / "tests" / "algorithms" / "echoes_each_record.py", folder / "algorithm.py")
     return DockerProject(folder, name=project.name, base=project.base)
 
