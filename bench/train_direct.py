@@ -15,7 +15,8 @@ project = Path(sys.argv[1]).resolve()
 sys.path.insert(0, str(project))
 
 import algorithm  # noqa: E402  (the project's, found through sys.path above)
-from framework import TrainingJob, metrics  # noqa: E402
+from framework import TrainingJob  # noqa: E402
+from framework.training import metrics  # noqa: E402
 
 ml = project / "opt" / "ml"
 raw = json.loads((ml / "input" / "config" / "hyperparameters.json").read_text())
