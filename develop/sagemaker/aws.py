@@ -1,0 +1,81 @@
+"""The boto3 clients every command uses, made once the region and the credentials are known to be there."""
+
+import re
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from .config import Config, ConfigError
+
+# botocore's standard retry mode: throttling and transient errors are retried with backoff, up to this many attempts.
+RETRIES = {"mode": "standard", "max_attempts": 10}
+CLIENTS = ("sagemaker", "sagemaker-runtime", "s3", "logs")
+
+
+class Aws:
+    """The clients of one session. A test makes one from its own session (moto, a Stubber)."""
+
+    def __init__(self, session: boto3.Session):
+        self.session = session
+        self.region = session.region_name
+        self._clients: dict = {}
+
+    @classmethod
+    def connect(cls, config: Config) -> "Aws":
+        """A session from the profile or the environment; one line and no request when region or credentials lack."""
+        try:
+            session = boto3.Session(profile_name=config.profile, region_name=config.region)
+        except botocore.exceptions.ProfileNotFound:
+            raise ConfigError(
+                f"the AWS profile {config.profile!r} is not in ~/.aws/config or ~/.aws/credentials"
+            ) from None
+        if not session.region_name:
+            raise ConfigError("no AWS region: set AWS_REGION in .env (or a profile's region) or give --region")
+        try:
+            credentials = session.get_credentials()
+        except botocore.exceptions.BotoCoreError as exc:
+            raise ConfigError(f"the AWS credentials could not be read: {exc}") from None
+        if credentials is None:
+            raise ConfigError(
+                "no AWS credentials: set AWS_PROFILE in .env (a profile of `aws configure`), or export "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them"
+            )
+        return cls(session)
+
+    def client(self, service: str):
+        if service not in self._clients:
+            config = botocore.config.Config(retries=RETRIES, user_agent_extra="sagemaker-template")
+            self._clients[service] = self.session.client(service, config=config)
+        return self._clients[service]
+
+    @property
+    def sagemaker(self):
+        return self.client("sagemaker")
+
+    @property
+    def runtime(self):
+        return self.client("sagemaker-runtime")
+
+    @property
+    def s3(self):
+        return self.client("s3")
+
+    @property
+    def logs(self):
+        return self.client("logs")
+
+
+def error_code(exc: botocore.exceptions.ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def not_found(exc: botocore.exceptions.ClientError) -> bool:
+    """SageMaker says a resource does not exist with a ValidationException whose message says so."""
+    message = exc.response.get("Error", {}).get("Message", "")
+    if error_code(exc) in ("ResourceNotFound", "NoSuchKey", "404"):
+        return True
+    return (
+        error_code(exc) == "ValidationException"
+        and re.search(r"(?i)could not find|does not exist|not found", message) is not None
+    )

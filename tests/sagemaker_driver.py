@@ -1,0 +1,287 @@
+"""Runs bin/sagemaker.sh's commands (develop/sagemaker) in-process against a stand-in for AWS; run by
+tests/test_sagemaker.py with the AWS tools' Python (boto3, moto), which the tests' own Python does not have.
+
+    python sagemaker_driver.py moto PROJECT RECORD [COMMAND-LINE ...]      each COMMAND-LINE: a JSON list of arguments
+    python sagemaker_driver.py stub PROJECT RECORD SCENARIO [ARGUMENT ...]
+
+Prints one JSON line per command run: {"argv", "code", "stdout", "stderr"}. RECORD receives every request sent to
+SageMaker as a JSON line {"operation", "params"}, for botocore_validate.py.
+
+- moto: moto's server on 127.0.0.1 (ThreadedMotoServer, in this process) is AWS, reached through AWS_ENDPOINT_URL
+  as a user's boto3 would reach AWS. What moto does not implement is done here on its backend, in a `before-call`
+  handler (botocore's Stubber answers through the same event): UpdateEndpoint (switches the endpoint's configuration,
+  or with the scenario variable ROLLBACK leaves it and records why, as SageMaker's auto-rollback does),
+  StopTrainingJob and StopTransformJob (the job becomes Stopped). Log events for a training job can be put in
+  CloudWatch beforehand (LOG_LINES), as SageMaker's hosts write them.
+- stub: botocore's Stubber answers SageMaker's calls with the responses of one scenario (see SCENARIOS): failures
+  moto cannot produce. S3 and CloudWatch Logs stay moto's.
+"""
+
+import datetime
+import io
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.stub import ANY, Stubber
+from moto.server import ThreadedMotoServer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from develop.sagemaker import cli, waiting  # noqa: E402
+from develop.sagemaker.aws import Aws  # noqa: E402
+
+ACCOUNT, REGION, BUCKET = "123456789012", "eu-west-1", "template-test-bucket"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-algorithm:1.2.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_moto() -> str:
+    port = free_port()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    # As a user's environment would say it; the credentials are fake, never real.
+    os.environ.update(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return url
+
+
+def session(record: Path) -> boto3.Session:
+    """A session that appends every SageMaker request to `record`."""
+    made = boto3.Session(region_name=REGION)
+
+    def keep(params, model, **_):
+        if model.service_model.service_name == "sagemaker":
+            with open(record, "a") as out:
+                out.write(json.dumps({"operation": model.name, "params": params}, default=str) + "\n")
+
+    made.events.register("before-parameter-build", keep)
+    return made
+
+
+def sagemaker_backend():
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[ACCOUNT][REGION]
+
+
+def answered(parsed: dict):
+    """What a `before-call` handler returns to answer a call itself, as botocore's Stubber does."""
+    return AWSResponse("http://stand-in", 200, {}, None), parsed
+
+
+def fill_in_for_moto(made: boto3.Session) -> None:
+    def request(params: dict) -> dict:  # a `before-call` handler gets the request: SageMaker's is a JSON body
+        return json.loads(params["body"])
+
+    def update_endpoint(params, **_):
+        params = request(params)
+        endpoint = sagemaker_backend().endpoints[params["EndpointName"]]
+        if os.environ.get("ROLLBACK"):
+            endpoint.failure_reason = os.environ["ROLLBACK"]
+        else:
+            endpoint.endpoint_config_name = params["EndpointConfigName"]
+        return answered({"EndpointArn": endpoint.arn})
+
+    def stop_training_job(params, **_):
+        job = sagemaker_backend().training_jobs[request(params)["TrainingJobName"]]
+        job.training_job_status = job.secondary_status = "Stopped"
+        return answered({})
+
+    def stop_transform_job(params, **_):
+        sagemaker_backend().transform_jobs[request(params)["TransformJobName"]].transform_job_status = "Stopped"
+        return answered({})
+
+    def transform_job_answers(params, **_):
+        """What SageMaker's transform job writes (moto's writes nothing): <key>.out for every input object, the
+        answer's lines numbered as the input's. Written as the job is asked for; the call then goes on to moto."""
+        params = request(params)
+        s3 = made.client("s3")
+        source = params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
+        target = params["TransformOutput"]["S3OutputPath"]
+        bucket, prefix = source[len("s3://") :].split("/", 1)
+        out_prefix = target[len("s3://") :].split("/", 1)[1]
+        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
+            lines = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode().splitlines()
+            answer = "".join(f"answer {n}\n" for n, _ in enumerate(lines, 1))
+            s3.put_object(Bucket=bucket, Key=out_prefix + item["Key"][len(prefix) :] + ".out", Body=answer.encode())
+
+    for operation, handler in (
+        ("UpdateEndpoint", update_endpoint),
+        ("StopTrainingJob", stop_training_job),
+        ("StopTransformJob", stop_transform_job),
+    ):
+        made.events.register(f"before-call.sagemaker.{operation}", handler)
+    made.events.register("before-call.sagemaker.CreateTransformJob", transform_job_answers)
+
+
+def prepare_aws(made: boto3.Session) -> None:
+    """The bucket, and any log lines the scenario wants SageMaker's hosts to have written."""
+    made.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    lines = json.loads(os.environ.get("LOG_LINES", "{}"))  # {stream: [message, ...]}
+    if lines:
+        logs = made.client("logs")
+        logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
+        now = int(datetime.datetime.now().timestamp() * 1000)
+        for stream, messages in lines.items():
+            logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)
+            logs.put_log_events(
+                logGroupName="/aws/sagemaker/TrainingJobs",
+                logStreamName=stream,
+                logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)],
+            )
+
+
+def run(argv: list[str], project: Path, aws: Aws) -> dict:
+    """One command as bin/sagemaker.sh runs it, its output captured."""
+    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = cli.main(argv, project, aws)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    finally:
+        sys.stdout, sys.stderr = saved
+        out.flush()
+    return {"argv": argv, "code": code, "stdout": out.buffer.getvalue().decode(), "stderr": err.getvalue()}
+
+
+# --- Stubber scenarios: SageMaker's answers that moto cannot give ---------------------------------------------------
+
+NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
+
+
+def job(status: str, secondary: str, **more) -> dict:
+    return {
+        "TrainingJobName": ANY_NAME,
+        "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/x",
+        "ModelArtifacts": {"S3ModelArtifacts": f"s3://{BUCKET}/out/model.tar.gz"},
+        "TrainingJobStatus": status,
+        "SecondaryStatus": secondary,
+        "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+        "CreationTime": NOW,
+        **more,
+    }
+
+
+ANY_NAME = "stubbed-job"
+CREATED = {"TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/x"}
+
+
+def endpoint(status: str, config: str, **more) -> dict:
+    return {
+        "EndpointName": "sagemaker-algorithm",
+        "EndpointArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/sagemaker-algorithm",
+        "EndpointConfigName": config,
+        "EndpointStatus": status,
+        "CreationTime": NOW,
+        "LastModifiedTime": NOW,
+        **more,
+    }
+
+
+def stub_training(stubber: Stubber, describes: list[dict], stop: bool = False) -> None:
+    stubber.add_response("create_training_job", CREATED)
+    for found in describes:
+        stubber.add_response("describe_training_job", found, {"TrainingJobName": ANY})
+    if stop:
+        stubber.add_response("stop_training_job", {}, {"TrainingJobName": ANY})
+        stubber.add_response("describe_training_job", job("Stopped", "Stopped"), {"TrainingJobName": ANY})
+
+
+def training_fails(stubber: Stubber, aws: Aws) -> None:
+    reason = "AlgorithmError: column 'species' not found in training/iris.csv"
+    stub_training(stubber, [job("InProgress", "Training"), job("Failed", "Failed", FailureReason=reason)])
+
+
+def training_times_out(stubber: Stubber, aws: Aws) -> None:
+    stub_training(stubber, [job("InProgress", "Starting")] * 50)
+
+
+def training_interrupted(stubber: Stubber, aws: Aws) -> None:
+    """Ctrl-C while the job trains: a real SIGINT, raised after the second status poll."""
+    stub_training(stubber, [job("InProgress", "Starting"), job("InProgress", "Training")], stop=True)
+    polls = []
+
+    def interrupt(**_):
+        polls.append(1)
+        if len(polls) == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    aws.sagemaker.meta.events.register("after-call.sagemaker.DescribeTrainingJob", interrupt)
+
+
+def endpoint_fails(stubber: Stubber, aws: Aws) -> None:
+    missing = {"service_error_code": "ValidationException", "service_message": 'Could not find endpoint "x".'}
+    stubber.add_client_error("describe_endpoint", **missing)
+    stubber.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"})
+    stubber.add_response("create_endpoint_config", {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:c/c"})
+    stubber.add_response("create_endpoint", {"EndpointArn": endpoint("Creating", "c")["EndpointArn"]})
+    reason = "The primary container for production variant AllTraffic did not pass the ping health check."
+    stubber.add_response("describe_endpoint", endpoint("Creating", ANY_NAME))
+    stubber.add_response("describe_endpoint", endpoint("Failed", ANY_NAME, FailureReason=reason))
+
+
+def update_rolls_back(stubber: Stubber, aws: Aws) -> None:
+    stubber.add_response("describe_endpoint", endpoint("InService", "old-config"))
+    stubber.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"})
+    stubber.add_response("create_endpoint_config", {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:c/c"})
+    stubber.add_response("update_endpoint", {"EndpointArn": endpoint("Updating", "c")["EndpointArn"]})
+    reason = "Alarm sagemaker-algorithm-5xx fired: rolled back to the previous configuration."
+    for status in ("Updating", "RollingBack", "InService"):
+        stubber.add_response("describe_endpoint", endpoint(status, "old-config", FailureReason=reason))
+
+
+SCENARIOS = {
+    f.__name__: f for f in (training_fails, training_times_out, training_interrupted, endpoint_fails, update_rolls_back)
+}
+
+
+def main(args: list[str]) -> None:
+    mode, project, record = args[0], Path(args[1]), Path(args[2])
+    start_moto()
+    made = session(record)
+    prepare_aws(made)
+    waiting.DELAY = float(os.environ.get("POLL_DELAY", "0.01"))
+    aws = Aws(made)
+    if mode == "moto":
+        fill_in_for_moto(made)
+        for line in args[3:]:
+            print(json.dumps(run(json.loads(line), project, aws)), flush=True)
+        return
+    scenario, argv = args[3], args[4:]
+    stubber = Stubber(aws.sagemaker)
+    SCENARIOS[scenario](stubber, aws)
+    with stubber:
+        print(json.dumps({**run(argv, project, aws), "unused": not_consumed(stubber)}), flush=True)
+
+
+def not_consumed(stubber: Stubber) -> int:
+    return len(stubber._queue)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
