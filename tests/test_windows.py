@@ -968,3 +968,96 @@ def test_benchmark_without_wrk(twins):
     assert_error(
         *twins.both("benchmark"), "the benchmark needs wrk: install it (Debian/Ubuntu: sudo apt-get install wrk)"
     )
+
+
+# --- bin/sagemaker.sh: develop/sagemaker in the :dev image's AWS venv ------------------------------------------------
+
+SAGEMAKER_RUN = [
+    "-i",
+    "-e",
+    "PROJECT_DIR=/opt/program",
+    "-e",
+    "PYTHONPATH=/opt/program",
+]
+
+
+def sagemaker_run(workdir: str, *args: str) -> list[str]:
+    return [
+        *SAGEMAKER_RUN,
+        "-w",
+        workdir,
+        "--entrypoint",
+        "/opt/aws/bin/python",
+        "sagemaker-algorithm:dev",
+        "-m",
+        "develop.sagemaker",
+        *args,
+    ]
+
+
+def test_sagemaker_passes_aws_variables_and_settings_by_name_only(twins):
+    twins.env_file(None, EXECUTION_ROLE="arn:aws:iam::123456789012:role/R", S3_BUCKET="my-bucket")
+    # Fake values; what matters is that none of them reaches a command line.
+    twins.env = {"AWS_PROFILE": "dev", "AWS_REGION": "eu-west-1", "AWS_SECRET_ACCESS_KEY": "fake-secret-value"}
+    twins.answers["docker-run.rc"] = "2"  # the command's exit code is the script's
+    sh, bat = twins.both("sagemaker", "deploy", "--canary", "10", "--alarm", "my alarm")
+    assert_same(sh, bat)
+    assert sh.rc == 2
+    assert sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        *dev_run(),
+        *"-e AWS_PROFILE -e AWS_REGION -e AWS_SECRET_ACCESS_KEY -e DOCKER_NAME -e EXECUTION_ROLE -e S3_BUCKET".split(),
+        "-v",
+        "<CWD>:/opt/cwd",  # run from outside the project: relative paths are the current folder's
+        *sagemaker_run("/opt/cwd", "deploy", "--canary", "10", "--alarm", "my alarm"),
+    ]
+    assert not any(value in json.dumps(sh.calls) for value in ("fake-secret-value", "eu-west-1", "my-bucket"))
+
+
+def test_sagemaker_from_the_project_folder_works_there(twins):
+    twins.from_root = True
+    sh, bat = twins.both("sagemaker", "predict", "opt/ml/input/payload.json")
+    assert_same(sh, bat)
+    assert sh.calls[-1] == [
+        "<ROOT>",
+        "docker",
+        "run",
+        *dev_run(),
+        "-e",
+        "DOCKER_NAME",
+        *sagemaker_run("/opt/program", "predict", "opt/ml/input/payload.json"),
+    ]
+
+
+def test_sagemaker_passes_every_setting_config_reads(twins):
+    """The names the twins pass are the ones develop/sagemaker/config.py reads, each one when it is set."""
+    from develop.sagemaker.config import ENVIRONMENT  # stdlib only: importable without boto3
+
+    twins.env_file(None, **{name: "x" for name in ENVIRONMENT.values()})
+    sh, bat = twins.both("sagemaker", "status")
+    assert_same(sh, bat)
+    passed = {sh.calls[-1][i + 1] for i, arg in enumerate(sh.calls[-1]) if arg == "-e"}
+    assert set(ENVIRONMENT.values()) | {"DOCKER_NAME"} <= passed
+
+
+def test_sagemaker_mounts_the_aws_folder_read_only(twins):
+    """~/.aws holds the profiles AWS_PROFILE names: mounted read-only when it exists (bash: $HOME; batch:
+    %USERPROFILE%, which wine sets to its own profile folder, checked here on the bash side)."""
+    (twins.base / ".aws").mkdir()
+    call = twins.run_sh("sagemaker", "status").calls[-1]
+    mount = f"{twins.base}/.aws:/root/.aws:ro"
+    assert mount in call and call[call.index(mount) - 1] == "-v"
+
+
+def test_sagemaker_from_a_folder_in_the_project_works_there(twins):
+    for root in twins.roots.values():
+        (root / "my data").mkdir()
+    twins.elsewhere = twins.roots["sh"] / "my data"
+    sh = twins.run_sh("sagemaker", "predict", "rows.csv")
+    twins.elsewhere = twins.roots["bat"] / "my data"
+    bat = twins.run_bat("sagemaker", "predict", "rows.csv")
+    assert_same(sh, bat)
+    assert sh.calls[-1][0] == "<ROOT>/my data"
+    assert sh.calls[-1][-14:] == sagemaker_run("/opt/program/my data", "predict", "rows.csv")

@@ -2,6 +2,7 @@
 code (2: a setting or an argument, 1: AWS refused or a resource failed, 130: stopped by Ctrl-C)."""
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -189,7 +190,8 @@ def main(argv: list[str], project: Path | None = None, aws: Aws | None = None) -
     # docker stop sends SIGTERM to this process (PID 1 in the container, no default handler): as Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        run(args, Path(project or Path.cwd()).resolve(), aws)
+        # bin/sagemaker.sh runs this in the current folder, with the project at PROJECT_DIR.
+        run(args, Path(project or os.environ.get("PROJECT_DIR") or Path.cwd()).resolve(), aws)
     except ConfigError as exc:
         return fail(str(exc), 2)
     except WaitFailed as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from . import s3sync, waiting
-from .aws import error_code
+from .aws import error_code, not_found
 from .config import Config, ConfigError, common_content_type
 from .state import State
 
@@ -59,7 +59,12 @@ def predict(
 
 
 def is_async(aws, endpoint: str) -> bool:
-    config_name = aws.sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    try:
+        config_name = aws.sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    except ClientError as exc:
+        if not_found(exc):
+            raise ConfigError(f"no endpoint {endpoint}: run bin/sagemaker.sh deploy (or give --endpoint)") from None
+        raise
     return "AsyncInferenceConfig" in aws.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
 
 

@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from develop.develop import give_back_to_owner  # what root writes in the :dev container stays the user's
+
 from .config import ConfigError
 
 FILE_NAME = "sagemaker-state.json"
@@ -66,6 +68,7 @@ class State:
                 json.dump({"resources": self.entries}, out, indent=2)
                 out.write("\n")
             os.replace(partial, self.path)
+            give_back_to_owner(0, self.path, owner_of=self.path.parent)
         except BaseException:
             os.unlink(partial)
             raise

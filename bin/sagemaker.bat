@@ -1,0 +1,47 @@
+@echo off
+rem SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/sagemaker.md);
+rem the twin of bin/sagemaker.sh. The logic is develop\sagemaker, run by the AWS venv of %DOCKER_NAME%:dev (boto3 is
+rem there and nowhere in the image SageMaker runs), with the project mounted as bin\train.bat mounts it. Credentials
+rem are yours: %USERPROFILE%\.aws is mounted read-only when it exists and the AWS_* variables are passed on by name
+rem (docker reads their values from this environment: no value is ever on a command line). Relative paths are read
+rem from the current folder.
+rem Usage: bin\sagemaker.bat COMMAND [options]     (bin\sagemaker.bat COMMAND --help: the command's options)
+setlocal
+call "%~dp0_common.bat"
+if errorlevel 1 exit /b 1
+call "%~dp0_common.bat" :require_docker
+if errorlevel 1 exit /b 1
+call "%~dp0_common.bat" :require_image "%DEV%"
+if errorlevel 1 exit /b 1
+
+call "%~dp0_common.bat" :dev_run_args
+rem AWS's own variables and the settings of .env.bat that develop\sagemaker\config.py reads: names only.
+set "NAMES="
+call :aws_variables 2>nul
+for %%V in (DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
+for %%V in (TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
+set "MOUNTS="
+if exist "%USERPROFILE%\.aws\" set MOUNTS= -v "%USERPROFILE%\.aws:/root/.aws:ro"
+rem The current folder, where relative paths (a payload, a transform's folders) are: in the project, or mounted.
+set "INSIDE=%CD%\"
+call set "INSIDE=%%INSIDE:%ROOT%\=%%"
+if "%INSIDE%"=="%CD%\" goto outside
+set "WORKDIR=/opt/program"
+if not defined INSIDE goto run
+set "WORKDIR=/opt/program/%INSIDE:\=/%"
+set "WORKDIR=%WORKDIR:~0,-1%"
+goto run
+:outside
+set MOUNTS=%MOUNTS% -v "%CD%:/opt/cwd"
+set "WORKDIR=/opt/cwd"
+
+:run
+rem -i: destroy asks on stdin (no answer, no deletion). No -t, as batch cannot tell a terminal: docker passes Ctrl-C
+rem on as a signal all the same, and a training job is then stopped on SageMaker.
+docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "%WORKDIR%" --entrypoint /opt/aws/bin/python "%DEV%" -m develop.sagemaker %*
+exit /b %errorlevel%
+
+:aws_variables
+rem `set AWS_` lists them; when there is none it says so on stderr, hence 2>nul.
+for /f "delims==" %%V in ('set AWS_') do call set "NAMES=%%NAMES%% -e %%V"
+exit /b 0

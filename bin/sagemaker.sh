@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/sagemaker.md).
+# The logic is develop/sagemaker, run by the AWS venv of ${DOCKER_NAME}:dev (boto3 is there and nowhere in the image
+# SageMaker runs), with the project mounted as bin/train.sh mounts it. Credentials are yours: ~/.aws is mounted
+# read-only when it exists and the AWS_* variables are passed on by name (docker reads their values from this
+# environment: no value is ever on a command line). Relative paths are read from the current folder.
+# Usage: bin/sagemaker.sh COMMAND [options]     (bin/sagemaker.sh COMMAND --help: the command's options)
+set -euo pipefail
+# shellcheck source=_common.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+require_docker
+require_image "$DEV"
+
+dev_run_args
+# AWS's own variables and the settings of .env that develop/sagemaker/config.py reads: names only.
+for var in $(compgen -e); do
+    if [[ $var == AWS_* ]]; then run_args+=(-e "$var"); fi
+done
+for var in DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME \
+    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE; do
+    if [[ -n ${!var:-} ]]; then run_args+=(-e "$var"); fi
+done
+if [[ -d $HOME/.aws ]]; then run_args+=(-v "$HOME/.aws:/root/.aws:ro"); fi
+# The current folder, where relative paths (a payload, a transform's folders) are: in the project, or mounted.
+workdir=/opt/program
+if [[ $PWD == "$ROOT" || $PWD == "$ROOT"/* ]]; then
+    workdir=/opt/program${PWD#"$ROOT"}
+else
+    run_args+=(-v "$PWD:/opt/cwd")
+    workdir=/opt/cwd
+fi
+# -i: destroy asks on stdin (no answer, no deletion). No -t, as the batch twin cannot tell a terminal: docker passes
+# Ctrl-C on as a signal all the same, and a training job is then stopped on SageMaker.
+exec docker run "${run_args[@]}" -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "$workdir" \
+    --entrypoint /opt/aws/bin/python "$DEV" -m develop.sagemaker "$@"
