@@ -2,6 +2,7 @@
 tests/test_sagemaker.py with the AWS tools' Python (boto3, moto), which the tests' own Python does not have.
 
     python sagemaker_driver.py moto PROJECT RECORD [COMMAND-LINE ...]      each COMMAND-LINE: a JSON list of arguments
+                                                                          (or an edit between two: see edit())
     python sagemaker_driver.py stub PROJECT RECORD SCENARIO [ARGUMENT ...]
 
 Prints one JSON line per command run: {"argv", "code", "stdout", "stderr"}. RECORD receives every request sent to
@@ -25,6 +26,7 @@ import os
 import signal
 import socket
 import sys
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -40,6 +42,7 @@ from develop.sagemaker.aws import Aws  # noqa: E402
 
 ACCOUNT, REGION, BUCKET = "123456789012", "eu-west-1", "template-test-bucket"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole"
+GROUP = "/aws/sagemaker/TrainingJobs"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-algorithm:1.2.0"
 
 
@@ -67,16 +70,38 @@ def start_moto() -> str:
 
 
 def session(record: Path) -> boto3.Session:
-    """A session that appends every SageMaker request to `record`."""
+    """A session that appends every request to `record` (S3's bodies left out)."""
     made = boto3.Session(region_name=REGION)
 
     def keep(params, model, **_):
-        if model.service_model.service_name == "sagemaker":
-            with open(record, "a") as out:
-                out.write(json.dumps({"operation": model.name, "params": params}, default=str) + "\n")
+        service = model.service_model.service_name
+        kept = {k: v for k, v in params.items() if not hasattr(v, "read")}
+        with open(record, "a") as out:
+            out.write(json.dumps({"service": service, "operation": model.name, "params": kept}, default=repr) + "\n")
 
     made.events.register("before-parameter-build", keep)
     return made
+
+
+def throttle(made: boto3.Session, operation: str, times: int) -> list:
+    """The next `times` sends of `operation` are answered by a ThrottlingException, as AWS answers a caller over its
+    rate: through `before-send`, inside botocore's retry loop, so that the clients' own retry handles them."""
+    throttled = []
+
+    def answer(request, **_):
+        if len(throttled) < times:
+            throttled.append(1)
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, RawBody(body))
+        return None
+
+    made.events.register(f"before-send.sagemaker.{operation}", answer)
+    return throttled
+
+
+class RawBody(io.BytesIO):
+    def stream(self, **_):
+        yield self.getvalue()
 
 
 def sagemaker_backend():
@@ -116,7 +141,7 @@ def fill_in_for_moto(made: boto3.Session) -> None:
         """What SageMaker's transform job writes (moto's writes nothing): <key>.out for every input object, the
         answer's lines numbered as the input's. Written as the job is asked for; the call then goes on to moto."""
         params = request(params)
-        s3 = made.client("s3")
+        s3 = boto3.Session(region_name=REGION).client("s3")  # the platform's writes: not recorded
         source = params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
         target = params["TransformOutput"]["S3OutputPath"]
         bucket, prefix = source[len("s3://") :].split("/", 1)
@@ -135,21 +160,45 @@ def fill_in_for_moto(made: boto3.Session) -> None:
     made.events.register("before-call.sagemaker.CreateTransformJob", transform_job_answers)
 
 
-def prepare_aws(made: boto3.Session) -> None:
-    """The bucket, and any log lines the scenario wants SageMaker's hosts to have written."""
-    made.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    lines = json.loads(os.environ.get("LOG_LINES", "{}"))  # {stream: [message, ...]}
-    if lines:
-        logs = made.client("logs")
-        logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
+def prepare_aws() -> None:
+    """The bucket, and what moto's InvokeEndpoint answers (the driver's calls: not recorded)."""
+    s3 = boto3.Session(region_name=REGION).client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if os.environ.get("ENDPOINT_RESULTS"):  # what moto's InvokeEndpoint answers, in order (default: "body")
+        results = {"account_id": ACCOUNT, "region": REGION, "results": json.loads(os.environ["ENDPOINT_RESULTS"])}
+        url = os.environ["AWS_ENDPOINT_URL"] + "/moto-api/static/sagemaker/endpoint-results"
+        urllib.request.urlopen(urllib.request.Request(url, json.dumps(results).encode(), method="POST")).close()
+
+
+def write_logs(made: boto3.Session) -> None:
+    """LOG_LINES ({host stream: [message, ...]}): written to CloudWatch under the job's name as it is created, as
+    SageMaker's hosts write their streams <job>/algo-N-<epoch>."""
+    lines = json.loads(os.environ.get("LOG_LINES", "{}"))
+    logs = boto3.Session(region_name=REGION).client("logs")  # the driver's calls: not recorded
+
+    def write(parsed, **_):
+        job = parsed["TrainingJobArn"].rsplit("/", 1)[1]
         now = int(datetime.datetime.now().timestamp() * 1000)
         for stream, messages in lines.items():
-            logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)
-            logs.put_log_events(
-                logGroupName="/aws/sagemaker/TrainingJobs",
-                logStreamName=stream,
-                logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)],
-            )
+            logs.create_log_stream(logGroupName=GROUP, logStreamName=f"{job}/{stream}")
+            events = [{"timestamp": now + i, "message": m} for i, m in enumerate(messages)]
+            logs.put_log_events(logGroupName=GROUP, logStreamName=f"{job}/{stream}", logEvents=events)
+
+    if lines:
+        logs.create_log_group(logGroupName=GROUP)
+        made.events.register("after-call.sagemaker.CreateTrainingJob", write)
+
+
+def edit(project: Path, action: str, *args: str) -> None:
+    """What a user does between two commands: ["@write", PATH, TEXT], ["@remove", PATH], ["@forget-state"]."""
+    if action == "@write":
+        (project / args[0]).write_text(args[1])
+    elif action == "@remove":
+        (project / args[0]).unlink()
+    elif action == "@forget-state":
+        (project / "sagemaker-state.json").unlink()
+    else:
+        raise ValueError(action)
 
 
 def run(argv: list[str], project: Path, aws: Aws) -> dict:
@@ -255,8 +304,32 @@ def update_rolls_back(stubber: Stubber, aws: Aws) -> None:
         stubber.add_response("describe_endpoint", endpoint(status, "old-config", FailureReason=reason))
 
 
+def model_error(stubber: Stubber, aws: Aws) -> None:
+    """The container answered 400: InvokeEndpoint's ModelError carries its status and message."""
+    stubber.add_response("describe_endpoint", endpoint("InService", "c"))
+    stubber.add_response(
+        "describe_endpoint_config",
+        {
+            "EndpointConfigName": "c",
+            "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/c",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
+            "CreationTime": NOW,
+        },
+    )
+    runtime = Stubber(aws.runtime)
+    runtime.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        service_message='Received client error (400) from primary with message "column petal_width is missing"',
+        http_status_code=424,
+        modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": "column petal_width is missing"},
+    )
+    runtime.activate()
+
+
 SCENARIOS = {
-    f.__name__: f for f in (training_fails, training_times_out, training_interrupted, endpoint_fails, update_rolls_back)
+    f.__name__: f
+    for f in (training_fails, training_times_out, training_interrupted, endpoint_fails, update_rolls_back, model_error)
 }
 
 
@@ -264,13 +337,21 @@ def main(args: list[str]) -> None:
     mode, project, record = args[0], Path(args[1]), Path(args[2])
     start_moto()
     made = session(record)
-    prepare_aws(made)
+    prepare_aws()
+    write_logs(made)
     waiting.DELAY = float(os.environ.get("POLL_DELAY", "0.01"))
     aws = Aws(made)
     if mode == "moto":
         fill_in_for_moto(made)
+        operation, _, times = os.environ.get("THROTTLE", "DescribeEndpoint:0").partition(":")
+        throttled = throttle(made, operation, int(times))
         for line in args[3:]:
-            print(json.dumps(run(json.loads(line), project, aws)), flush=True)
+            argv = json.loads(line)
+            if argv[0].startswith("@"):
+                edit(project, *argv)
+            else:
+                print(json.dumps(run(argv, project, aws)), flush=True)
+        print(json.dumps({"throttled": len(throttled)}), flush=True)
         return
     scenario, argv = args[3], args[4:]
     stubber = Stubber(aws.sagemaker)

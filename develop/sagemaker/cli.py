@@ -93,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("destroy", parents=[common], help="delete what these commands created")
     p.add_argument("--yes", action="store_true", help="do not ask")
     p.add_argument("--keep-s3", action="store_true", help="keep the S3 objects (data, models, outputs)")
+    for command in commands.choices.values():
+        command.set_defaults(command_parser=command)
     return top
 
 
@@ -186,7 +188,10 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
 
 
 def main(argv: list[str], project: Path | None = None, aws: Aws | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra:  # refused with the command's usage line, not the top one
+        args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # docker stop sends SIGTERM to this process (PID 1 in the container, no default handler): as Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
