@@ -1,4 +1,5 @@
-"""The lock files: every package pinned with its hashes, every direct dependency in them, the same versions in both."""
+"""The lock files: every package pinned with its hashes, every direct dependency in them, the same versions where they
+meet; boto3 never in the image SageMaker runs."""
 
 import re
 
@@ -25,7 +26,7 @@ def direct(name: str) -> set[str]:
 
 
 def test_every_package_is_pinned_with_hashes():
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("requirements.txt", "requirements-dev.txt", "requirements-aws.txt"):
         pins = locked(name)
         assert pins and all(hashes for _, hashes in pins.values()), {p: v for p, v in pins.items() if not v[1]}
 
@@ -33,8 +34,25 @@ def test_every_package_is_pinned_with_hashes():
 def test_every_direct_dependency_is_locked():
     assert direct("requirements.in") - set(locked("requirements.txt")) == set()
     assert direct("requirements-dev.in") - set(locked("requirements-dev.txt")) == set()
+    assert direct("requirements-aws.in") - set(locked("requirements-aws.txt")) == set()
 
 
 def test_tests_run_on_the_images_versions():
     runtime, dev = locked("requirements.txt"), locked("requirements-dev.txt")
     assert {p: dev.get(p, ("missing", 0))[0] for p in runtime} == {p: v for p, (v, _) in runtime.items()}
+
+
+def test_boto3_is_never_in_the_image_sagemaker_runs():
+    # The :dev image installs requirements-aws.txt into a venv of its own (Dockerfile.develop); Dockerfile never does.
+    assert {"boto3", "botocore", "s3transfer"} & set(locked("requirements.txt")) == set()
+    assert "requirements-aws" not in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_sagemaker_commands_are_tested_on_the_dev_images_aws_versions():
+    """tests/test_sagemaker.py runs them in the AWS tools' venv (.ci/requirements-aws.txt): the same boto3 and the
+    same packages under it as the :dev image's requirements-aws.txt."""
+    tools = dict(re.findall(r"(?m)^([A-Za-z0-9._-]+)==(\S+)", (ROOT / ".ci" / "requirements-aws.txt").read_text()))
+    tools = {name.lower(): version for name, version in tools.items()}
+    assert {p: tools.get(p) for p in locked("requirements-aws.txt")} == {
+        p: v for p, (v, _) in locked("requirements-aws.txt").items()
+    }
