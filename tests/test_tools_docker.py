@@ -153,3 +153,77 @@ def test_algorithm_spec_writes_both_documents_into_the_project(project, tmp_path
     for name, document in documents.items():
         assert json.loads((tmp_path / name).read_text()) == document
     assert not_the_owners(project.folder / "spec") == []
+
+
+# --- bin/sagemaker.sh: develop/sagemaker in the :dev image's AWS venv ------------------------------------------------
+
+
+def sagemaker(project: DockerProject, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """bin/sagemaker.sh with none of the machine's AWS settings and no ~/.aws: only what the test gives."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    home = project.folder.parent / "home"
+    home.mkdir(exist_ok=True)
+    return run(
+        [str(project.folder / "bin" / "sagemaker.sh"), *args],
+        cwd=project.folder.parent,
+        env={**clean, "HOME": str(home), **env},
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@needs_docker
+def test_boto3_is_in_the_dev_images_aws_venv_and_not_in_the_image_sagemaker_runs(project):
+    locked = next(
+        line.split("==")[1].split()[0]
+        for line in (ROOT / "requirements-aws.txt").read_text().splitlines()
+        if line.startswith("boto3==")
+    )
+    dev = run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--entrypoint",
+            "/opt/aws/bin/python",
+            f"{project.name}:dev",
+            "-c",
+            "import boto3; print(boto3.__version__)",
+        ]
+    )
+    assert dev.returncode == 0 and dev.stdout.strip() == locked, tail(dev)
+    for python in ("/opt/venv/bin/python", "python3"):
+        base = run(["docker", "run", "--rm", "--entrypoint", python, f"{project.name}:dev-base", "-c", "import boto3"])
+        assert base.returncode != 0 and "No module named 'boto3'" in base.stderr
+
+
+@needs_docker
+def test_sagemaker_without_a_region_is_one_line_and_no_call(project):
+    done = sagemaker(project, "status", AWS_EC2_METADATA_DISABLED="true")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "error: no AWS region: set AWS_REGION in .env (or a profile's region) or give --region\n"
+
+
+@needs_docker
+def test_sagemaker_train_describes_the_algorithm_in_the_image_then_calls_aws(project):
+    """Everything up to the first request runs in the image: the settings and credentials (passed by name), the
+    algorithm described by the runtime's Python, boto3's first call, which finds AWS out of reach (a closed port
+    inside the container): one line, and nothing recorded as created."""
+    (project.folder / "image-uri.txt").write_text(IMAGE + "\n")
+    secret = "fake-secret-never-printed"
+    done = sagemaker(
+        project,
+        "train",
+        "--bucket",
+        "my-bucket",
+        AWS_REGION="eu-west-1",
+        AWS_ACCESS_KEY_ID="AKIAFAKE",
+        AWS_SECRET_ACCESS_KEY=secret,
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_MAX_ATTEMPTS="1",
+        EXECUTION_ROLE=ROLE,
+    )
+    assert done.returncode == 1 and done.stdout == "", tail(done)
+    assert done.stderr.startswith('error: Could not connect to the endpoint URL: "http://127.0.0.1:9/my-bucket?')
+    assert done.stderr.count("\n") == 1 and secret not in done.stderr
+    assert not (project.folder / "sagemaker-state.json").exists()
