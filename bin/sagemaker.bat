@@ -38,7 +38,7 @@ set "WORKDIR=/opt/cwd"
 :run
 rem -i: destroy asks on stdin (no answer, no deletion). No -t, as batch cannot tell a terminal: docker passes Ctrl-C
 rem on as a signal all the same, and a training job is then stopped on SageMaker.
-docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "%WORKDIR%" --entrypoint /opt/aws/bin/python "%DEV%" -m develop.sagemaker %*
+docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "%WORKDIR%" --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker %*
 exit /b %errorlevel%
 
 :aws_variables

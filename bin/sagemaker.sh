@@ -32,4 +32,4 @@ fi
 # -i: destroy asks on stdin (no answer, no deletion). No -t, as the batch twin cannot tell a terminal: docker passes
 # Ctrl-C on as a signal all the same, and a training job is then stopped on SageMaker.
 exec docker run "${run_args[@]}" -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "$workdir" \
-    --entrypoint /opt/aws/bin/python "$DEV" -m develop.sagemaker "$@"
+    --entrypoint /opt/aws/bin/python "$DEV" -P -m develop.sagemaker "$@"

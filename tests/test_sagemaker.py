@@ -242,7 +242,7 @@ def spec_metric_definitions(project: Path) -> list[dict]:
     """What bin/algorithm-spec.sh writes for this algorithm.py: the same MetricDefinitions, from the same code."""
     out = project.parent / "spec"
     done = subprocess.run(
-        [sys.executable, str(project / "develop" / "algorithm_spec.py"), IMAGE, "--out", str(out)],
+        [sys.executable, "-P", "-m", "develop.sagemaker.algorithm_spec", IMAGE, "--out", str(out)],
         cwd=project,
         env={**os.environ, "PYTHONPATH": str(project)},
         capture_output=True,
@@ -400,7 +400,7 @@ def command(project: Path, *args: str, **env: str) -> subprocess.CompletedProces
     differently from the one line each check gives."""
     base = {k: v for k, v in environment().items() if k not in ("AWS_SESSION_TOKEN",)}
     return subprocess.run(
-        [AWS_PYTHON, "-m", "develop.sagemaker", *args],
+        [AWS_PYTHON, "-P", "-m", "develop.sagemaker", *args],
         cwd=project,
         env={
             **base,

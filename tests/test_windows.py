@@ -989,6 +989,7 @@ def sagemaker_run(workdir: str, *args: str) -> list[str]:
         "--entrypoint",
         "/opt/aws/bin/python",
         "sagemaker-algorithm:dev",
+        "-P",
         "-m",
         "develop.sagemaker",
         *args,
@@ -1060,4 +1061,4 @@ def test_sagemaker_from_a_folder_in_the_project_works_there(twins):
     bat = twins.run_bat("sagemaker", "predict", "rows.csv")
     assert_same(sh, bat)
     assert sh.calls[-1][0] == "<ROOT>/my data"
-    assert sh.calls[-1][-14:] == sagemaker_run("/opt/program/my data", "predict", "rows.csv")
+    assert sh.calls[-1][-15:] == sagemaker_run("/opt/program/my data", "predict", "rows.csv")

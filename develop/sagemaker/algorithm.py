@@ -27,7 +27,9 @@ def specification(project: Path, image: str | None) -> dict:
         done = subprocess.run(
             [
                 python,
-                str(project / "develop" / "algorithm_spec.py"),
+                "-P",
+                "-m",
+                "develop.sagemaker.algorithm_spec",
                 *([image] if image else []),
                 "--role",
                 ROLE,

@@ -17,7 +17,7 @@ from .state import State
 from .train import Interrupted, job_name, tags
 
 TRANSFORM_TIMEOUT = 3600  # botocore's transform_job_completed_or_stopped waiter: 60 s x 60
-# The options of bin/transform.sh (develop/transform.py), under create-transform-job's names; None: not sent.
+# The options of bin/transform.sh (develop/transform/runner.py), under create-transform-job's names; None: not sent.
 OPTIONS = (
     "ContentType",
     "Accept",
