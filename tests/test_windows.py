@@ -1041,6 +1041,8 @@ def test_sagemaker_passes_every_setting_config_reads(twins):
     assert_same(sh, bat)
     passed = {sh.calls[-1][i + 1] for i, arg in enumerate(sh.calls[-1]) if arg == "-e"}
     assert set(ENVIRONMENT.values()) | {"DOCKER_NAME"} <= passed
+    # and .env.example documents each of them (the batch example is checked against it above)
+    assert set(ENVIRONMENT.values()) | {"AWS_REGION", "AWS_PROFILE"} <= set(settings(ROOT / ".env.example", "", "#"))
 
 
 def test_sagemaker_mounts_the_aws_folder_read_only(twins):
