@@ -17,6 +17,8 @@ COLLECTION = POSTMAN / "sagemaker-algorithm.postman_collection.json"
 # A multi-model server (SAGEMAKER_MULTI_MODEL=true) answers other routes: its requests are a collection of their own.
 MULTI_MODEL_COLLECTION = POSTMAN / "sagemaker-multi-model.postman_collection.json"
 ENVIRONMENT = POSTMAN / "local.postman_environment.json"
+# A deployed endpoint: SageMaker's runtime URL, requests signed with AWS Signature Version 4 (docs/sagemaker.md).
+ENDPOINT_ENVIRONMENT = POSTMAN / "sagemaker-endpoint.postman_environment.json"
 NEWMAN_UP = ROOT / ".ci" / "newman-up.sh"
 NEWMAN_TIMEOUT = 300
 
@@ -64,10 +66,15 @@ def header(request: dict, name: str) -> str | None:
 
 
 def run_collection(
-    base_url: str, folder: Path, collection: Path = COLLECTION, **variables: str
+    base_url: str,
+    folder: Path,
+    collection: Path = COLLECTION,
+    environment: Path = ENVIRONMENT,
+    only: str | None = None,
+    **variables: str,
 ) -> tuple[subprocess.CompletedProcess, dict]:
-    """newman on a collection with the repository's environment, baseUrl pointed at the server under test (and any
-    other variable set as given). Returns newman's exit and its JSON report."""
+    """newman on a collection with one of the repository's environments, baseUrl pointed at the server under test
+    (and any other variable set as given), all of it or `only` one folder. Returns newman's exit and its report."""
     settings = [f"{name}={value}" for name, value in {"baseUrl": base_url, **variables}.items()]
     report = folder / "newman-report.json"
     done = subprocess.run(
@@ -76,7 +83,8 @@ def run_collection(
             "run",
             str(collection),
             "--environment",
-            str(ENVIRONMENT),
+            str(environment),
+            *(("--folder", only) if only else ()),
             *(option for setting in settings for option in ("--env-var", setting)),
             "--reporters",
             "cli,json",

@@ -10,11 +10,13 @@ import types
 from urllib.parse import urlsplit
 
 import pytest
+from sigv4_endpoint import Endpoint
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from conftest import EXAMPLE, ROOT, Project, Server
 from postman_helpers import (
     COLLECTION,
+    ENDPOINT_ENVIRONMENT,
     ENVIRONMENT,
     MULTI_MODEL_COLLECTION,
     assert_every_request_passed,
@@ -206,3 +208,57 @@ def test_multi_model_collection_passes_against_main_py_serve(trained_example, st
     model = str(trained_example.ml / "model")
     done, report = run_collection(server.url, tmp_path, MULTI_MODEL_COLLECTION, modelName="example", modelUrl=model)
     assert_every_request_passed(done, report, MULTI_MODEL_COLLECTION)
+
+
+def test_the_endpoint_environment_names_sagemakers_runtime_and_holds_no_credentials():
+    environment = json.loads(ENDPOINT_ENVIRONMENT.read_text())
+    values = {v["key"]: v for v in environment["values"]}
+    assert (
+        values["baseUrl"]["value"] == "https://runtime.sagemaker.{{awsRegion}}.amazonaws.com/endpoints/{{endpointName}}"
+    )
+    for secret in ("awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"):
+        assert values[secret] == {"key": secret, "value": "", "type": "secret", "enabled": True}
+    # The predictions are signed for SageMaker with those variables (the folders SageMaker does not route are not).
+    auth = {item["name"]: item.get("auth") for item in json.loads(COLLECTION.read_text())["item"]}
+    settings = {entry["key"]: entry["value"] for entry in auth["predictions"]["awsv4"]}
+    assert auth["predictions"]["type"] == "awsv4" and settings == {
+        "accessKey": "{{awsAccessKeyId}}",
+        "secretKey": "{{awsSecretAccessKey}}",
+        "sessionToken": "{{awsSessionToken}}",
+        "region": "{{awsRegion}}",
+        "service": "sagemaker",
+    }
+
+
+@needs_newman
+def test_the_predictions_pass_signed_through_a_sagemaker_runtime_stand_in(example, tmp_path):
+    """Postman's AWS Signature auth, checked as AWS checks it by a stand-in for the runtime in front of main.py serve:
+    every prediction arrives signed for sagemaker in the region, and passes its tests."""
+    endpoint = Endpoint("my-endpoint", example.url, "AKIAFAKEFORTESTS", "fake-secret", "eu-west-1")
+    try:
+        done, report = run_collection(
+            endpoint.url,
+            tmp_path,
+            environment=ENDPOINT_ENVIRONMENT,
+            only="predictions",
+            awsAccessKeyId="AKIAFAKEFORTESTS",
+            awsSecretAccessKey="fake-secret",
+            awsRegion="eu-west-1",
+        )
+        predictions = [r for r in REQUESTS if r["folder"] == "predictions"]
+        assert endpoint.refused == [] and endpoint.verified == len(predictions)
+        assert not failures(report), "\n".join(failures(report))
+        assert done.returncode == 0 and len(report["run"]["executions"]) == len(predictions)
+        # A wrong secret is refused: the stand-in does check.
+        done, report = run_collection(
+            endpoint.url,
+            tmp_path,
+            environment=ENDPOINT_ENVIRONMENT,
+            only="predictions",
+            awsAccessKeyId="AKIAFAKEFORTESTS",
+            awsSecretAccessKey="another-secret",
+            awsRegion="eu-west-1",
+        )
+        assert done.returncode != 0 and endpoint.refused[0] == "the signature does not match"
+    finally:
+        endpoint.stop()
