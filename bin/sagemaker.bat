@@ -9,6 +9,13 @@ rem Usage: bin\sagemaker.bat COMMAND [options]     (bin\sagemaker.bat COMMAND --
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
+set "USAGE=usage: bin\sagemaker.bat train|deploy|predict|transform|status|destroy [options]   (COMMAND --help: its options)"
+rem A word that is no command is refused before Docker is asked anything; the rest is the command's to check.
+set "ARG=%~1"
+if not defined ARG goto command
+for %%C in (train deploy predict transform status destroy -h --help) do if "%ARG%"=="%%C" goto command
+call "%~dp0_common.bat" :refuse_argument & exit /b 2
+:command
 call "%~dp0_common.bat" :require_docker
 if errorlevel 1 exit /b 1
 call "%~dp0_common.bat" :require_image "%DEV%"

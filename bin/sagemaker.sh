@@ -8,6 +8,12 @@
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+usage="usage: bin/sagemaker.sh train|deploy|predict|transform|status|destroy [options]   (COMMAND --help: its options)"
+# A word that is no command is refused before Docker is asked anything; the rest is the command's to check.
+case ${1:-} in
+"" | train | deploy | predict | transform | status | destroy | -h | --help) ;;
+*) refuse_argument "$1" ;;
+esac
 require_docker
 require_image "$DEV"
 

@@ -294,6 +294,24 @@ def endpoint_fails(stubber: Stubber, aws: Aws) -> None:
     stubber.add_response("describe_endpoint", endpoint("Failed", ANY_NAME, FailureReason=reason))
 
 
+def deploy_interrupted(stubber: Stubber, aws: Aws) -> None:
+    """Ctrl-C while the endpoint is being created: the wait stops, the endpoint goes on (and stays recorded)."""
+    missing = {"service_error_code": "ValidationException", "service_message": 'Could not find endpoint "x".'}
+    stubber.add_client_error("describe_endpoint", **missing)
+    stubber.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"})
+    stubber.add_response("create_endpoint_config", {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:c/c"})
+    stubber.add_response("create_endpoint", {"EndpointArn": endpoint("Creating", "c")["EndpointArn"]})
+    stubber.add_response("describe_endpoint", endpoint("Creating", ANY_NAME))
+    polls = []
+
+    def interrupt(**_):  # the first DescribeEndpoint asks whether it exists; the second is the wait's
+        polls.append(1)
+        if len(polls) == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    aws.sagemaker.meta.events.register("after-call.sagemaker.DescribeEndpoint", interrupt)
+
+
 def update_rolls_back(stubber: Stubber, aws: Aws) -> None:
     stubber.add_response("describe_endpoint", endpoint("InService", "old-config"))
     stubber.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"})
@@ -329,7 +347,15 @@ def model_error(stubber: Stubber, aws: Aws) -> None:
 
 SCENARIOS = {
     f.__name__: f
-    for f in (training_fails, training_times_out, training_interrupted, endpoint_fails, update_rolls_back, model_error)
+    for f in (
+        training_fails,
+        training_times_out,
+        training_interrupted,
+        endpoint_fails,
+        deploy_interrupted,
+        update_rolls_back,
+        model_error,
+    )
 }
 
 

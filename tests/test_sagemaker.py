@@ -71,8 +71,8 @@ def environment(**extra: str) -> dict:
     }
 
 
-def drive(project: Path, mode: str, *args: str, **env: str) -> tuple[list[dict], list[dict]]:
-    """The driver's results (one per command) and every request sent."""
+def drive(project: Path, mode: str, *args: str, answer: str | None = None, **env: str) -> tuple[list[dict], list[dict]]:
+    """The driver's results (one per command) and every request sent; `answer`: what the user types on stdin."""
     record = project.parent / "requests.jsonl"
     record.unlink(missing_ok=True)
     done = subprocess.run(
@@ -81,7 +81,7 @@ def drive(project: Path, mode: str, *args: str, **env: str) -> tuple[list[dict],
         capture_output=True,
         text=True,
         timeout=600,
-        stdin=subprocess.DEVNULL,
+        **({"input": answer} if answer is not None else {"stdin": subprocess.DEVNULL}),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in done.stdout.splitlines()]
@@ -91,9 +91,11 @@ def drive(project: Path, mode: str, *args: str, **env: str) -> tuple[list[dict],
     return results, sent
 
 
-def on_moto(project: Path, *commands: list[str], **env: str) -> tuple[list[dict], list[dict], int]:
+def on_moto(
+    project: Path, *commands: list[str], answer: str | None = None, **env: str
+) -> tuple[list[dict], list[dict], int]:
     """Runs the commands in order against one moto server: (their results, the requests, throttled sends)."""
-    results, sent = drive(project, "moto", *(json.dumps(c) for c in commands), **env)
+    results, sent = drive(project, "moto", *(json.dumps(c) for c in commands), answer=answer, **env)
     return results[:-1], sent, results[-1]["throttled"]
 
 
@@ -367,6 +369,22 @@ def test_destroy_without_yes_and_no_one_to_ask_deletes_nothing(project):
     assert "InService" in ok(results[2]) and len(state(project)) == 3
 
 
+def test_destroy_asks_first_and_a_no_deletes_nothing(project):
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE]
+    results, sent, _ = on_moto(project, deploy, ["destroy"], answer="n\n")
+    assert "delete these 3 resources? [y/N]" in results[1]["stderr"] and "nothing deleted" in results[1]["stderr"]
+    assert ok(results[1]) == "" and not [r for r in sent if r["operation"].startswith("Delete")]
+    assert len(state(project)) == 3
+    results, sent, _ = on_moto(project, ["destroy"], answer="y\n")  # the same state file, a fresh moto
+    assert ok(results[0]) == "" and state(project) == []
+    # gone already (this moto never had them): deleted as far as the state file is concerned, without an error
+    assert [r["operation"] for r in sent if r["operation"].startswith("Delete")] == [
+        "DeleteEndpoint",
+        "DeleteEndpointConfig",
+        "DeleteModel",
+    ]
+
+
 def test_an_endpoint_not_made_by_the_project_is_never_touched(project):
     results, sent, _ = on_moto(
         project,
@@ -495,6 +513,16 @@ def test_an_endpoint_that_fails_prints_its_reason(project):
         "endpoint sagemaker-algorithm is Failed: The primary container for production variant AllTraffic did not "
         "pass the ping health check."
     )
+    assert result["unused"] == 0
+
+
+def test_ctrl_c_while_an_endpoint_is_created_says_it_goes_on_and_keeps_it_recorded(project):
+    result = stubbed(project, "deploy_interrupted", "deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE)
+    assert error_line(result, 130) == (
+        "stopped (Ctrl-C); what was started goes on on SageMaker: bin/sagemaker.sh status shows it, "
+        "bin/sagemaker.sh destroy removes it"
+    )
+    assert [e["kind"] for e in state(project)] == ["model", "endpoint-config", "endpoint"]
     assert result["unused"] == 0
 
 

@@ -1064,3 +1064,13 @@ def test_sagemaker_from_a_folder_in_the_project_works_there(twins):
     assert_same(sh, bat)
     assert sh.calls[-1][0] == "<ROOT>/my data"
     assert sh.calls[-1][-15:] == sagemaker_run("/opt/program/my data", "predict", "rows.csv")
+
+
+def test_sagemaker_refuses_a_word_that_is_no_command_before_docker(twins):
+    sh, bat = twins.both("sagemaker", "deplyo", "--yes")
+    assert_same(sh, bat)
+    assert sh.rc == 2 and sh.calls == []
+    assert sh.stderr == (
+        "error: unknown argument 'deplyo': usage: bin/sagemaker.sh train|deploy|predict|transform|status|destroy "
+        "[options]   (COMMAND --help: its options)\n"
+    )

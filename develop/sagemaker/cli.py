@@ -204,7 +204,11 @@ def main(argv: list[str], project: Path | None = None, aws: Aws | None = None) -
     except Interrupted as exc:
         return fail(str(exc), 130)
     except KeyboardInterrupt:
-        return fail("stopped (Ctrl-C)", 130)
+        return fail(
+            "stopped (Ctrl-C); what was started goes on on SageMaker: bin/sagemaker.sh status shows it, "
+            "bin/sagemaker.sh destroy removes it",
+            130,
+        )
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
         return fail(f"{exc.operation_name} failed: {error.get('Code', '')}: {error.get('Message', '')}".strip(), 1)
