@@ -190,13 +190,18 @@ def write_logs(made: boto3.Session) -> None:
 
 
 def edit(project: Path, action: str, *args: str) -> None:
-    """What a user does between two commands: ["@write", PATH, TEXT], ["@remove", PATH], ["@forget-state"]."""
+    """What a user does between two commands: ["@write", PATH, TEXT], ["@remove", PATH], ["@forget-state"],
+    ["@move-state", REGION]."""
     if action == "@write":
         (project / args[0]).write_text(args[1])
     elif action == "@remove":
         (project / args[0]).unlink()
     elif action == "@forget-state":
         (project / "sagemaker-state.json").unlink()
+    elif action == "@move-state":  # as if what it lists had been made in region args[0]
+        path = project / "sagemaker-state.json"
+        entries = json.loads(path.read_text())["resources"]
+        path.write_text(json.dumps({"resources": [{**e, "region": args[0]} for e in entries]}))
     else:
         raise ValueError(action)
 

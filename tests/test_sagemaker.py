@@ -399,6 +399,16 @@ def test_an_endpoint_not_made_by_the_project_is_never_touched(project):
     assert not requests_of(sent, "UpdateEndpoint") and len(requests_of(sent, "CreateModel")) == 1
 
 
+def test_status_and_destroy_look_where_each_resource_was_made(project):
+    """A resource recorded in another region than today's AWS_REGION is described and deleted in its own."""
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE]
+    results, sent, _ = on_moto(project, deploy, ["@move-state", "us-west-2"], ["status"], ["destroy", "--yes"])
+    # moto made them in eu-west-1: in us-west-2, where the state file now says they are, there is nothing
+    assert [row.split("\t")[2] for row in ok(results[1]).splitlines()] == ["gone", "gone", "gone"]
+    ok(results[2])
+    assert state(project) == [] and not [r for r in sent if r["operation"].startswith("Delete")]
+
+
 def test_a_malformed_request_fails_the_validation(project, tmp_path):
     """The validation can fail: the commands' own request, with one field wrong, is refused."""
     results, sent, _ = on_moto(project, ["train", "--image", IMAGE])

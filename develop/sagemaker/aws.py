@@ -16,10 +16,11 @@ CLIENTS = ("sagemaker", "sagemaker-runtime", "s3", "logs")
 class Aws:
     """The clients of one session. A test makes one from its own session (moto, a Stubber)."""
 
-    def __init__(self, session: boto3.Session):
-        self.session = session
+    def __init__(self, session: boto3.Session, profile: str | None = None):
+        self.session, self.profile = session, profile
         self.region = session.region_name
         self._clients: dict = {}
+        self._regions: dict[str, Aws] = {}
 
     @classmethod
     def connect(cls, config: Config) -> "Aws":
@@ -41,7 +42,15 @@ class Aws:
                 "no AWS credentials: set AWS_PROFILE in .env (a profile of `aws configure`), or export "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them"
             )
-        return cls(session)
+        return cls(session, config.profile)
+
+    def in_region(self, region: str) -> "Aws":
+        """The same credentials in another region: a resource recorded there is described and deleted there."""
+        if region == self.region:
+            return self
+        if region not in self._regions:
+            self._regions[region] = Aws(boto3.Session(profile_name=self.profile, region_name=region), self.profile)
+        return self._regions[region]
 
     def client(self, service: str):
         if service not in self._clients:

@@ -57,6 +57,7 @@ def destroy(aws, state: State, *, yes: bool = False, keep_s3: bool = False, ask=
 
 def delete(aws, entry: dict) -> None:
     """Deletes (or stops) one resource; one that is gone already counts as deleted."""
+    aws = aws.in_region(entry["region"])  # where it was made, whatever the region now
     kind, name, sagemaker = entry["kind"], entry["name"], aws.sagemaker
     try:
         if kind == "training-job":

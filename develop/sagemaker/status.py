@@ -13,7 +13,7 @@ RUNNING = {"InProgress", "Stopping"}
 def describe(aws, entry: dict) -> tuple[str, str]:
     """(state, cost per hour) of one entry; ("gone", "") when SageMaker no longer has it."""
     kind, name = entry["kind"], entry["name"]
-    sagemaker = aws.sagemaker
+    sagemaker = aws.in_region(entry["region"]).sagemaker
     try:
         if kind == "training-job":
             found = sagemaker.describe_training_job(TrainingJobName=name)
