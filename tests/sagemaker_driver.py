@@ -392,7 +392,12 @@ def main(args: list[str]) -> None:
 
 
 def not_consumed(stubber: Stubber) -> int:
-    return len(stubber._queue)
+    """0 when every queued answer was asked for: the command made exactly the calls the scenario expects."""
+    try:
+        stubber.assert_no_pending_responses()
+    except AssertionError:
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
