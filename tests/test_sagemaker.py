@@ -409,6 +409,17 @@ def test_status_and_destroy_look_where_each_resource_was_made(project):
     assert state(project) == [] and not [r for r in sent if r["operation"].startswith("Delete")]
 
 
+def test_transform_refuses_what_bin_transform_sh_refuses_before_uploading(project):
+    results, sent, _ = on_moto(
+        project,
+        ["transform", "--InputFilter", "$[1:", "--SplitType", "Line"],
+        ["transform", "--JoinSource", "Input", "--SplitType", "Line", "--AssembleWith", "Line"],
+    )
+    assert error_line(results[0], 2).startswith("InputFilter/OutputFilter: ")
+    assert error_line(results[1], 2) == "JoinSource and OutputFilter need the same format in and out: Accept text/csv"
+    assert sent == []  # nothing uploaded, no job
+
+
 def test_a_malformed_request_fails_the_validation(project, tmp_path):
     """The validation can fail: the commands' own request, with one field wrong, is refused."""
     results, sent, _ = on_moto(project, ["train", "--image", IMAGE])

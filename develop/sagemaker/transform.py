@@ -4,11 +4,13 @@ The input folder's files go to S3 (only what changed), the job runs the model th
 from its last training), and every <file>.out is downloaded into the output folder, as bin/transform.sh writes them.
 """
 
+import argparse
 import sys
 import time
 from pathlib import Path
 
 from develop.develop import first_missing, give_back_to_owner  # what root writes in the container stays the user's
+from develop.transform import runner  # bin/transform.sh's runner: the same checks of the same options
 
 from . import s3sync, waiting
 from .config import Config, ConfigError, common_content_type
@@ -68,6 +70,17 @@ def transform_request(
     return request
 
 
+def check(options: dict) -> None:
+    """What bin/transform.sh refuses, refused here before anything is uploaded, with the same one line."""
+    given = {"SplitType": "None", "AssembleWith": "None", "InputFilter": "$", "JoinSource": "None", "OutputFilter": "$"}
+    given.update(options)
+    settings = argparse.Namespace(**{name: given.get(name) for name in OPTIONS})
+    try:
+        runner.check_settings(settings, options["ContentType"])
+    except runner.JobError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def transform(
     aws,
     state: State,
@@ -102,6 +115,7 @@ def transform(
             raise ConfigError(
                 "cannot tell one content type from the files' extensions: pass --ContentType, e.g. text/csv"
             )
+    check(options)
 
     if model is None:
         latest = state.latest("model")
