@@ -10,7 +10,6 @@ from .config import Config, ConfigError
 
 # botocore's standard retry mode: throttling and transient errors are retried with backoff, up to this many attempts.
 RETRIES = {"mode": "standard", "max_attempts": 10}
-CLIENTS = ("sagemaker", "sagemaker-runtime", "s3", "logs")
 
 
 class Aws:

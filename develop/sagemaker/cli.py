@@ -11,13 +11,13 @@ import botocore.exceptions
 
 from .aws import Aws
 from .config import Config, ConfigError
-from .deploy import MODES, deploy
+from .deploy import ENDPOINT_TIMEOUT, MODES, deploy
 from .destroy import destroy
-from .predict import predict
+from .predict import ASYNC_TIMEOUT, predict
 from .state import State
 from .status import status
 from .train import Interrupted, train
-from .transform import OPTIONS, transform
+from .transform import OPTIONS, TRANSFORM_TIMEOUT, transform
 from .waiting import WaitFailed
 
 PROG = "bin/sagemaker.sh"
@@ -60,12 +60,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--bake-seconds", type=int, default=300, help="update: how long alarms are watched")
     p.add_argument("--alarm", action="append", default=[], help="update: a CloudWatch alarm that rolls back (repeat)")
-    p.add_argument("--wait-timeout", type=float, default=3600)
+    p.add_argument("--wait-timeout", type=float, default=ENDPOINT_TIMEOUT)
 
     p = commands.add_parser("predict", parents=[common], help="bin/predict.sh against the endpoint")
     p.add_argument("--model", help="multi-model endpoint: the model (TargetModel)")
     p.add_argument("--custom-attributes", help="X-Amzn-SageMaker-Custom-Attributes")
-    p.add_argument("--timeout", type=float, default=3900, help="asynchronous: seconds to wait for the answer")
+    p.add_argument("--timeout", type=float, default=ASYNC_TIMEOUT, help="asynchronous: seconds to wait for the answer")
     p.add_argument("payload", nargs="?", type=Path, help="default: opt/ml/input/payload.json")
     p.add_argument("accept", nargs="?", default="application/json")
 
@@ -86,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="the SageMaker model (default: the last one deploy made)")
     p.add_argument("--instance-type", help="TRANSFORM_INSTANCE_TYPE")
     p.add_argument("--instance-count", type=int, default=1)
-    p.add_argument("--wait-timeout", type=float, default=3600)
+    p.add_argument("--wait-timeout", type=float, default=TRANSFORM_TIMEOUT)
 
     commands.add_parser("status", parents=[common], help="what this project has on SageMaker, and its cost")
 
