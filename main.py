@@ -7,6 +7,7 @@ ML_ROOT moves /opt/ml (e.g. ML_ROOT=opt/ml to use this repository's sample tree 
 The framework itself is the folder framework/; the algorithm is algorithm.py, with its helpers in lib/.
 """
 
+import os
 import sys
 
 USAGE = "usage: python main.py {train|serve}"
@@ -50,10 +51,14 @@ def main(argv: list[str]) -> int:
     from framework.serving import gunicorn_server
 
     try:
-        return gunicorn_server.run(load_algorithm)
+        code = gunicorn_server.run(load_algorithm)  # gunicorn exits the process itself once it has started
     except ConfigError as exc:
         print(f"serve: {exc}", file=sys.stderr)
-        return 2
+        code = 2
+    # Not a normal exit: it would wait for any thread the model's initialize started and left running, forever.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import os
 from gunicorn.app.base import BaseApplication
 
 from framework.multi_model.registry import Registry
-from framework.serving import balancing, batching, content_types
+from framework.serving import balancing, batching, content_types, shared_model
 from framework.serving.routes import (
     create_app,  # Flask too, before the fork: workers inherit it instead of importing it
 )
@@ -29,14 +29,16 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        # In each worker, after the fork: one model per worker process.
+        # In each worker, after the fork: the app around the master's model (or the worker's own, when not shared).
         return self.worker_load.wsgi(self.app_factory())
 
 
 def run(algorithm_loader) -> int:
+    """Serves until SIGTERM (gunicorn then exits the process); returns 1 when the model cannot be loaded."""
     # Import the algorithm (pandas, scikit-learn, ...) once here, before the fork: workers inherit the loaded
-    # modules and only load the model, which keeps the cold start short. initialize still runs in each worker.
+    # modules, and the model too unless algorithm.py says SHARED_MODEL = False (serving/shared_model.py).
     algorithm = algorithm_loader()
+    shared = shared_model.declared(algorithm)
     # Its DECODERS and ENCODERS are checked here, once, and its answer types may be the default Accept.
     settings = ServingSettings.from_env(content_types.codecs(algorithm).encoders)
     options = {
@@ -70,9 +72,24 @@ def run(algorithm_loader) -> int:
             settings.batch_max_records,
             settings.batch_wait_ms,
         )
-    if not settings.multi_model:
+    if settings.multi_model:
+        return _serve_models(options, algorithm, settings, load)  # loaded on demand, each in the workers
+    if not shared:
+        log.info("SHARED_MODEL = False in algorithm.py: each worker loads its own copy of the model")
         _Gunicorn(options, lambda: create_app(algorithm, settings), load).run()
         return 0
+    try:
+        model = shared_model.load_before_fork(algorithm)
+    except shared_model.ForkUnsafe:
+        raise
+    except Exception:  # logged with its traceback: the server stops, as when a worker could not load it
+        return 1
+    log.info("the workers share this one copy of the model (SHARED_MODEL = False in algorithm.py loads one each)")
+    _Gunicorn(options, lambda: create_app(algorithm, settings, model=lambda: model), load).run()
+    return 0
+
+
+def _serve_models(options: dict, algorithm, settings: ServingSettings, load: balancing.WorkerLoad) -> int:
     # Made before the fork, so that every worker shares it: the models one worker loads, the others serve too.
     registry, master = Registry.create(), os.getpid()
     log.info(

@@ -1,6 +1,7 @@
 """The Flask app behind `main.py serve`: /ping, /invocations and /execution-parameters, as SageMaker calls them.
 
-One app per gunicorn worker process. The model is loaded when the worker starts (algorithm.initialize), never per
+One app per gunicorn worker process. The model is loaded once in the master before the workers fork, and shared by
+them (serving/shared_model.py), or, when algorithm.py says SHARED_MODEL = False, when each worker starts; never per
 request, and a model that cannot be loaded stops the server instead of answering requests it cannot serve.
 predict runs on a worker thread, off gevent's event loop: a long prediction then cannot hold /ping past
 SageMaker's 2 s health check. With ADAPTIVE_BATCHING in algorithm.py, batching.py stands between the route and that
@@ -10,9 +11,10 @@ With SAGEMAKER_MULTI_MODEL=true, no model is loaded at start: framework/multi_mo
 """
 
 import json
-import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 from types import ModuleType
+from typing import Any
 
 from flask import Flask, Response, request
 from gevent.threadpool import ThreadPool
@@ -20,19 +22,23 @@ from werkzeug.exceptions import HTTPException
 
 from framework.multi_model import routes as multi_model_routes
 from framework.multi_model.registry import Registry
-from framework.paths import MLPaths
 from framework.serving import batching, content_types, media_types, request_body
 from framework.serving.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, StreamBroken, error, negotiate
+from framework.serving.shared_model import load_model
 from framework.settings import ServingSettings
-
-log = logging.getLogger("serve")
 
 # One model's predict as the routes call it: (body, content type, accept, custom attributes) -> Answer.
 Run = Callable[[bytes, str, str, str | None], Answer]
 
 
-def create_app(algorithm: ModuleType, settings: ServingSettings, registry: Registry | None = None) -> Flask:
-    """The app of one worker: with one model, loaded now; in multi-model mode, with the models `registry` lists."""
+def create_app(
+    algorithm: ModuleType,
+    settings: ServingSettings,
+    registry: Registry | None = None,
+    model: Callable[[], Any] | None = None,
+) -> Flask:
+    """The app of one worker: with one model, the one `model` returns (the master's shared copy), else loaded now by
+    this worker; in multi-model mode, with the models `registry` lists."""
     app = Flask("serve")
     # One thread: predictions are CPU-bound, and more threads would only fight /ping for the GIL.
     predictor = ThreadPool(1)
@@ -69,7 +75,7 @@ def create_app(algorithm: ModuleType, settings: ServingSettings, registry: Regis
     if settings.multi_model:
         multi_model_routes.add_routes(app, algorithm, settings, registry, bind, answer)
     else:
-        run = bind(Invoker(algorithm, _load_model(algorithm)))
+        run = bind(Invoker(algorithm, (model or partial(load_model, algorithm))()))
 
         @app.post("/invocations")
         def invocations():
@@ -103,17 +109,6 @@ def create_app(algorithm: ModuleType, settings: ServingSettings, registry: Regis
         return _response(Invoker.failed(exc, f"{request.method} {request.path} failed"))
 
     return app
-
-
-def _load_model(algorithm: ModuleType):
-    model_dir = MLPaths.from_env().model
-    try:
-        model = algorithm.initialize(model_dir)
-    except Exception as exc:
-        log.error("could not load the model from %s: %s: %s; the server stops", model_dir, type(exc).__name__, exc)
-        raise
-    log.info("model loaded from %s", model_dir)
-    return model
 
 
 def _response(answer: Answer, body=None) -> Response:

@@ -1,7 +1,10 @@
-"""Trains a model file; each load of it appends the loading process's id to a log next to it."""
+"""Trains a model file; each load of it appends the loading process's id to a log next to it. Each worker loads its
+own copy (SHARED_MODEL = False): the tests count one load per worker, never one per request."""
 
 import os
 from dataclasses import dataclass
+
+SHARED_MODEL = False
 
 
 @dataclass

@@ -1,0 +1,156 @@
+"""One copy of the model for every worker: loaded once in gunicorn's master process, before the workers fork.
+
+fork() gives a worker the master's memory without copying it: a page is copied only when one of the processes
+writes to it. So a model loaded in the master costs its memory once, however many workers serve it, and a worker
+that gunicorn starts again (after a crash or the timeout) has it at once, without reading the disk.
+CPython writes to an object's header when it counts a reference to it and when its garbage collector visits it; the
+collector would visit every object of the model in each worker and make it copy their pages. gc.freeze() takes the
+master's objects out of the collector's reach; what is left is the reference counts of the objects predict touches
+(NumPy's arrays keep their data in buffers that counting never writes to).
+
+Two things do not survive a fork: threads (the worker has only the thread that forked; a lock another thread held
+stays held forever, the classic hang) and open connections (every worker would write to the same socket). A model
+whose initialize leaves either behind in the master is refused at start with one line that names them; with
+SHARED_MODEL = False in algorithm.py, each worker loads its own copy after the fork, as SageMaker's own model
+servers do. docs/serving.md says which libraries need it.
+"""
+
+import gc
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import gevent
+
+from framework.errors import ConfigError
+from framework.paths import MLPaths
+
+log = logging.getLogger("serve")
+
+OPT_OUT = "SHARED_MODEL = False"
+
+
+class ForkUnsafe(ConfigError):
+    """initialize left threads or sockets in the master: the workers cannot share that model."""
+
+
+def declared(algorithm: ModuleType) -> bool:
+    """Whether the workers share one model (the default); a value other than True or False stops the server."""
+    value = getattr(algorithm, "SHARED_MODEL", True)
+    if not isinstance(value, bool):
+        raise ConfigError(f"SHARED_MODEL in algorithm.py must be True or False, not {value!r}")
+    return value
+
+
+def load_model(algorithm: ModuleType, traceback: bool = False) -> Any:
+    """algorithm.initialize on the model folder; a failure is logged in one line (with its traceback if asked)."""
+    model_dir = MLPaths.from_env().model
+    try:
+        model = algorithm.initialize(model_dir)
+    except Exception as exc:
+        log.error(
+            "could not load the model from %s: %s: %s; the server stops",
+            model_dir,
+            type(exc).__name__,
+            exc,
+            exc_info=exc if traceback else None,
+        )
+        raise
+    log.info("model loaded from %s", model_dir)
+    return model
+
+
+def load_before_fork(algorithm: ModuleType) -> Any:
+    """The model, loaded in this (the master) process and ready to be shared; raises ForkUnsafe when initialize left
+    threads or sockets behind, and initialize's own exception when it fails."""
+    before = _Resources.now()
+    model = load_model(algorithm, traceback=True)
+    left = _Resources.now().added_since(before)
+    if left:
+        why = []
+        if any("thread" in item for item in left):
+            why.append("a thread does not survive a fork (a lock it holds would stay held in every worker)")
+        if any("socket" in item for item in left):
+            why.append("every worker would write to the same socket")
+        raise ForkUnsafe(
+            f"initialize left {' and '.join(left)} in the server's main process, from which the workers fork, and "
+            f"{'; '.join(why)}: close them before initialize returns, or declare {OPT_OUT} in algorithm.py to load "
+            "the model in each worker (docs/serving.md, 'One model for every worker')"
+        )
+    gc.collect()
+    gc.freeze()  # the model's objects, out of the collector's reach: no worker copies their pages by collecting
+    return model
+
+
+@dataclass(frozen=True)
+class _Resources:
+    """What of this process a fork cannot share: Python threads (greenlets, once gevent has patched threading),
+    the operating system's threads (C libraries start them: OpenMP, CUDA, ONNX Runtime) and sockets."""
+
+    threads: frozenset[threading.Thread]
+    tasks: frozenset[str]
+    sockets: frozenset[str]
+    gevent_pool: int  # gevent's own native threads (its DNS resolver's pool), which it restarts after a fork
+
+    @classmethod
+    def now(cls) -> "_Resources":
+        return cls(
+            # Not the dummies gevent makes for greenlets that ask for their thread (logging does): not threads.
+            frozenset(t for t in threading.enumerate() if not isinstance(t, threading._DummyThread)),
+            frozenset(_listing(Path("/proc/self/task"))),
+            frozenset(
+                fd for fd in _listing(Path("/proc/self/fd")) if _link(f"/proc/self/fd/{fd}").startswith("socket:")
+            ),
+            _gevent_pool_size(),
+        )
+
+    def added_since(self, before: "_Resources") -> list[str]:
+        """What appeared since `before` and is still there, each as words for the error line."""
+        found = []
+        threads = [t for t in self.threads - before.threads if t.is_alive()]
+        if threads:
+            found.append(f"{_count(len(threads), 'thread')} running ({', '.join(sorted(t.name for t in threads))})")
+        # A Python thread is a greenlet once gevent has patched threading, else an operating system thread too.
+        tasks = self.tasks - before.tasks - {str(t.native_id) for t in threads}
+        native = len(tasks) - max(0, self.gevent_pool - before.gevent_pool)
+        if native > 0:
+            names = sorted({_comm(task) for task in tasks})
+            found.append(f"{_count(native, 'native thread')} running (named {', '.join(names)})")
+        sockets = len(self.sockets - before.sockets)
+        if sockets:
+            found.append(f"{_count(sockets, 'socket')} open")
+        return found
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:  # no /proc (macOS): only Python's own threads are checked
+        return []
+
+
+def _link(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed in between (the listing's own descriptor)
+        return ""
+
+
+def _comm(task: str) -> str:
+    try:
+        return Path(f"/proc/self/task/{task}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def _gevent_pool_size() -> int:
+    pool = getattr(gevent.get_hub(), "_threadpool", None)  # None until something needed it: not created here
+    return pool.size if pool is not None else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
