@@ -1,7 +1,7 @@
 """The algorithm: the one file an algorithm author edits (helpers go in lib/). The framework calls three hooks.
 
     train(job)                          `docker run IMAGE train`: fit on job.channels, save into job.model_dir
-    initialize(model_dir) -> model      `docker run IMAGE serve`: once per worker process, before any request
+    initialize(model_dir) -> model      `docker run IMAGE serve`: once, before any request; every worker shares it
     predict(model, data) -> dict        each POST /invocations
 
 The contract, as SageMaker runs the container:
@@ -34,6 +34,9 @@ The contract, as SageMaker runs the container:
   stream the answer as it is made.
 - More content types: DECODERS = {"image/png": function(bytes) -> data} and ENCODERS = {"text/plain":
   function(result) -> bytes} in this file add to (or replace) the built-in ones (docs/any-model.md).
+- SHARED_MODEL = False: for a model that starts threads or keeps a connection open at load (GPU frameworks, ONNX
+  Runtime, clients), each worker loads its own copy instead of sharing the one loaded before the workers start
+  (docs/shared-model.md). The server refuses to start, saying so, when a shared model leaves threads or sockets.
 - ADAPTIVE_BATCHING = True lets requests that wait behind a busy predictor share one predict call (docs/batching.md):
   only for a predict whose records are independent, returning {"predictions": [...]}, one per record, in order.
 

@@ -67,6 +67,12 @@ def main() -> int:
         help="instead: what multi-model serving adds to a request and the time to load a model on first use "
         "(bench/multi_model.py, ~2 min, with --runs, --duration, --workers); writes bench/results/multi-model.md",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="instead: the server's memory (PSS) and cold start with 1, 2 and 4 workers, a ~90 MB forest shared by "
+        "the workers against a copy each (bench/shared_model.py, ~3 min with --runs 1); writes bench/results/memory.md",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration = 1, min(args.duration, 4)
@@ -74,6 +80,10 @@ def main() -> int:
     args.out = args.out or BENCH / "RESULTS.md"
     if not 1 <= args.runs <= 20 or not 2 <= args.duration <= 60:
         parser.error("--runs must be 1..20 and --duration 2..60")
+    if args.memory:
+        import shared_model
+
+        return shared_model.main(args)
     if args.multi_model:
         import multi_model
 

@@ -1,0 +1,137 @@
+"""Cold start as SageMaker sees it: `docker run IMAGE serve` to the first /ping 200, against what is not the
+framework's: the container's and Python's own start (`docker run IMAGE` running `python -c pass`) and the algorithm's
+import and initialize, timed inside the same image. Part of bin/benchmark.sh --memory (bench/shared_model.py).
+
+The image is built from a copy of the project with the benchmark's algorithm, FROM TEMPLATE_BASE_IMAGE (else
+.env.example's BASE_IMAGE), and removed at the end with every container made here.
+"""
+
+import json
+import shutil
+import statistics
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import stacks
+from stacks import HOST, ROOT, Processes, free_port
+
+from docker_helpers import base_image
+
+IMAGE_FILES = ("Dockerfile", ".dockerignore", "requirements.txt", "main.py", "framework", "lib")
+ALGORITHM_COST = (
+    "import json, sys, time; start = time.perf_counter(); import algorithm; imported = time.perf_counter(); "
+    "from pathlib import Path; algorithm.initialize(Path('/opt/ml/model')); "
+    "print(json.dumps({'import_s': imported - start, 'initialize_s': time.perf_counter() - imported}))"
+)
+
+
+def unavailable() -> str | None:
+    """Why Docker cannot be measured here, or None."""
+    if shutil.which("docker") is None:
+        return "no docker command"
+    info = subprocess.run(["docker", "info"], capture_output=True, timeout=30)
+    return None if info.returncode == 0 else "no Docker engine answers"
+
+
+def measure(algorithm: Path, model: Path, cases: list[tuple[str, int]], runs: int, procs: Processes, logs: Path, say):
+    """{case: [first /ping 200 s, ...]}, [{'import_s', 'initialize_s', 'floor_s'}, ...] for `runs` rounds; case is
+    (mode, workers), mode 'shared' or 'per worker' (SHARED_MODEL = False appended to algorithm.py)."""
+    tag = f"sagemaker-bench-cold-start-{uuid.uuid4().hex[:8]}"
+    images = {mode: f"{tag}:{mode.replace(' ', '-')}" for mode in {mode for mode, _ in cases}}
+    try:
+        for mode, image in images.items():
+            say(f"building {image} FROM {base_image()}")
+            build(image, algorithm, mode == "per worker", logs / "docker-build.log")
+        started, own = {case: [] for case in cases}, []
+        for _ in range(runs):
+            own.append(algorithm_cost(images.get("shared") or next(iter(images.values())), model))
+            for mode, workers in cases:
+                seconds = first_ping(images[mode], model, workers, procs, logs)
+                started[(mode, workers)].append(seconds)
+                say(f"docker run {mode:<10} {workers} worker(s): first /ping 200 after {seconds:.2f} s")
+        return started, own
+    finally:
+        subprocess.run(["docker", "rmi", "-f", *images.values()], capture_output=True, timeout=120)
+
+
+def build(image: str, algorithm: Path, per_worker: bool, log: Path) -> None:
+    context = log.parent / f"context-{uuid.uuid4().hex[:8]}"
+    try:
+        for name in IMAGE_FILES:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, context / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                context.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, context / name)
+        text = algorithm.read_text() + ("\nSHARED_MODEL = False  # set by the benchmark\n" if per_worker else "")
+        (context / "algorithm.py").write_text(text)
+        with open(log, "ab") as out:
+            done = subprocess.run(
+                ["docker", "build", "-t", image, "--build-arg", f"BASE_IMAGE={base_image()}", str(context)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=1800,
+            )
+        if done.returncode != 0:
+            raise RuntimeError(f"docker build failed; its log: {log}")
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+
+
+def algorithm_cost(image: str, model: Path) -> dict:
+    """Inside the image: the algorithm's import and initialize, and the wall time of a container that runs
+    `python -c pass` (the container's and the interpreter's start: nothing of the framework's)."""
+    mount = ["-v", f"{model}:/opt/ml/model:ro"]
+    started = time.perf_counter()
+    floor = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "python", image, "-c", "pass"], capture_output=True, timeout=120
+    )
+    floor_s = time.perf_counter() - started
+    done = subprocess.run(
+        ["docker", "run", "--rm", *mount, "--entrypoint", "python", image, "-c", ALGORITHM_COST],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if floor.returncode != 0 or done.returncode != 0:
+        raise RuntimeError(f"timing the algorithm in the image failed:\n{done.stderr[-2000:]}")
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "floor_s": floor_s}
+
+
+def first_ping(image: str, model: Path, workers: int, procs: Processes, logs: Path) -> float:
+    port, name = free_port(), f"sagemaker-bench-{uuid.uuid4().hex[:8]}"
+    log = logs / "docker-cold-start.log"
+    args = ["docker", "run", "--rm", "--name", name, "-p", f"{HOST}:{port}:8080", "-v", f"{model}:/opt/ml/model:ro"]
+    args += ["-e", f"SAGEMAKER_MODEL_SERVER_WORKERS={workers}", image, "serve"]
+    started = time.perf_counter()
+    process = procs.start(args, log)
+    try:
+        stacks.wait_ready(port, [process], log, timeout=180)
+        return time.perf_counter() - started
+    finally:
+        procs.stop(process)
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
+
+
+def render(started: dict, own: list[dict]) -> list[str]:
+    import_s = statistics.median(o["import_s"] for o in own)
+    initialize_s = statistics.median(o["initialize_s"] for o in own)
+    floor_s = statistics.median(o["floor_s"] for o in own)
+    lines = [
+        "",
+        "## Cold start in Docker: `docker run IMAGE serve` to the first /ping 200",
+        "",
+        f"Not the framework's, timed in the same image: the container's and Python's start (`python -c pass`) "
+        f"{floor_s:.2f} s; importing algorithm.py {import_s:.2f} s; initialize {initialize_s:.2f} s. The framework's "
+        "share is what is left of the first /ping 200.",
+        "",
+        "| model | workers | first /ping 200 s | framework's share s |",
+        "|---|--:|--:|--:|",
+    ]
+    for (mode, workers), times in started.items():
+        total = statistics.median(times)
+        lines.append(f"| {mode} | {workers} | {total:.2f} | {total - floor_s - import_s - initialize_s:.2f} |")
+    return lines

@@ -1,0 +1,257 @@
+"""What each worker's model costs: the server's memory and its cold start with 1, 2 and 4 workers, the model loaded
+once in the master and shared (the default) against a copy per worker (SHARED_MODEL = False), side by side.
+Run: bin/benchmark.sh --memory [--runs N]   (~3 minutes with --runs 1)
+
+- The model: bench/algorithms/big_forest.py, a 100-tree random forest whose pickle is ~90 MB.
+- Memory: the total PSS of the master and its workers (/proc/<pid>/smaps_rollup: each page divided among the
+  processes that share it, so the sum is what the server really holds), after every worker has answered predictions
+  for a while (CPython writes to the objects it touches, so pages shared at the fork can become private later).
+- Cold start: `main.py serve` to the first /ping 200 and to every worker holding the model, against the algorithm's
+  own cost measured in a plain Python process (importing algorithm.py, then initialize): the rest is the framework's.
+  bench/docker_cold_start.py measures the same through `docker run IMAGE serve`.
+Each case is started --runs times in rounds over every case; medians. Writes bench/results/memory.md.
+"""
+
+import json
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import docker_cold_start
+import stacks
+from stacks import BENCH, HOST, Processes, Project, free_port
+
+WORKERS = (1, 2, 4)
+MODES = {"per worker": False, "shared": True}  # SHARED_MODEL in algorithm.py
+CLIENTS = 8  # concurrent connections predicting, so that every worker answers some
+PREDICT_SECONDS = 3.0
+RECORDS = [[0.1 * i, -0.2 * i, 0.3, 1.0 - 0.05 * i] for i in range(28)]
+
+
+def main(args) -> int:
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
+    work = Path(tempfile.mkdtemp(prefix="sagemaker-bench-memory-"))
+    logs = BENCH / "results" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = Processes()
+    try:
+        table = run(args.runs, work, logs, procs)
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping the servers", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:
+        print(f"benchmark failed: {exc}\n(server logs in {logs})", file=sys.stderr)
+        return 1
+    finally:
+        procs.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    out = BENCH / "results" / "memory.md"
+    out.write_text(table)
+    print(table)
+    say(f"written to {out}")
+    return 0
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:
+    say("training the ~90 MB forest with main.py train (bench/algorithms/big_forest.py)")
+    shared = Project(work / "shared", BENCH / "algorithms" / "big_forest.py")
+    done = shared.train(timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"main.py train failed:\n{done.stdout}{done.stderr}")
+    pickle_mb = (shared.ml / "model" / "model.joblib").stat().st_size / 1e6
+    per_worker = Project(work / "per-worker", shared.folder / "algorithm.py")
+    shutil.copytree(shared.ml / "model", per_worker.ml / "model")
+    with open(per_worker.folder / "algorithm.py", "a") as source:
+        source.write("\nSHARED_MODEL = False  # set by the benchmark\n")
+    projects = {"per worker": per_worker, "shared": shared}
+
+    cases = [(mode, workers) for workers in WORKERS for mode in MODES]
+    found: dict[tuple[str, int], list[dict]] = {case: [] for case in cases}
+    own: list[dict] = []
+    for number in range(1, runs + 1):
+        own.append(algorithm_cost(shared))
+        for mode, workers in cases:
+            result = measure(procs, projects[mode], workers, logs / f"memory-{mode.replace(' ', '-')}-{workers}.log")
+            found[(mode, workers)].append(result)
+            say(
+                f"run {number}/{runs}  {mode:<10} {workers} worker(s)  PSS {result['pss_mb']:7.1f} MB  first /ping "
+                f"{result['first_ping_s']:.2f} s  all workers {result['all_workers_s']:.2f} s"
+            )
+    text = render(found, own, pickle_mb, runs)
+    missing = docker_cold_start.unavailable()
+    if missing:
+        say(f"cold start in Docker not measured: {missing}")
+        return text + f"\nCold start in Docker: not measured ({missing}).\n"
+    say("cold start in Docker: docker run IMAGE serve")
+    started, in_image = docker_cold_start.measure(
+        BENCH / "algorithms" / "big_forest.py",
+        shared.ml / "model",
+        [(mode, workers) for workers in (1, 4) for mode in MODES],
+        runs,
+        procs,
+        logs,
+        say,
+    )
+    return text + "\n".join(docker_cold_start.render(started, in_image)) + "\n"
+
+
+def algorithm_cost(project: Project) -> dict:
+    """The algorithm's own start, in a plain Python process: importing algorithm.py, then initialize."""
+    script = (
+        "import json, sys, time; start = time.perf_counter(); sys.path.insert(0, '.'); import algorithm; "
+        "imported = time.perf_counter(); from pathlib import Path; algorithm.initialize(Path(sys.argv[1])); "
+        "print(json.dumps({'import_s': imported - start, 'initialize_s': time.perf_counter() - imported}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(project.ml / "model")],
+        cwd=project.folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"importing and loading the algorithm failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(procs: Processes, project: Project, workers: int, log: Path) -> dict:
+    port = free_port()
+    log.write_text("")
+    started = time.perf_counter()
+    server = procs.start(project.command("serve"), log, env=stacks.serve_env(project, port, workers))
+    try:
+        first_ping = stacks.wait_ready(port, [server], log, timeout=120)
+        all_workers = wait_all_workers(server, workers, log, started)
+        predict_for_a_while(port)
+        pids = [server.pid, *children(server.pid)]
+        if len(pids) != workers + 1:
+            raise RuntimeError(f"expected {workers} workers, found {len(pids) - 1}; log: {log}")
+        memory = [smaps(pid) for pid in pids]
+        return {
+            "first_ping_s": first_ping,
+            "all_workers_s": all_workers,
+            "pss_mb": sum(m["Pss"] for m in memory),
+            "master_rss_mb": memory[0]["Rss"],
+            "worker_private_mb": statistics.mean(m["Private_Clean"] + m["Private_Dirty"] for m in memory[1:]),
+        }
+    finally:
+        procs.stop(server)
+
+
+def wait_all_workers(server: subprocess.Popen, workers: int, log: Path, started: float) -> float:
+    """Seconds from the start until every worker holds the model: its load logged (a copy each) or its boot (the
+    master's copy, which a worker has from its first instant)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        per_worker = "each worker loads its own copy" in text
+        ready = text.count("model loaded from") if per_worker else text.count("Booting worker")
+        if ready >= workers:
+            return time.perf_counter() - started
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}; log: {log}")
+        time.sleep(0.01)
+    raise RuntimeError(f"not every worker was ready within 120 s; log: {log}")
+
+
+def predict_for_a_while(port: int) -> None:
+    """CLIENTS connections sending predictions for PREDICT_SECONDS, so that every worker predicts."""
+    body = json.dumps({"instances": RECORDS})
+    errors: list[str] = []
+    stop = time.monotonic() + PREDICT_SECONDS
+
+    def client():
+        import http.client
+
+        while time.monotonic() < stop and not errors:
+            connection = http.client.HTTPConnection(HOST, port, timeout=60)
+            try:
+                connection.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+                answer = connection.getresponse()
+                if answer.status != 200:
+                    errors.append(f"{answer.status} {answer.read()[:200]!r}")
+                answer.read()
+            finally:
+                connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=PREDICT_SECONDS + 120)
+    if errors:
+        raise RuntimeError(f"a prediction failed: {errors[0]}")
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def smaps(pid: int) -> dict[str, float]:
+    """The process's memory in MB, from the kernel: Rss, Pss, Private_Clean, Private_Dirty, ..."""
+    lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+    return {name: int(value.split()[0]) / 1024 for name, value in (line.split(":") for line in lines)}
+
+
+def render(found: dict, own: list[dict], pickle_mb: float, runs: int) -> str:
+    def median(case, key):
+        return statistics.median(r[key] for r in found[case])
+
+    import_s = statistics.median(o["import_s"] for o in own)
+    initialize_s = statistics.median(o["initialize_s"] for o in own)
+    one = {mode: median((mode, 1), "pss_mb") for mode in MODES}
+    lines = [
+        f"# Memory and cold start: one model for every worker ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        "",
+        f"bench/algorithms/big_forest.py, a 100-tree forest whose pickle is {pickle_mb:.0f} MB; {stacks.cpus()} "
+        f"CPU(s); medians of {runs} run(s). PSS: the master and its workers together, after {PREDICT_SECONDS:g} s "
+        f"of predictions over {CLIENTS} connections. Cold start: `main.py serve` (no Docker) to the first /ping 200 "
+        "and to every worker holding the model.",
+        "",
+        "| workers | PSS per worker MB | PSS shared MB | shared / per worker | x 1 worker: per worker | x 1 worker: "
+        "shared | worker private MB: per worker | worker private MB: shared | first /ping s: per worker | first "
+        "/ping s: shared | all workers s: per worker | all workers s: shared |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for workers in WORKERS:
+        per, shared = ("per worker", workers), ("shared", workers)
+        lines.append(
+            f"| {workers} | {median(per, 'pss_mb'):.0f} | {median(shared, 'pss_mb'):.0f} | "
+            f"{median(shared, 'pss_mb') / median(per, 'pss_mb'):.2f} | "
+            f"{median(per, 'pss_mb') / one['per worker']:.2f} | {median(shared, 'pss_mb') / one['shared']:.2f} | "
+            f"{median(per, 'worker_private_mb'):.0f} | {median(shared, 'worker_private_mb'):.1f} | "
+            f"{median(per, 'first_ping_s'):.2f} | {median(shared, 'first_ping_s'):.2f} | "
+            f"{median(per, 'all_workers_s'):.2f} | {median(shared, 'all_workers_s'):.2f} |"
+        )
+    four = median(("shared", 4), "pss_mb") / one["shared"]
+    first = median(("shared", 1), "first_ping_s")
+    start_1, start_4 = median(("shared", 1), "all_workers_s"), median(("shared", 4), "all_workers_s")
+    lines += [
+        "",
+        f"The algorithm's own start, in a plain Python process: import {import_s:.2f} s, initialize {initialize_s:.2f} "
+        f"s, {import_s + initialize_s:.2f} s together. The framework's share of the shared model's cold start (first "
+        f"/ping minus that): 1 worker {first - import_s - initialize_s:.2f} s, 4 workers "
+        f"{median(('shared', 4), 'first_ping_s') - import_s - initialize_s:.2f} s.",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        f"| 4 workers' PSS at most 1.3x one worker's | shared {four:.2f}x; per worker "
+        f"{median(('per worker', 4), 'pss_mb') / one['per worker']:.2f}x | {'met' if four <= 1.3 else 'missed'} |",
+        f"| framework's share of the cold start at most 0.5 s (no Docker) | {first - import_s - initialize_s:.2f} s "
+        f"| {'met' if first - import_s - initialize_s <= 0.5 else 'missed'} |",
+        f"| shared model: 4 workers start no slower than 1 (every worker holding the model) | 1: {start_1:.2f} s, "
+        f"4: {start_4:.2f} s | {'met' if start_4 <= 1.1 * start_1 else 'missed'} (within 10%) |",
+        "",
+    ]
+    return "\n".join(lines)
