@@ -13,6 +13,7 @@ Each case is started --runs times in rounds over every case; medians. Writes ben
 """
 
 import json
+import resource
 import shutil
 import signal
 import statistics
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 import docker_cold_start
+import load
 import stacks
 from stacks import BENCH, HOST, Processes, Project, free_port
 
@@ -78,23 +80,29 @@ def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:
 
     cases = [(mode, workers) for workers in WORKERS for mode in MODES]
     found: dict[tuple[str, int], list[dict]] = {case: [] for case in cases}
-    own: list[dict] = []
+    say("warming up: one start, not counted (the first process to read the libraries' files pays the disk)")
+    algorithm_cost(shared)
+    measure(procs, shared, 1, logs / "memory-warm-up.log")
     for number in range(1, runs + 1):
-        own.append(algorithm_cost(shared))
         for mode, workers in cases:
+            # The algorithm's own cost just before each start, so that both see the same load on a shared machine.
+            own = algorithm_cost(shared)
             result = measure(procs, projects[mode], workers, logs / f"memory-{mode.replace(' ', '-')}-{workers}.log")
-            found[(mode, workers)].append(result)
+            result["framework_s"] = result["first_ping_s"] - own["import_s"] - own["initialize_s"]
+            result["framework_cpu_s"] = result["first_ping_cpu_s"] - own["cpu_s"]
+            found[(mode, workers)].append({**result, **own})
             say(
                 f"run {number}/{runs}  {mode:<10} {workers} worker(s)  PSS {result['pss_mb']:7.1f} MB  first /ping "
-                f"{result['first_ping_s']:.2f} s  all workers {result['all_workers_s']:.2f} s"
+                f"{result['first_ping_s']:.2f} s (the algorithm's import and initialize {own['import_s']:.2f} + "
+                f"{own['initialize_s']:.2f} s)  all workers {result['all_workers_s']:.2f} s"
             )
-    text = render(found, own, pickle_mb, runs)
+    text = render(found, pickle_mb, runs)
     missing = docker_cold_start.unavailable()
     if missing:
         say(f"cold start in Docker not measured: {missing}")
         return text + f"\nCold start in Docker: not measured ({missing}).\n"
     say("cold start in Docker: docker run IMAGE serve")
-    started, in_image = docker_cold_start.measure(
+    started = docker_cold_start.measure(
         BENCH / "algorithms" / "big_forest.py",
         shared.ml / "model",
         [(mode, workers) for workers in (1, 4) for mode in MODES],
@@ -103,16 +111,18 @@ def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:
         logs,
         say,
     )
-    return text + "\n".join(docker_cold_start.render(started, in_image)) + "\n"
+    return text + "\n".join(docker_cold_start.render(started)) + "\n"
 
 
 def algorithm_cost(project: Project) -> dict:
-    """The algorithm's own start, in a plain Python process: importing algorithm.py, then initialize."""
+    """The algorithm's own start, in a plain Python process: importing algorithm.py, then initialize (seconds), and
+    that process's CPU time, its interpreter's start included."""
     script = (
         "import json, sys, time; start = time.perf_counter(); sys.path.insert(0, '.'); import algorithm; "
         "imported = time.perf_counter(); from pathlib import Path; algorithm.initialize(Path(sys.argv[1])); "
         "print(json.dumps({'import_s': imported - start, 'initialize_s': time.perf_counter() - imported}))"
     )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-c", script, str(project.ml / "model")],
         cwd=project.folder,
@@ -122,7 +132,9 @@ def algorithm_cost(project: Project) -> dict:
     )
     if done.returncode != 0:
         raise RuntimeError(f"importing and loading the algorithm failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu_s": cpu_s}
 
 
 def measure(procs: Processes, project: Project, workers: int, log: Path) -> dict:
@@ -132,6 +144,7 @@ def measure(procs: Processes, project: Project, workers: int, log: Path) -> dict
     server = procs.start(project.command("serve"), log, env=stacks.serve_env(project, port, workers))
     try:
         first_ping = stacks.wait_ready(port, [server], log, timeout=120)
+        first_ping_cpu = load.cpu_seconds([server.pid])  # the server leads its process group (Processes.start)
         all_workers = wait_all_workers(server, workers, log, started)
         predict_for_a_while(port)
         pids = [server.pid, *children(server.pid)]
@@ -140,6 +153,7 @@ def measure(procs: Processes, project: Project, workers: int, log: Path) -> dict
         memory = [smaps(pid) for pid in pids]
         return {
             "first_ping_s": first_ping,
+            "first_ping_cpu_s": first_ping_cpu,
             "all_workers_s": all_workers,
             "pss_mb": sum(m["Pss"] for m in memory),
             "master_rss_mb": memory[0]["Rss"],
@@ -204,52 +218,54 @@ def smaps(pid: int) -> dict[str, float]:
     return {name: int(value.split()[0]) / 1024 for name, value in (line.split(":") for line in lines)}
 
 
-def render(found: dict, own: list[dict], pickle_mb: float, runs: int) -> str:
+def render(found: dict, pickle_mb: float, runs: int) -> str:
     def median(case, key):
         return statistics.median(r[key] for r in found[case])
 
-    import_s = statistics.median(o["import_s"] for o in own)
-    initialize_s = statistics.median(o["initialize_s"] for o in own)
     one = {mode: median((mode, 1), "pss_mb") for mode in MODES}
     lines = [
         f"# Memory and cold start: one model for every worker ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
         f"bench/algorithms/big_forest.py, a 100-tree forest whose pickle is {pickle_mb:.0f} MB; {stacks.cpus()} "
         f"CPU(s); medians of {runs} run(s). PSS: the master and its workers together, after {PREDICT_SECONDS:g} s "
-        f"of predictions over {CLIENTS} connections. Cold start: `main.py serve` (no Docker) to the first /ping 200 "
-        "and to every worker holding the model.",
+        f"of predictions over {CLIENTS} connections; x 1: over the same mode's PSS with 1 worker; private: what one "
+        "worker owns. Cold start, `main.py serve` without Docker: to the first /ping 200, and to every worker "
+        "holding the model; the framework's share is the first /ping minus the algorithm's own import and "
+        "initialize, timed in a plain Python process just before each start; in CPU time, the server's processes' "
+        "CPU time to the first /ping 200 minus that process's (CPU time moves far less than wall time when other "
+        "programs share the machine).",
         "",
-        "| workers | PSS per worker MB | PSS shared MB | shared / per worker | x 1 worker: per worker | x 1 worker: "
-        "shared | worker private MB: per worker | worker private MB: shared | first /ping s: per worker | first "
-        "/ping s: shared | all workers s: per worker | all workers s: shared |",
-        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| workers | model | PSS MB | x 1 | worker private MB | first /ping s | all workers s | framework's share s | "
+        "framework's share, CPU s |",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for workers in WORKERS:
-        per, shared = ("per worker", workers), ("shared", workers)
-        lines.append(
-            f"| {workers} | {median(per, 'pss_mb'):.0f} | {median(shared, 'pss_mb'):.0f} | "
-            f"{median(shared, 'pss_mb') / median(per, 'pss_mb'):.2f} | "
-            f"{median(per, 'pss_mb') / one['per worker']:.2f} | {median(shared, 'pss_mb') / one['shared']:.2f} | "
-            f"{median(per, 'worker_private_mb'):.0f} | {median(shared, 'worker_private_mb'):.1f} | "
-            f"{median(per, 'first_ping_s'):.2f} | {median(shared, 'first_ping_s'):.2f} | "
-            f"{median(per, 'all_workers_s'):.2f} | {median(shared, 'all_workers_s'):.2f} |"
-        )
+        for mode in MODES:
+            case = (mode, workers)
+            lines.append(
+                f"| {workers} | {mode} | {median(case, 'pss_mb'):.0f} | {median(case, 'pss_mb') / one[mode]:.2f} | "
+                f"{median(case, 'worker_private_mb'):.1f} | {median(case, 'first_ping_s'):.2f} | "
+                f"{median(case, 'all_workers_s'):.2f} | {median(case, 'framework_s'):.2f} | "
+                f"{median(case, 'framework_cpu_s'):.2f} |"
+            )
+    every = [r for results in found.values() for r in results]
+    import_s = statistics.median(r["import_s"] for r in every)
+    initialize_s = statistics.median(r["initialize_s"] for r in every)
     four = median(("shared", 4), "pss_mb") / one["shared"]
-    first = median(("shared", 1), "first_ping_s")
+    share = max(median(("shared", workers), "framework_s") for workers in WORKERS)
+    share_cpu = max(median(("shared", workers), "framework_cpu_s") for workers in WORKERS)
     start_1, start_4 = median(("shared", 1), "all_workers_s"), median(("shared", 4), "all_workers_s")
     lines += [
         "",
-        f"The algorithm's own start, in a plain Python process: import {import_s:.2f} s, initialize {initialize_s:.2f} "
-        f"s, {import_s + initialize_s:.2f} s together. The framework's share of the shared model's cold start (first "
-        f"/ping minus that): 1 worker {first - import_s - initialize_s:.2f} s, 4 workers "
-        f"{median(('shared', 4), 'first_ping_s') - import_s - initialize_s:.2f} s.",
+        f"The algorithm's own start (medians of {len(every)}): import {import_s:.2f} s, initialize "
+        f"{initialize_s:.2f} s.",
         "",
         "| target | measured | |",
         "|---|---|---|",
         f"| 4 workers' PSS at most 1.3x one worker's | shared {four:.2f}x; per worker "
         f"{median(('per worker', 4), 'pss_mb') / one['per worker']:.2f}x | {'met' if four <= 1.3 else 'missed'} |",
-        f"| framework's share of the cold start at most 0.5 s (no Docker) | {first - import_s - initialize_s:.2f} s "
-        f"| {'met' if first - import_s - initialize_s <= 0.5 else 'missed'} |",
+        f"| the framework's share of the cold start at most 0.5 s (no Docker; shared model, worst of 1, 2, 4 "
+        f"workers) | {share:.2f} s; in CPU time {share_cpu:.2f} s | {'met' if share <= 0.5 else 'missed'} |",
         f"| shared model: 4 workers start no slower than 1 (every worker holding the model) | 1: {start_1:.2f} s, "
         f"4: {start_4:.2f} s | {'met' if start_4 <= 1.1 * start_1 else 'missed'} (within 10%) |",
         "",
