@@ -27,7 +27,7 @@ from pathlib import Path
 import docker_cold_start
 import load
 import stacks
-from stacks import BENCH, HOST, Processes, Project, free_port
+from stacks import BENCH, HOST, Processes, Project, free_port, say
 
 WORKERS = (1, 2, 4)
 MODES = {"per worker": False, "shared": True}  # SHARED_MODEL in algorithm.py
@@ -59,10 +59,6 @@ def main(args) -> int:
     print(table)
     say(f"written to {out}")
     return 0
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:

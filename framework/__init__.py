@@ -4,10 +4,10 @@ One folder for each kind of job SageMaker runs the image for, and what they all 
 - training/ (`docker run IMAGE train`): main.py (the entry), job.py (one training job, start to exit code),
   hyperparameters.py, ranges.py (tuning ranges), metrics.py (the log lines MetricDefinitions read);
 - serving/ (`docker run IMAGE serve`: real-time, asynchronous and batch transform): gunicorn_server.py (the
-  processes), routes.py (the HTTP routes), request_body.py (framing and limits), invocation.py (one request through
-  predict), media_types.py, content_types.py (picking the codecs), decoders.py, encoders.py, features.py,
-  balancing.py (spreading requests over the workers) and, when algorithm.py asks for it, batching.py (requests
-  sharing predict calls);
+  processes), shared_model.py (the model, loaded once before the workers fork), routes.py (the HTTP routes),
+  request_body.py (framing and limits), invocation.py (one request through predict), media_types.py,
+  content_types.py (picking the codecs), decoders.py, encoders.py, features.py, balancing.py (spreading requests
+  over the workers) and, when algorithm.py asks for it, batching.py (requests sharing predict calls);
 - multi_model/ (a multi-model endpoint, SAGEMAKER_MULTI_MODEL=true): routes.py (SageMaker's /models API),
   registry.py (which models are loaded, shared by the workers) and memory.py (the memory budget);
 - shared: settings.py (SageMaker's serving environment), paths.py (the /opt/ml tree), errors.py, logs.py.
