@@ -2,14 +2,17 @@
 
 import statistics
 
+import limit
 from load import Payload, median_result
-from stacks import BATCHING
+from stacks import BATCHING, cpus
 
 # The targets, with the reasons behind the numbers.
 SMALL_VS_CLASSIC = 4.0  # small CSV requests/s, framework over classic, same model
 TRIVIAL_VS_FLOOR = 0.6  # a trivial predict keeps at least this share of the floor's requests/s
 LARGE_VS_CLASSIC = 1.0  # ~5 MB CSV records/s, framework over classic
 FOREST_BATCHING_VS_CLASSIC = 3.0  # small CSV requests/s, forest with adaptive batching over classic's forest
+LIMIT_SHARE = 0.85  # requests/s over the model's own limit (bench/limit.py), where its work is >= 1 ms a request
+LIMIT_WORK_S = 0.001
 PING_P99_MS = 50.0  # /ping under saturating load (SageMaker's own limit is 2 s)
 COLD_START_S = 2.0  # `serve` to the first /ping 200, without Docker
 
@@ -19,6 +22,7 @@ def render(
     stacks,
     payloads: list[Payload],
     results: dict,
+    limits: dict,
     cold_start_s,
     cold_start_trivial_s,
     training,
@@ -43,9 +47,9 @@ def render(
         f"connections ({payloads[-1].connections} for the ~5 MB payload). The load generator and the `/ping` client "
         "run on the same machine as the servers and take part of its CPU, for every stack alike.",
         "",
-        "| stack / model | payload | requests/s | records/s | p50 ms | p99 ms | x classic | x floor "
+        "| stack / model | payload | requests/s | of limit | records/s | p50 ms | p99 ms | x classic | x floor "
         "| CPU ms/req | /ping p50 ms | /ping p99 ms | /ping max ms | errors |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for stack in stacks:
         model = stack.split(" / ")[-1]
@@ -59,12 +63,18 @@ def render(
             vs_floor = _ratio(r.requests_per_s, floor.requests_per_s) if floor else "-"
             bad = errors[(stack, payload.name)] + missed[(stack, payload.name)]
             lines.append(
-                f"| {stack} | {payload.name} | {_num(r.requests_per_s)} | {r.records_per_s:,.0f} | {r.p50_ms:.1f} "
+                f"| {stack} | {payload.name} | {_num(r.requests_per_s)} "
+                f"| {limit.share(stack, payload.name, r.requests_per_s, limits)} | {r.records_per_s:,.0f} "
+                f"| {r.p50_ms:.1f} "
                 f"| {r.p99_ms:.1f} | {vs_classic} | {vs_floor} | {_num(r.cpu_ms)} | {r.ping_p50_ms:.1f} "
                 f"| {r.ping_p99_ms:.1f} | {r.ping_max_ms:.0f} | {bad} |"
             )
     lines += [
         "",
+        f"of limit: requests/s over what the model's own work allows on the {cpus()} CPU(s) (bench/limit.py): its "
+        "decode, predict and encode of the payload timed in-process, one request at a time per CPU; the limits: "
+        + ", ".join(f"{model} {name} {_num(rps)}/s" for (model, name), rps in limits.items())
+        + ". "
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
         "floor's with the same payload. CPU ms/req: user + system CPU time of the stack's processes (nginx "
         "included) per answered request, less sensitive than requests/s to other programs on the machine (not "
@@ -99,6 +109,7 @@ def render(
         )
     lines += ["", "## Targets", ""]
     lines += _targets(med, payloads, cold)
+    lines += _limit_targets(med, limits)
     lines += [
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + f". Whole run: {elapsed_s / 60:.1f} min.",
@@ -182,4 +193,23 @@ def _targets(med: dict, payloads: list[Payload], cold: float | None) -> list[str
 
     if cold is not None:
         out.append(f"- {_verdict(cold <= COLD_START_S)}: cold start at most {COLD_START_S:g} s: {cold:.2f} s.")
+    return out
+
+
+def _limit_targets(med: dict, limits: dict) -> list[str]:
+    """Requests/s at least LIMIT_SHARE of the model's limit wherever its work is at least LIMIT_WORK_S a request;
+    with adaptive batching, above the limit."""
+    out = []
+    for (stack, payload), r in sorted(med.items()):
+        model = stack.split(" / ")[-1]
+        found = limits.get((model, payload))
+        if not found or not stack.startswith(("framework", BATCHING)) or cpus() / found < LIMIT_WORK_S:
+            continue
+        share, batching = r.requests_per_s / found, stack.startswith(BATCHING)
+        goal = 1.0 if batching else LIMIT_SHARE
+        out.append(
+            f"- {_verdict(share > goal if batching else share >= goal)}: {stack}, {payload} (work "
+            f"{cpus() / found * 1000:.1f} ms a request): {share:.0%} of the limit, "
+            + ("above 100% with adaptive batching." if batching else f"at least {LIMIT_SHARE:.0%}.")
+        )
     return out

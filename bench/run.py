@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import limit
 import load
 import report
 import stacks
@@ -132,6 +133,8 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     }
     for project in (tree, forest):
         set_batching(project, False)
+    say("the limit: each model's decode + predict + encode of each payload, timed in-process (bench/limit.py)")
+    limits = limit.limits({"tree": tree, "forest": forest, "trivial": trivial}, list(payloads.values()))
     baselines = []
     if args.baseline:
         say(f"training the baseline's models: the framework and algorithm.py of {args.baseline}")
@@ -200,6 +203,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         stacks=[s.label for s in all_stacks],
         payloads=list(payloads.values()),
         results=results,
+        limits=limits,
         cold_start_s=cold,
         cold_start_trivial_s=cold_trivial,
         training=train,
