@@ -52,6 +52,32 @@ def test_a_worker_killed_is_forked_again_with_the_model_and_no_load(make_project
     assert server.stop().count("model loaded from") == 1
 
 
+def test_a_worker_past_the_timeout_is_forked_again_with_the_model_and_no_load(make_project, start_server):
+    """A worker that stops answering its heartbeat (here SIGSTOP) is killed after SAGEMAKER_MODEL_SERVER_TIMEOUT and
+    replaced from the master, model included."""
+    server = start_server(
+        make_project("reports_where_its_model_loaded"),
+        SAGEMAKER_MODEL_SERVER_WORKERS="1",
+        SAGEMAKER_MODEL_SERVER_TIMEOUT="2",
+    )
+    [stuck] = workers(server, 1)
+    os.kill(stuck, signal.SIGSTOP)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            answered = answer(server)
+        except requests.RequestException:  # the stuck worker still holds the socket, or the new one is booting
+            time.sleep(0.2)
+            continue
+        if answered["pid"] != stuck:
+            break
+    else:
+        pytest.fail("no worker replaced the stuck one")
+    assert answered == {"loaded_in": server.process.pid, "pid": answered["pid"]}
+    log = server.stop()
+    assert "WORKER TIMEOUT" in log and log.count("model loaded from") == 1
+
+
 def test_the_workers_share_the_models_memory(make_project, start_server):
     """A 100 MB model (written pages, not a sparse promise): every worker has it in memory, and owns next to none of
     it (its private pages: what it has written to since the fork)."""
