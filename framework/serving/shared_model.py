@@ -69,17 +69,14 @@ def load_before_fork(algorithm: ModuleType) -> Any:
     threads or sockets behind, and initialize's own exception when it fails."""
     before = _Resources.now()
     model = load_model(algorithm, traceback=True)
-    left = _Resources.now().added_since(before)
-    if left:
-        why = []
-        if any("thread" in item for item in left):
-            why.append("a thread does not survive a fork (a lock it holds would stay held in every worker)")
-        if any("socket" in item for item in left):
-            why.append("every worker would write to the same socket")
+    threads, sockets = _Resources.now().added_since(before)
+    if threads or sockets:
+        why = ["a thread does not survive a fork (a lock it holds would stay held in every worker)"] if threads else []
+        why += ["every worker would write to the same socket"] if sockets else []
         raise ForkUnsafe(
-            f"initialize left {' and '.join(left)} in the server's main process, from which the workers fork, and "
-            f"{'; '.join(why)}: close them before initialize returns, or declare {OPT_OUT} in algorithm.py to load "
-            "the model in each worker (docs/shared-model.md)"
+            f"initialize left {' and '.join(threads + sockets)} in the server's main process, from which the workers "
+            f"fork, and {'; '.join(why)}: close them before initialize returns, or declare {OPT_OUT} in algorithm.py "
+            "to load the model in each worker (docs/shared-model.md)"
         )
     gc.collect()
     gc.freeze()  # the model's objects, out of the collector's reach: no worker copies their pages by collecting
@@ -93,7 +90,7 @@ class _Resources:
 
     threads: frozenset[threading.Thread]
     tasks: frozenset[str]
-    sockets: frozenset[str]
+    sockets: frozenset[str]  # "socket:[inode]": a number reused by a new socket is not the old one
     gevent_pool: int  # gevent's own native threads (its DNS resolver's pool), which it restarts after a fork
 
     @classmethod
@@ -103,14 +100,16 @@ class _Resources:
             frozenset(t for t in threading.enumerate() if not isinstance(t, threading._DummyThread)),
             frozenset(_listing(Path("/proc/self/task"))),
             frozenset(
-                fd for fd in _listing(Path("/proc/self/fd")) if _link(f"/proc/self/fd/{fd}").startswith("socket:")
+                link
+                for fd in _listing(Path("/proc/self/fd"))
+                if (link := _link(f"/proc/self/fd/{fd}")).startswith("socket:")
             ),
             _gevent_pool_size(),
         )
 
-    def added_since(self, before: "_Resources") -> list[str]:
-        """What appeared since `before` and is still there, each as words for the error line."""
-        found = []
+    def added_since(self, before: "_Resources") -> tuple[list[str], list[str]]:
+        """The threads and the sockets that appeared since `before` and are still there, as words for the error."""
+        found, sockets = [], len(self.sockets - before.sockets)
         threads = [t for t in self.threads - before.threads if t.is_alive()]
         if threads:
             found.append(f"{_count(len(threads), 'thread')} running ({', '.join(sorted(t.name for t in threads))})")
@@ -120,10 +119,7 @@ class _Resources:
         if native > 0:
             names = sorted({_comm(task) for task in tasks})
             found.append(f"{_count(native, 'native thread')} running (named {', '.join(names)})")
-        sockets = len(self.sockets - before.sockets)
-        if sockets:
-            found.append(f"{_count(sockets, 'socket')} open")
-        return found
+        return found, [f"{_count(sockets, 'socket')} open"] if sockets else []
 
 
 def _listing(folder: Path) -> list[str]:
