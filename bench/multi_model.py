@@ -14,11 +14,8 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,25 +30,7 @@ def main(args) -> int:
     """bench/run.py's arguments: runs, duration and workers apply here."""
     if not 2 <= args.workers <= 16:
         raise SystemExit("--multi-model needs --workers 2..16: a model is loaded by one worker and served by another")
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
-    work = Path(tempfile.mkdtemp(prefix="sagemaker-bench-mm-"))
-    logs = BENCH / "results" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    procs = Processes()
-    try:
-        table = run(args, work, logs, procs)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping the servers", file=sys.stderr)
-        return 130
-    finally:
-        procs.stop_all()
-        shutil.rmtree(work, ignore_errors=True)
-    out = BENCH / "results" / "multi-model.md"
-    out.write_text(table)
-    print(table)
-    say(f"written to {out}")
-    return 0
+    return stacks.run_section("multi-model", lambda work, logs, procs: run(args, work, logs, procs))
 
 
 def run(args, work: Path, logs: Path, procs: Processes) -> str:

@@ -14,11 +14,9 @@ Each case is started --runs times in rounds over every case; medians. Writes ben
 
 import json
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,28 +34,8 @@ RECORDS = [[0.1 * i, -0.2 * i, 0.3, 1.0 - 0.05 * i] for i in range(28)]
 
 
 def main(args) -> int:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
-    work = Path(tempfile.mkdtemp(prefix="sagemaker-bench-memory-"))
-    logs = BENCH / "results" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    procs = Processes()
-    try:
-        table = run(args.runs, work, logs, procs)
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping the servers", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"benchmark failed: {exc}\n(server logs in {logs})", file=sys.stderr)
-        return 1
-    finally:
-        procs.stop_all()
-        shutil.rmtree(work, ignore_errors=True)
-    out = BENCH / "results" / "memory.md"
-    out.write_text(table)
-    print(table)
-    say(f"written to {out}")
-    return 0
+    """bench/run.py's arguments: --runs applies here."""
+    return stacks.run_section("memory", lambda work, logs, procs: run(args.runs, work, logs, procs))
 
 
 def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:

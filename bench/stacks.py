@@ -14,7 +14,9 @@ import signal
 import string
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,3 +229,31 @@ def timed_train(project: Project) -> float:
     if done.returncode != 0:
         raise RuntimeError(f"main.py train failed ({done.returncode}) in {project.folder}:\n{done.stdout}{done.stderr}")
     return time.perf_counter() - started
+
+
+def run_section(name: str, measure: Callable[[Path, Path, Processes], str]) -> int:
+    """A part of the benchmark run on its own (--multi-model, --memory): `measure(work, logs, procs)` returns its
+    table, written to bench/results/<name>.md and printed. SIGTERM and SIGHUP unwind as Ctrl-C does, so that every
+    server it started is stopped and its temporary folder removed, on errors too."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda num, _frame: sys.exit(128 + num))
+    work = Path(tempfile.mkdtemp(prefix=f"sagemaker-bench-{name}-"))
+    logs = BENCH / "results" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = Processes()
+    try:
+        table = measure(work, logs, procs)
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping the servers", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:
+        print(f"benchmark failed: {exc}\n(server logs in {logs})", file=sys.stderr)
+        return 1
+    finally:
+        procs.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    out = BENCH / "results" / f"{name}.md"
+    out.write_text(table)
+    print(table)
+    say(f"written to {out}")
+    return 0
