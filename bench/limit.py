@@ -3,7 +3,8 @@ is a share.
 
 The work of one request: the framework's decode, the algorithm's predict and the encode, as a worker runs them
 (framework/serving/invocation.py's Invoker), timed in a process of its own, without HTTP, a server or the hand-off
-to a predictor thread. One request at a time on each core: limit = cores / seconds per request. A stack at 100%
+to a predictor thread, in CPU time (the work itself, which other programs on the machine do not stretch as they
+stretch wall time). One request at a time on each core: limit = cores / CPU seconds per request. A stack at 100%
 would lose nothing to serving; with adaptive batching it can pass 100%, since merged requests share one predict.
 The same limit applies to every stack serving that model (classic's pandas does the same work, more slowly).
 """
@@ -32,16 +33,16 @@ for _ in range(3):
         sys.exit(f"answered {answer.status}: {answer.body[:300]!r}")
 times, deadline = [], time.perf_counter() + seconds
 while time.perf_counter() < deadline and len(times) < 100_000:
-    started = time.perf_counter()
+    started = time.process_time()
     invoke(body, content_type, accept)
-    times.append(time.perf_counter() - started)
+    times.append(time.process_time() - started)
 times.sort()
 print(json.dumps({"seconds": times[len(times) // 2], "calls": len(times)}))
 """
 
 
 def per_request_s(project: Project, payload: Payload) -> float:
-    """The median seconds of decode + predict + encode of `payload` with the project's trained model."""
+    """The median CPU seconds of decode + predict + encode of `payload` with the project's trained model."""
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(payload.file), payload.content_type, payload.accept, str(TIMED_SECONDS)],
         cwd=project.folder,

@@ -72,9 +72,8 @@ def render(
     lines += [
         "",
         f"of limit: requests/s over what the model's own work allows on the {cpus()} CPU(s) (bench/limit.py): its "
-        "decode, predict and encode of the payload timed in-process, one request at a time per CPU; the limits: "
-        + ", ".join(f"{model} {name} {_num(rps)}/s" for (model, name), rps in limits.items())
-        + ". "
+        "decode, predict and encode of the payload timed in-process in CPU time, one request at a time per CPU; the "
+        "limits: " + ", ".join(f"{model} {name} {_num(rps)}/s" for (model, name), rps in limits.items()) + ". "
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
         "floor's with the same payload. CPU ms/req: user + system CPU time of the stack's processes (nginx "
         "included) per answered request, less sensitive than requests/s to other programs on the machine (not "
