@@ -4,6 +4,9 @@ Outcome: exit 0 and no output/failure on success; on failure the reason in outpu
 1024 characters as the job's FailureReason), the traceback in the log and a non-zero exit: 2 for a wrong
 configuration (hyperparameters, channels), 1 for an error raised by the algorithm. SIGTERM (how SageMaker stops a
 job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
+With several hosts (docs/distributed-training.md) every host runs this; only the leader reports metrics and writes
+the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the leader
+has succeeded.
 """
 
 import json
@@ -18,6 +21,10 @@ from typing import Any
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
 from framework.training import hyperparameters, metrics
+from framework.training.cluster import Cluster, LeaderDone
+
+# Files that only keep an empty folder in git; not a model (as develop/develop.py, which packs the model, says).
+PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}
 
 log = logging.getLogger("train")
 
@@ -37,10 +44,35 @@ class TrainingJob:
     resource_config: dict[str, Any] = field(default_factory=dict)
     platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_*, _tuning_objective_metric, ...
     metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
+    cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))
+    every_host_writes: bool = False  # algorithm.EVERY_HOST_WRITES: metrics and model files from every host
+
+    @property
+    def leader(self) -> str:
+        """The first of the sorted hosts (not always called algo-1: SageMaker's local mode says algo-1-xxxxx)."""
+        return self.cluster.leader
+
+    @property
+    def is_leader(self) -> bool:
+        return self.cluster.is_leader
+
+    @property
+    def network_interface(self) -> str:
+        """The job network's interface (resourceconfig.json's network_interface_name): eth0, ethwe, eth1, ..."""
+        return self.cluster.network_interface
 
     def report_metric(self, name: str, value: float, epoch: int | None = None) -> None:
-        """Log one value of a declared metric, in the line SageMaker's MetricDefinitions read (metrics.py)."""
-        metrics.report(self.metrics, name, value, epoch)
+        """Log one value of a declared metric, in the line SageMaker's MetricDefinitions read (metrics.py).
+        With several hosts, only the leader's values are logged (unless EVERY_HOST_WRITES): one value per step."""
+        if self.is_leader or self.every_host_writes:
+            metrics.report(self.metrics, name, value, epoch)
+
+    def dask(self, nthreads: int | None = None):
+        """`with job.dask() as client:` a Dask cluster with a worker on every host; only the leader runs the block,
+        every other host serves as a worker until the leader is done (framework/training/dask_cluster.py)."""
+        from framework.training.dask_cluster import dask_client  # Dask's import costs a second: only when used
+
+        return dask_client(self.cluster, nthreads)
 
 
 def run(algorithm_loader) -> int:
@@ -58,6 +90,10 @@ def run(algorithm_loader) -> int:
             job.hyperparameters,
         )
         algorithm.train(job)
+        _check_model_writer(job)
+    except LeaderDone as done:
+        log.info("training succeeded: %s", done)
+        return 0
     except JobStopped as stop:
         log.warning("training %s; exiting with %d", stop, 128 + stop.signum)
         return 128 + stop.signum
@@ -67,6 +103,18 @@ def run(algorithm_loader) -> int:
         return code
     log.info("training succeeded; model in %s", paths.model)
     return 0
+
+
+def _check_model_writer(job: TrainingJob) -> None:
+    if job.is_leader or job.every_host_writes:
+        return
+    written = sorted(p.name for p in job.model_dir.iterdir() if p.name not in PLACEHOLDERS)
+    if written:
+        raise RuntimeError(
+            f"host {job.cluster.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
+            f"({job.leader}) writes the model: write it when job.is_leader, or set EVERY_HOST_WRITES = True in "
+            "algorithm.py (each host's file names must then differ)"
+        )
 
 
 def _stop_on(*signums: int) -> None:
@@ -113,6 +161,9 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
             )
 
     resources = _read_json(paths.config / "resourceconfig.json", default={})
+    if not isinstance(resources, dict):
+        raise ConfigError(f"{paths.config / 'resourceconfig.json'} must hold a JSON object")
+    cluster = Cluster.from_resource_config(resources)
     for folder in (paths.model, paths.output_data, paths.checkpoints):
         folder.mkdir(parents=True, exist_ok=True)
     return TrainingJob(
@@ -121,12 +172,14 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
         model_dir=paths.model,
         output_data_dir=paths.output_data,
         checkpoint_dir=paths.checkpoints,
-        current_host=resources.get("current_host", "algo-1"),
-        hosts=resources.get("hosts", [resources.get("current_host", "algo-1")]),
+        current_host=cluster.current_host,
+        hosts=list(cluster.hosts),
         input_data_config=data_config or {name: {} for name in channels},
         resource_config=resources,
         platform_hyperparameters=platform,
         metrics=declared_metrics,
+        cluster=cluster,
+        every_host_writes=bool(getattr(algorithm, "EVERY_HOST_WRITES", False)),
     )
 
 

@@ -1,0 +1,239 @@
+"""A Dask cluster across a training job's hosts, formed by one call: `with job.dask() as client:`.
+
+The leader (the first of the sorted hosts) runs the scheduler and a worker; every other host runs a worker. Only the
+leader's code gets past `job.dask()`, with a Client; the other hosts serve as workers inside that call until the
+leader is done, then leave the job:
+- the leader's block ends normally: the leader tells every worker host so, they exit 0 (LeaderDone);
+- the leader's block raises: the leader tells the worker hosts its reason and fails with its exception; they fail
+  with "the leader failed: <reason>", never exit 0 (a public SageMaker Dask example ends in `sys.exit(0)` whatever
+  happened, which reports every failure as success);
+- the leader vanishes (its host died, the job was stopped): the worker hosts fail, saying they lost it;
+- a worker host leaves before the leader is done: the leader fails, naming it.
+Everything listens on the address of the job's network interface (resourceconfig.json's network_interface_name),
+never on every interface. The scheduler's port is 8786, Dask's own, unless CLUSTER_SCHEDULER_PORT says otherwise.
+The leader logs how many tasks each host ran.
+"""
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from distributed import Client, Scheduler, Worker
+from distributed.diagnostics.plugin import SchedulerPlugin
+
+from framework.errors import ConfigError
+from framework.training.cluster import Cluster, ClusterError, LeaderDone, start_timeout
+
+log = logging.getLogger("train")
+
+PORT_VARIABLE = "CLUSTER_SCHEDULER_PORT"
+DEFAULT_PORT = 8786
+CLOSE_TIMEOUT = 30  # seconds for the worker hosts to receive the outcome and leave, and for Dask to close
+
+
+@contextmanager
+def dask_client(cluster: Cluster, nthreads: int | None = None) -> Iterator[Client]:
+    """On the leader: a Client of a Dask cluster with a worker on every host (`nthreads` each: default the CPUs this
+    container may use). On the other hosts: serves as a worker, then raises LeaderDone or ClusterError."""
+    # Dask's own INFO lines (banners, every connection) would drown the algorithm's; its warnings and errors stay.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    timeout = start_timeout()
+    port = scheduler_port()
+    addresses = cluster.addresses(timeout)
+    loop = _LoopThread()
+    try:
+        if cluster.is_leader:
+            with _lead(cluster, loop, port, nthreads, timeout) as client:
+                yield client
+        else:
+            _serve(cluster, loop, f"tcp://{addresses[cluster.leader]}:{port}", nthreads, timeout)
+    finally:
+        loop.stop()
+
+
+def scheduler_port() -> int:
+    text = os.environ.get(PORT_VARIABLE, str(DEFAULT_PORT))
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{PORT_VARIABLE}={text!r} must be a port number from 1 to 65535")
+    return int(text)
+
+
+@contextmanager
+def _lead(cluster: Cluster, loop: "_LoopThread", port: int, nthreads: int | None, timeout: float) -> Iterator[Client]:
+    census = _Census()
+    scheduler = loop.run(
+        _start(lambda: Scheduler(interface=cluster.network_interface, port=port, dashboard=False, plugins=[census]))
+    )
+    worker = loop.run(_start(lambda: _worker(cluster, scheduler.address, nthreads, timeout)))
+    log.info(
+        "Dask scheduler at %s on %s (%s); waiting for the workers of %d hosts",
+        scheduler.address,
+        cluster.current_host,
+        cluster.network_interface,
+        len(cluster.hosts),
+    )
+    client = Client(scheduler.address, timeout=timeout)
+    try:
+        started = time.monotonic()
+        try:
+            client.wait_for_workers(len(cluster.hosts), timeout=timeout)
+        except TimeoutError:
+            missing = sorted(set(cluster.hosts) - set(census.names.values()))
+            raise ClusterError(
+                f"the Dask workers of {', '.join(missing)} did not join the scheduler at {scheduler.address} on the "
+                f"leader {cluster.leader} within {timeout:g} s"
+            ) from None
+        census.joined = True
+        log.info(
+            "Dask cluster formed in %.1f s: %s",
+            time.monotonic() - started,
+            ", ".join(f"{name} {address}" for address, name in sorted(census.names.items(), key=lambda n: n[1])),
+        )
+        try:
+            yield client
+        except BaseException as exc:
+            _announce(client, census, cluster, f"failed: {type(exc).__name__}: {exc}")
+            raise
+        _announce(client, census, cluster, "succeeded")
+        if census.left:
+            raise ClusterError(
+                f"worker host {', '.join(sorted(census.left))} left the Dask cluster before the leader "
+                "was done (its host failed or was stopped)"
+            )
+    finally:
+        client.close(timeout=CLOSE_TIMEOUT)
+        loop.run(worker.close(), timeout=CLOSE_TIMEOUT)
+        loop.run(scheduler.close(), timeout=CLOSE_TIMEOUT)
+
+
+def _announce(client: Client, census: "_Census", cluster: Cluster, outcome: str) -> None:
+    """Tell every worker host how the leader's part ended, and wait (bounded) for them to leave."""
+    log.info("Dask tasks run per host: %s", ", ".join(f"{h} {census.tasks[h]}" for h in cluster.hosts))
+    others = [address for address, name in census.names.items() if name != cluster.leader]
+    census.closing = True
+    if not others:
+        return
+    try:
+        client.run(_receive_outcome, outcome, workers=others)
+    except Exception as exc:  # a worker host already gone: it fails the job by itself; the leader's outcome stands
+        log.warning("could not tell every worker host that the leader %s: %s", outcome, exc)
+        return
+    deadline = time.monotonic() + CLOSE_TIMEOUT
+    while time.monotonic() < deadline and any(a in census.names for a in others):
+        time.sleep(0.05)
+
+
+def _serve(cluster: Cluster, loop: "_LoopThread", scheduler: str, nthreads: int | None, timeout: float) -> None:
+    log.info("serving as a Dask worker of the scheduler %s on the leader %s", scheduler, cluster.leader)
+    _outcome.clear()
+    try:
+        worker = loop.run(_start(lambda: _worker(cluster, scheduler, nthreads, timeout)))
+    except Exception as exc:
+        raise ClusterError(
+            f"could not join the Dask scheduler {scheduler} on the leader {cluster.leader} within {timeout:g} s: {exc}"
+        ) from None
+    closed = loop.submit(worker.finished())
+    try:
+        while not _outcome.done.wait(0.2) and not closed.done():
+            pass
+    finally:
+        loop.run(worker.close(), timeout=CLOSE_TIMEOUT)
+    if _outcome.value == "succeeded":
+        raise LeaderDone(f"the leader {cluster.leader} is done; worker host {cluster.current_host} leaves the job")
+    if _outcome.value is not None:
+        raise ClusterError(f"the leader {cluster.leader} {_outcome.value}")
+    raise ClusterError(
+        f"lost the Dask scheduler on the leader {cluster.leader} before it was done (its host failed or was stopped)"
+    )
+
+
+def _worker(cluster: Cluster, scheduler: str, nthreads: int | None, timeout: float) -> Worker:
+    # No nanny: one process per host, so that the host's exit code is the job's. Dask's default thread count is the
+    # CPUs this container may use (its cgroup quota, as `docker run --cpus` and SageMaker set it).
+    return Worker(
+        scheduler,
+        name=cluster.current_host,
+        interface=cluster.network_interface,
+        nthreads=nthreads,
+        death_timeout=timeout,
+        dashboard=False,
+    )
+
+
+async def _start(make):
+    # Made in the loop's thread: a Dask server binds itself to the event loop that creates it.
+    server = make()
+    await server
+    return server
+
+
+class _Outcome:
+    """What the leader told this worker host; set by _receive_outcome on the worker's event loop."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.value: str | None = None
+
+    def clear(self) -> None:
+        self.done.clear()
+        self.value = None
+
+
+_outcome = _Outcome()
+
+
+def _receive_outcome(outcome: str) -> str:
+    # Run on each worker host by the leader's client.run: the module is importable there (the same image).
+    _outcome.value = outcome
+    _outcome.done.set()
+    return outcome
+
+
+class _Census(SchedulerPlugin):
+    """On the leader's scheduler: which host each worker is, the tasks each host ran, and the hosts that left."""
+
+    name = "sagemaker-template-census"
+
+    def __init__(self):
+        self.names: dict[str, str] = {}  # worker address -> host name
+        self.tasks: Counter[str] = Counter()
+        self.left: set[str] = set()
+        self.joined = self.closing = False
+
+    def add_worker(self, scheduler, worker):
+        self.names[worker] = scheduler.workers[worker].name
+
+    def remove_worker(self, scheduler, worker, **kwargs):
+        name = self.names.pop(worker, worker)
+        if self.joined and not self.closing:
+            self.left.add(name)
+            log.error("worker host %s (%s) left the Dask cluster before the leader was done", name, worker)
+
+    def transition(self, key, start, finish, *args, **kwargs):
+        if start == "processing" and finish == "memory" and kwargs.get("worker") in self.names:
+            self.tasks[self.names[kwargs["worker"]]] += 1
+
+
+class _LoopThread:
+    """An asyncio loop in a thread, where the scheduler and this host's worker live, so that the main thread runs the
+    algorithm (and gets SIGTERM's JobStopped, which Python delivers to the main thread only)."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="dask-cluster", daemon=True)
+        self.thread.start()
+
+    def submit(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def run(self, coroutine, timeout: float | None = None):
+        return self.submit(coroutine).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(CLOSE_TIMEOUT)
