@@ -1,0 +1,240 @@
+"""A training job on several hosts without Docker: the hosts' facts from resourceconfig.json, name resolution, and a
+real Dask cluster of `main.py train` processes on 127.0.0.x, each host with its own opt/ml (its own config folder)."""
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from framework.errors import ConfigError
+from framework.training.cluster import Cluster, ClusterError
+from projects import free_port
+
+SAGEMAKER_ORDER = ["algo-3", "algo-1", "algo-4", "algo-2"]  # instance_groups' hosts, as SageMaker lists them
+
+
+# --- The facts of resourceconfig.json -----------------------------------------------------------------------------
+
+
+def test_the_leader_is_the_first_of_the_sorted_hosts_whatever_their_names():
+    local_mode = Cluster.from_resource_config(
+        {"current_host": "algo-1-zq3x9", "hosts": ["algo-1-zq3x9", "algo-1-b7k2m"], "network_interface_name": "ethwe"}
+    )
+    assert local_mode.leader == "algo-1-b7k2m"
+    assert not local_mode.is_leader and local_mode.rank == 1 and local_mode.network_interface == "ethwe"
+
+
+def test_only_hosts_is_read_not_instance_groups_order():
+    config = {
+        "current_host": "algo-2",
+        "hosts": sorted(SAGEMAKER_ORDER),
+        "network_interface_name": "eth0",
+        "current_group_name": "homogeneousCluster",
+        "instance_groups": [{"instance_group_name": "homogeneousCluster", "hosts": SAGEMAKER_ORDER}],
+    }
+    cluster = Cluster.from_resource_config(config)
+    assert cluster.hosts == ("algo-1", "algo-2", "algo-3", "algo-4")
+    assert cluster.leader == "algo-1" and cluster.rank == 1 and cluster.distributed
+
+
+def test_no_resource_config_is_one_host_that_leads():
+    cluster = Cluster.from_resource_config({})
+    assert cluster.hosts == ("algo-1",) and cluster.is_leader and not cluster.distributed
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"current_host": "algo-9", "hosts": ["algo-1", "algo-2"]}, "current_host 'algo-9' is not one of the hosts"),
+        ({"current_host": "algo-1", "hosts": []}, "hosts must be a non-empty list"),
+        ({"current_host": "algo-1", "hosts": ["algo-1", "algo-1"]}, "lists a host twice"),
+    ],
+)
+def test_an_inconsistent_resource_config_is_refused(config, reason):
+    with pytest.raises(ConfigError, match=reason):
+        Cluster.from_resource_config(config)
+
+
+def test_names_that_resolve_late_are_retried(monkeypatch):
+    attempts = []
+
+    def resolve(host):
+        attempts.append(host)
+        if len(attempts) < 3:
+            raise socket.gaierror(-2, "Name or service not known")
+        return "10.0.0.7"
+
+    monkeypatch.setattr(socket, "gethostbyname", resolve)
+    assert Cluster(("algo-1",), "algo-1", "eth0").addresses(timeout=10) == {"algo-1": "10.0.0.7"}
+    assert len(attempts) == 3
+
+
+def test_a_name_that_never_resolves_fails_after_the_deadline_naming_the_host():
+    cluster = Cluster(("localhost", "no-such-host.invalid"), "localhost", "lo")
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match=r"host no-such-host.invalid did not resolve to an address within 1 s"):
+        cluster.addresses(timeout=1)
+    assert time.monotonic() - started < 5
+
+
+# --- Several `main.py train` processes: a real Dask cluster on 127.0.0.x ------------------------------------------
+
+
+class Hosts:
+    """One copy of the program and, per host, its own opt/ml whose resourceconfig.json names it."""
+
+    def __init__(self, project, count: int, hyperparameters: dict | None = None):
+        self.project = project
+        self.names = [f"127.0.0.{n}" for n in range(1, count + 1)]
+        self.port = str(free_port())
+        self.roots = {}
+        for name in self.names:
+            root = project.folder / "hosts" / name
+            shutil.copytree(project.ml, root)
+            config = root / "input" / "config"
+            # instance_groups' order is SageMaker's, not sorted: the framework must not read it.
+            hosts = list(reversed(self.names))
+            resource = {
+                "current_host": name,
+                "hosts": sorted(hosts),
+                "network_interface_name": "lo",
+                "instance_groups": [{"instance_group_name": "homogeneousCluster", "hosts": hosts}],
+            }
+            (config / "resourceconfig.json").write_text(json.dumps(resource))
+            (config / "hyperparameters.json").write_text(
+                json.dumps({k: str(v) for k, v in (hyperparameters or {}).items()})
+            )
+            self.roots[name] = root
+        self.processes = {}
+
+    def start(self, *names: str, timeout: str = "60") -> None:
+        for name in names or self.names:
+            log = open(self.roots[name] / "train.log", "w")
+            self.processes[name] = subprocess.Popen(
+                self.project.command("train"),
+                env=self.project.env(
+                    ML_ROOT=str(self.roots[name]), CLUSTER_SCHEDULER_PORT=self.port, CLUSTER_START_TIMEOUT=timeout
+                ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            log.close()
+
+    def wait(self, timeout: float = 90) -> dict[str, int]:
+        deadline = time.monotonic() + timeout
+        try:
+            return {name: p.wait(max(0.1, deadline - time.monotonic())) for name, p in self.processes.items()}
+        finally:
+            for process in self.processes.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+    def log(self, name: str) -> str:
+        return (self.roots[name] / "train.log").read_text()
+
+    def failure(self, name: str) -> str | None:
+        path = self.roots[name] / "output" / "failure"
+        return path.read_text().strip() if path.exists() else None
+
+    def model(self, name: str) -> list[str]:
+        return sorted(p.name for p in (self.roots[name] / "model").iterdir() if p.name != ".gitkeep")
+
+
+@pytest.fixture
+def hosts(make_project):
+    def make(count: int = 3, **hyperparameters) -> Hosts:
+        return Hosts(make_project("works_across_hosts"), count, hyperparameters)
+
+    return make
+
+
+def test_three_hosts_form_one_cluster_run_tasks_on_every_host_and_only_the_leader_writes(hosts):
+    job = hosts(3)
+    job.start()
+    assert job.wait() == {name: 0 for name in job.names}, job.log("127.0.0.1")
+    leader = job.log("127.0.0.1")
+    assert "Dask cluster formed in" in leader
+    counts = dict(
+        pair.rsplit(" ", 1) for pair in leader.split("Dask tasks run per host: ")[1].splitlines()[0].split(", ")
+    )
+    assert sorted(counts) == job.names and all(int(n) > 0 for n in counts.values()), counts
+    assert sum(int(n) for n in counts.values()) == 30
+    assert job.model("127.0.0.1") == ["model.txt"] and "metric train:accuracy=1" in leader
+    for worker in job.names[1:]:
+        assert job.model(worker) == [] and job.failure(worker) is None
+        assert "the leader 127.0.0.1 is done; worker host" in job.log(worker)
+        assert "metric train:accuracy" not in job.log(worker)
+
+
+def test_an_exception_on_the_leader_fails_every_host_with_its_reason(hosts):
+    job = hosts(2, leader_raises=True)
+    job.start()
+    assert job.wait() == {"127.0.0.1": 1, "127.0.0.2": 1}
+    assert job.failure("127.0.0.1") == "ValueError: the leader broke after its tasks"
+    assert (
+        job.failure("127.0.0.2")
+        == "ClusterError: the leader 127.0.0.1 failed: ValueError: the leader broke after its tasks"
+    )
+
+
+def test_a_worker_host_that_dies_fails_the_job(hosts):
+    job = hosts(3, kill_host="127.0.0.3")
+    job.start()
+    codes = job.wait()
+    assert codes["127.0.0.3"] == 3 and codes["127.0.0.1"] == 1, codes
+    assert "worker host 127.0.0.3 left the Dask cluster before the leader was done" in job.failure("127.0.0.1")
+
+
+def test_a_worker_host_without_its_leader_fails_after_the_deadline(hosts):
+    job = hosts(2)
+    job.start("127.0.0.2", timeout="2")
+    assert job.wait(timeout=30) == {"127.0.0.2": 1}
+    assert "could not join the Dask scheduler tcp://127.0.0.1:" in job.failure("127.0.0.2")
+    assert "on the leader 127.0.0.1 within 2 s" in job.failure("127.0.0.2")
+
+
+def test_sigterm_stops_a_worker_host_promptly(hosts):
+    job = hosts(2)
+    job.start("127.0.0.2")
+    deadline = time.monotonic() + 30
+    while "serving as a Dask worker" not in job.log("127.0.0.2") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job.processes["127.0.0.2"].send_signal(signal.SIGTERM)
+    assert job.wait(timeout=15) == {"127.0.0.2": 128 + signal.SIGTERM}
+
+
+def test_a_host_that_is_not_the_leader_may_not_write_the_model(hosts):
+    job = hosts(2, without_dask=True)
+    job.start("127.0.0.2")
+    assert job.wait() == {"127.0.0.2": 1}
+    assert job.failure("127.0.0.2").startswith(
+        "RuntimeError: host 127.0.0.2 wrote model.txt into the model folder, but only the leader (127.0.0.1) writes"
+    )
+    assert "metric train:accuracy" not in job.log("127.0.0.2")
+
+
+def test_every_host_writes_when_the_algorithm_says_so(hosts):
+    job = hosts(2, without_dask=True)
+    algorithm = job.project.folder / "algorithm.py"
+    algorithm.write_text(algorithm.read_text() + "\nEVERY_HOST_WRITES = True\n")
+    job.start("127.0.0.2")
+    assert job.wait() == {"127.0.0.2": 0}, job.log("127.0.0.2")
+    assert job.model("127.0.0.2") == ["model.txt"] and "metric train:accuracy=0.5" in job.log("127.0.0.2")
+
+
+def test_a_host_name_that_never_resolves_fails_the_job_naming_it(hosts):
+    job = hosts(2)
+    config = job.roots["127.0.0.2"] / "input" / "config" / "resourceconfig.json"
+    config.write_text(
+        json.dumps(
+            {"current_host": "127.0.0.2", "hosts": ["127.0.0.2", "algo-gone.invalid"], "network_interface_name": "lo"}
+        )
+    )
+    job.start("127.0.0.2", timeout="1")
+    assert job.wait(timeout=30) == {"127.0.0.2": 1}
+    assert "host algo-gone.invalid did not resolve to an address within 1 s" in job.failure("127.0.0.2")
