@@ -40,7 +40,12 @@ The contract, as SageMaker runs the container:
 - ADAPTIVE_BATCHING = True lets requests that wait behind a busy predictor share one predict call (docs/batching.md):
   only for a predict whose records are independent, returning {"predictions": [...]}, one per record, in order.
 
-The example: a random forest on CSV files with a header row (the iris sample under opt/ml/input/data).
+- Several hosts (InstanceCount > 1): job.cluster says which (hosts, leader, is_leader, network_interface); only the
+  leader reports metrics and writes the model unless EVERY_HOST_WRITES = True. `with job.dask() as client:` forms a
+  Dask cluster across the hosts: only the leader runs the block (docs/distributed-training.md).
+
+The example: a random forest on CSV files with a header row (the iris sample under opt/ml/input/data); with several
+hosts its trees are fitted on every host's cores through joblib's Dask backend.
 """
 
 import json
@@ -90,6 +95,17 @@ class Model:
 
 
 def train(job: TrainingJob) -> None:
+    if not job.cluster.distributed:
+        _fit(job)
+        return
+    # Several hosts: the trees are fitted across every host's cores. Only the leader gets past job.dask(), with the
+    # data of its own channels (FullyReplicated: every host has all of it) and the model to write; the other hosts
+    # serve the leader's tasks, then leave (docs/distributed-training.md).
+    with job.dask(), joblib.parallel_backend("dask"):
+        _fit(job)
+
+
+def _fit(job: TrainingJob) -> None:
     params: Hyperparameters = job.hyperparameters
     features, labels = _read_channel(job.channels["training"], params.target)
     log.info("training on %d records, %d features: %s", len(features), features.shape[1], list(features.columns))

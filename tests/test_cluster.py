@@ -105,9 +105,9 @@ class Hosts:
                 "instance_groups": [{"instance_group_name": "homogeneousCluster", "hosts": hosts}],
             }
             (config / "resourceconfig.json").write_text(json.dumps(resource))
-            (config / "hyperparameters.json").write_text(
-                json.dumps({k: str(v) for k, v in (hyperparameters or {}).items()})
-            )
+            if hyperparameters is not None:
+                text = json.dumps({key: str(value) for key, value in hyperparameters.items()})
+                (config / "hyperparameters.json").write_text(text)
             self.roots[name] = root
         self.processes = {}
 
@@ -148,7 +148,7 @@ class Hosts:
 @pytest.fixture
 def hosts(make_project):
     def make(count: int = 3, **hyperparameters) -> Hosts:
-        return Hosts(make_project("works_across_hosts"), count, hyperparameters)
+        return Hosts(make_project("works_across_hosts"), count, hyperparameters or None)
 
     return make
 
@@ -238,3 +238,24 @@ def test_a_host_name_that_never_resolves_fails_the_job_naming_it(hosts):
     job.start("127.0.0.2", timeout="1")
     assert job.wait(timeout=30) == {"127.0.0.2": 1}
     assert "host algo-gone.invalid did not resolve to an address within 1 s" in job.failure("127.0.0.2")
+
+
+def test_the_example_fits_its_forest_on_every_host_into_the_model_one_host_fits(make_project, hosts):
+    import joblib
+    import numpy as np
+
+    job = Hosts(make_project("example"), 3)
+    job.start()
+    assert job.wait() == {name: 0 for name in job.names}, job.log("127.0.0.1")
+    counts = job.log("127.0.0.1").split("Dask tasks run per host: ")[1].splitlines()[0]
+    assert all(int(pair.rsplit(" ", 1)[1]) > 0 for pair in counts.split(", ")), counts
+    assert job.model("127.0.0.1") == ["metadata.json", "model.joblib"]
+    assert all(job.model(worker) == [] for worker in job.names[1:])
+
+    alone = make_project("example")
+    assert alone.train().returncode == 0
+    spread = joblib.load(job.roots["127.0.0.1"] / "model" / "model.joblib")
+    single = joblib.load(alone.ml / "model" / "model.joblib")
+    rows = np.random.default_rng(0).uniform(0, 8, size=(200, 4))
+    # The same seeds draw the same trees wherever they are fitted: the model serves as one host's does.
+    assert np.array_equal(spread.predict_proba(rows), single.predict_proba(rows))
