@@ -78,23 +78,27 @@ def write_missing_configs():
             log(f"wrote {path} (missing; SageMaker provides it)")
 
 
-def pack_model():
-    model_dir = ML_ROOT / "model"
-    output = ML_ROOT / "output"
-    output.mkdir(parents=True, exist_ok=True)
-    target = output / "model.tar.gz"
+def pack(target, members):
+    """Write the tar.gz `target` holding `members`, (path, name in the archive) pairs."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed, so that a reader never sees half an archive.
-    fd, partial = tempfile.mkstemp(dir=output, prefix=".model.tar.gz.")
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     os.close(fd)
     try:
         with tarfile.open(partial, "w:gz") as archive:
-            for path in model_files(model_dir):
-                archive.add(path, arcname=path.name)
+            for path, name in members:
+                archive.add(path, arcname=name)
         os.chmod(partial, 0o644)
         os.replace(partial, target)
     except BaseException:
         os.unlink(partial)
         raise
+
+
+def pack_model():
+    model_dir = ML_ROOT / "model"
+    target = ML_ROOT / "output" / "model.tar.gz"
+    pack(target, [(path, path.name) for path in model_files(model_dir)])
     log(f"packed {model_dir} into {target}")
 
 
