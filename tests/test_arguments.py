@@ -10,6 +10,7 @@ from projects import develop_path, develop_tool
 
 TOOLS = {
     "training.tune": "usage: bin/tune.sh",
+    "training.cluster": "usage: bin/train.sh [--instances N] [--cpus CPUS]",
     "sagemaker.algorithm_spec": "usage: bin/algorithm-spec.sh",
     "transform.runner": "usage: transform",
 }
@@ -41,3 +42,26 @@ def test_the_transform_runner_takes_at_most_two_folders(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and done.stderr.rstrip().endswith("unrecognized arguments: third"), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--instances", "0"], "'0' is not a number above 0"),
+        (["--instances", "two"], "'two' is not a number above 0"),
+        (["--instances", "1.5"], "'1.5' is not a number above 0"),
+        (["--cpus", ""], "'' is not a number above 0"),
+        (["--instances"], "expected one argument"),
+    ],
+)
+def test_the_cluster_simulation_refuses_a_bad_value_with_its_usage(args, reason, tmp_path):
+    done = subprocess.run(
+        develop_tool("training.cluster", *args),
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": develop_path()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stderr.startswith("usage: bin/train.sh [--instances N] [--cpus CPUS]")
+    assert done.stderr.rstrip().endswith(reason), done.stderr

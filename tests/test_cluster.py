@@ -7,8 +7,13 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from develop.training.cluster import shares
 
 from framework.errors import ConfigError
 from framework.training.cluster import Cluster, ClusterError
@@ -79,6 +84,16 @@ def test_a_name_that_never_resolves_fails_after_the_deadline_naming_the_host():
     with pytest.raises(ClusterError, match=r"host no-such-host.invalid did not resolve to an address within 1 s"):
         cluster.addresses(timeout=1)
     assert time.monotonic() - started < 5
+
+
+@given(st.lists(st.text(min_size=1), unique=True), st.integers(1, 8))
+def test_sharded_by_s3_key_gives_whole_files_each_to_exactly_one_host(names, count):
+    files = sorted(Path(name) for name in names)
+    hosts = [f"algo-{n}" for n in range(1, count + 1)]
+    dealt = shares(files, hosts)
+    assert sorted(dealt) == hosts
+    assert sorted(f for share in dealt.values() for f in share) == files  # disjoint, and covering every file
+    assert max(map(len, dealt.values())) - min(map(len, dealt.values())) <= 1  # about 1/N each
 
 
 # --- Several `main.py train` processes: a real Dask cluster on 127.0.0.x ------------------------------------------

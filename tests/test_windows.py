@@ -423,6 +423,44 @@ def test_train(twins):
     ]
 
 
+def test_train_on_several_instances(twins):
+    """--instances and --cpus go to develop/training/cluster.py in the :dev image, with the engine's socket and the
+    project's folder on the machine that runs the engine (where the hosts' mounts are)."""
+    twins.answers["docker-run.rc"] = "1"
+    twins.env = {"SAGEMAKER_PROGRAM": "x"}
+    cluster = [
+        *dev_run(env="-e SAGEMAKER_PROGRAM"),
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "-e",
+        "HOST_PROJECT=<ROOT>",
+        "-e",
+        "DOCKER_NAME=sagemaker-algorithm",
+        "-e",
+        "DEV_IMAGE=sagemaker-algorithm:dev",
+        "-e",
+        "PYTHONPATH=/opt/program",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev",
+        "-P",
+        "-m",
+        "develop.training.cluster",
+    ]
+    for args, passed in [
+        (["--instances", "3", "--cpus", "1.5"], ["--instances", "3", "--cpus", "1.5"]),
+        (["--cpus", "2"], ["--cpus", "2"]),
+        (["--instances"], ["--instances", ""]),  # the missing value: cluster.py says so, with the usage line
+    ]:
+        sh, bat = twins.both("train", *args)
+        assert_same(sh, bat)
+        assert sh.rc == 1 and sh.calls[-1] == ["<CWD>", "docker", "run", *cluster, *passed]
+    sh, bat = twins.both("train", "--instances", "3", "more")
+    assert_same(sh, bat)
+    assert (sh.rc, sh.stderr) == (2, f"error: unknown argument 'more': {REFUSED['train']}\n")
+    assert sh.calls == []
+
+
 def test_serve(twins):
     twins.env_file(None, HOST_PORT="9090")
     twins.env = {"SAGEMAKER_BIND_TO_PORT": "8081"}
@@ -621,7 +659,7 @@ def test_transform_takes_the_same_arguments_with_and_without_docker(twins):
 
 
 REFUSED = {
-    "train": "usage: bin/train.sh",
+    "train": "usage: bin/train.sh [--instances N] [--cpus CPUS]",
     "serve": "usage: bin/serve.sh [--models FOLDER]",
     "docker-destroy": "usage: bin/docker-destroy.sh",
     "predict": "usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]",
