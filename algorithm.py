@@ -50,6 +50,7 @@ hosts its trees are fitted on every host's cores through joblib's Dask backend.
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -117,7 +118,9 @@ def _fit(job: TrainingJob) -> None:
         criterion=params.criterion,
         random_state=params.random_state,
     )
+    started = time.perf_counter()
     estimator.fit(features.to_numpy(dtype=float), labels)
+    log.info("fitted %d trees in %.2f s", params.n_estimators, time.perf_counter() - started)
     job.report_metric("train:accuracy", estimator.score(features.to_numpy(dtype=float), labels))
 
     if "validation" in job.channels:

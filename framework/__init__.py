@@ -2,7 +2,8 @@
 
 One folder for each kind of job SageMaker runs the image for, and what they all share beside them. Read it in order:
 - training/ (`docker run IMAGE train`): main.py (the entry), job.py (one training job, start to exit code),
-  hyperparameters.py, ranges.py (tuning ranges), metrics.py (the log lines MetricDefinitions read);
+  hyperparameters.py, ranges.py (tuning ranges), metrics.py (the log lines MetricDefinitions read); on several
+  hosts, cluster.py (which hosts, the leader, their addresses) and dask_cluster.py (job.dask(): a Dask cluster);
 - serving/ (`docker run IMAGE serve`: real-time, asynchronous and batch transform): gunicorn_server.py (the
   processes), shared_model.py (the model, loaded once before the workers fork), routes.py (the HTTP routes),
   request_body.py (framing and limits), invocation.py (one request through predict), media_types.py,
