@@ -2,6 +2,7 @@
 real Dask cluster of `main.py train` processes on 127.0.0.x, each host with its own opt/ml (its own config folder)."""
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -175,7 +176,8 @@ def test_three_hosts_form_one_cluster_run_tasks_on_every_host_and_only_the_leade
     leader = job.log("127.0.0.1")
     assert "Dask cluster formed in" in leader
     counts = dict(
-        pair.rsplit(" ", 1) for pair in leader.split("Dask tasks run per host: ")[1].splitlines()[0].split(", ")
+        pair.rsplit(" ", 1)
+        for pair in re.search(r"Dask tasks run per host: (.*) \(computing", leader).group(1).split(", ")
     )
     assert sorted(counts) == job.names and all(int(n) > 0 for n in counts.values()), counts
     assert sum(int(n) for n in counts.values()) == 30
@@ -262,7 +264,7 @@ def test_the_example_fits_its_forest_on_every_host_into_the_model_one_host_fits(
     job = Hosts(make_project("example"), 3)
     job.start()
     assert job.wait() == {name: 0 for name in job.names}, job.log("127.0.0.1")
-    counts = job.log("127.0.0.1").split("Dask tasks run per host: ")[1].splitlines()[0]
+    counts = re.search(r"Dask tasks run per host: (.*) \(computing", job.log("127.0.0.1")).group(1)
     assert all(int(pair.rsplit(" ", 1)[1]) > 0 for pair in counts.split(", ")), counts
     assert job.model("127.0.0.1") == ["metadata.json", "model.joblib"]
     assert all(job.model(worker) == [] for worker in job.names[1:])

@@ -78,7 +78,7 @@ def test_three_hosts_fit_the_forest_on_every_host_and_the_model_serves(project):
     assert done.returncode == 0, tail(done)
     for host in ("algo-1", "algo-2", "algo-3"):  # every host's lines, prefixed with its name as CloudWatch streams
         assert re.search(rf"^{host} \| .* train: training starts", done.stdout, re.M), tail(done)
-    tasks = re.search(r"^algo-1 \| .*Dask tasks run per host: (.*)$", done.stdout, re.M).group(1)
+    tasks = re.search(r"^algo-1 \| .*Dask tasks run per host: (.*) \(computing for .* s\)$", done.stdout, re.M).group(1)
     counts = dict(pair.split(" ") for pair in tasks.split(", "))
     assert sorted(counts) == ["algo-1", "algo-2", "algo-3"] and all(int(n) > 0 for n in counts.values()), tasks
     assert re.search(r"^algo-2 \| .*the leader algo-1 is done; worker host algo-2 leaves the job", done.stdout, re.M)

@@ -113,7 +113,11 @@ def _lead(cluster: Cluster, loop: "_LoopThread", port: int, nthreads: int | None
 
 def _announce(client: Client, census: "_Census", cluster: Cluster, outcome: str) -> None:
     """Tell every worker host how the leader's part ended, and wait (bounded) for them to leave."""
-    log.info("Dask tasks run per host: %s", ", ".join(f"{h} {census.tasks[h]}" for h in cluster.hosts))
+    log.info(
+        "Dask tasks run per host: %s (computing for %s s)",
+        ", ".join(f"{h} {census.tasks[h]}" for h in cluster.hosts),
+        ", ".join(f"{census.compute[h]:.1f}" for h in cluster.hosts),
+    )
     others = [address for address, name in census.names.items() if name != cluster.leader]
     census.closing = True
     if not others:
@@ -202,6 +206,7 @@ class _Census(SchedulerPlugin):
     def __init__(self):
         self.names: dict[str, str] = {}  # worker address -> host name
         self.tasks: Counter[str] = Counter()
+        self.compute: Counter[str] = Counter()  # seconds spent computing tasks, per host
         self.left: set[str] = set()
         self.joined = self.closing = False
 
@@ -216,7 +221,11 @@ class _Census(SchedulerPlugin):
 
     def transition(self, key, start, finish, *args, **kwargs):
         if start == "processing" and finish == "memory" and kwargs.get("worker") in self.names:
-            self.tasks[self.names[kwargs["worker"]]] += 1
+            host = self.names[kwargs["worker"]]
+            self.tasks[host] += 1
+            for span in kwargs.get("startstops") or ():
+                if span.get("action") == "compute":
+                    self.compute[host] += span["stop"] - span["start"]
 
 
 class _LoopThread:
