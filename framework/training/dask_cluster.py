@@ -27,6 +27,7 @@ from distributed import Client, Scheduler, Worker
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from framework.errors import ConfigError
+from framework.settings import cpus
 from framework.training.cluster import Cluster, ClusterError, LeaderDone, start_timeout
 
 log = logging.getLogger("train")
@@ -157,8 +158,10 @@ def _serve(cluster: Cluster, loop: "_LoopThread", scheduler: str, nthreads: int 
 
 
 def _worker(cluster: Cluster, scheduler: str, nthreads: int | None, timeout: float) -> Worker:
-    # No nanny: one process per host, so that the host's exit code is the job's. Dask's default thread count is the
-    # CPUs this container may use (its cgroup quota, as `docker run --cpus` and SageMaker set it).
+    # No nanny: one process per host, so that the host's exit code is the job's. One thread per CPU the container may
+    # use, its quota included (`docker run --cpus`): Dask's own count misses a cgroup v1 quota, and two threads on
+    # half a CPU only slow each other.
+    nthreads = nthreads or cpus()
     return Worker(
         scheduler,
         name=cluster.current_host,
