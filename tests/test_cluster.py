@@ -18,7 +18,7 @@ from develop.training.cluster import shares
 
 from framework.errors import ConfigError
 from framework.training.cluster import Cluster, ClusterError
-from projects import free_port
+from projects import develop_path, develop_tool, free_port
 
 SAGEMAKER_ORDER = ["algo-3", "algo-1", "algo-4", "algo-2"]  # instance_groups' hosts, as SageMaker lists them
 
@@ -276,3 +276,28 @@ def test_the_example_fits_its_forest_on_every_host_into_the_model_one_host_fits(
     rows = np.random.default_rng(0).uniform(0, 8, size=(200, 4))
     # The same seeds draw the same trees wherever they are fitted: the model serves as one host's does.
     assert np.array_equal(spread.predict_proba(rows), single.predict_proba(rows))
+
+
+def test_the_simulation_without_a_docker_cli_says_to_rebuild_the_image(tmp_path):
+    # A :dev image built before the simulation existed has no Docker CLI.
+    (tmp_path / "opt" / "ml").mkdir(parents=True)
+    done = subprocess.run(
+        develop_tool("training.cluster", "--instances", "2"),
+        cwd=tmp_path,
+        env={
+            "PATH": str(tmp_path),
+            "PYTHONPATH": develop_path(),
+            "PROJECT_DIR": str(tmp_path),
+            "HOST_PROJECT": "/home/me/project",
+            "DOCKER_NAME": "algo",
+            "DEV_IMAGE": "algo:dev",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: training failed: the docker command is missing in this image: rebuild it with bin/docker-build.sh\n"
+    )
+    assert (tmp_path / "opt" / "ml" / "output" / "failure").read_text().startswith("the docker command is missing")
