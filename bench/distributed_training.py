@@ -9,7 +9,10 @@ for each run, 1 host and 3 hosts taking turns so that a busy minute on a shared 
 - fit: the example's "fitted N trees in S s" (the forest's fit alone);
 - cluster: on the leader, from "training starts" to "Dask cluster formed" (importing Dask, resolving the hosts,
   starting the scheduler and its worker, and waiting for every host's worker); waiting: the last part alone;
-- job: bin/train.sh from start to exit (containers, network, combining the model included).
+- job: bin/train.sh from start to exit (containers, network, combining the model included);
+- per tree: how long a host took to fit one tree (1 host: fit / trees; 3 hosts: the seconds the hosts spent
+  computing tasks / trees). Equal on both sides when every host gets its CPU share; longer on 3 hosts when the
+  machine has fewer free CPUs than 3 x --cpus, which caps the speed-up whatever the engine does.
 It prints every run, then the medians and the ratios 1 host / 3 hosts.
 """
 
@@ -68,11 +71,15 @@ def train(project: DockerProject, hosts: int, cpus: float) -> dict[str, float]:
         for line in (done.stdout + done.stderr).splitlines()
         if hosts == 1 or line.startswith("algo-1")
     )
+    trees = int(re.search(r"fitted (\d+) trees", leader).group(1))
     figures = {"job": job, "fit": float(re.search(r"fitted \d+ trees in ([\d.]+) s", leader).group(1))}
+    figures["per tree"] = figures["fit"] / trees
     if hosts > 1:
         figures["cluster"] = (at(leader, "Dask cluster formed") - at(leader, "training starts")).total_seconds()
         figures["waiting"] = float(re.search(r"Dask cluster formed in ([\d.]+) s", leader).group(1))
-        figures["tasks"] = re.search(r"Dask tasks run per host: (.*)", leader).group(1)
+        tasks = re.search(r"Dask tasks run per host: (.*) \(computing for (.*) s\)", leader)
+        figures["per tree"] = sum(float(s) for s in tasks.group(2).split(", ")) / trees
+        figures["tasks"] = tasks.group(0).removeprefix("Dask tasks run per host: ")
     return figures
 
 
@@ -113,7 +120,11 @@ def main() -> int:
     print(f"\nmedians of {args.runs} runs, every host --cpus {args.cpus:g}:")
     print("| | 1 host | 3 hosts | 1 host / 3 hosts |")
     print("|---|---|---|---|")
-    for key, name in (("fit", "forest fit"), ("job", "whole job (bin/train.sh)")):
+    for key, name in (
+        ("fit", "forest fit"),
+        ("job", "whole job (bin/train.sh)"),
+        ("per tree", "one tree's compute time on a host (a CPU-starved host takes longer)"),
+    ):
         one, three = median(1, key), median(3, key)
         print(f"| {name} | {one:.2f} s | {three:.2f} s | {one / three:.2f}x |")
     print(f"| cluster formed (leader: start to every worker joined) | | {median(3, 'cluster'):.2f} s | |")
