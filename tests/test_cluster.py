@@ -207,6 +207,17 @@ def test_a_worker_host_that_dies_fails_the_job(hosts):
     assert "worker host 127.0.0.3 left the Dask cluster before the leader was done" in job.failure("127.0.0.1")
 
 
+def test_worker_hosts_fail_when_the_leader_dies_mid_job(hosts):
+    job = hosts(3, kill_host="127.0.0.1")  # the leader's own worker is the leader's process
+    job.start()
+    assert job.wait() == {"127.0.0.1": 3, "127.0.0.2": 1, "127.0.0.3": 1}
+    for worker in ("127.0.0.2", "127.0.0.3"):
+        assert job.failure(worker) == (
+            "ClusterError: lost the Dask scheduler on the leader 127.0.0.1 before it was done (its host failed or was "
+            "stopped)"
+        )
+
+
 def test_a_worker_host_without_its_leader_fails_after_the_deadline(hosts):
     job = hosts(2)
     job.start("127.0.0.2", timeout="2")
