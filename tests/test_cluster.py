@@ -65,6 +65,23 @@ def test_an_inconsistent_resource_config_is_refused(config, reason):
         Cluster.from_resource_config(config)
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("CLUSTER_START_TIMEOUT", "soon", "CLUSTER_START_TIMEOUT='soon' must be a number of seconds above 0"),
+        ("CLUSTER_START_TIMEOUT", "0", "CLUSTER_START_TIMEOUT='0' must be a number of seconds above 0"),
+        ("CLUSTER_SCHEDULER_PORT", "70000", "CLUSTER_SCHEDULER_PORT='70000' must be a port number from 1 to 65535"),
+    ],
+)
+def test_a_bad_cluster_setting_is_refused_naming_it(monkeypatch, variable, value, reason):
+    from framework.training.dask_cluster import dask_client
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused, dask_client(Cluster(("localhost",), "localhost", "lo")):
+        pass
+    assert str(refused.value) == reason
+
+
 def test_names_that_resolve_late_are_retried(monkeypatch):
     attempts = []
 
