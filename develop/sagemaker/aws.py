@@ -24,6 +24,11 @@ class Aws:
     @classmethod
     def connect(cls, config: Config) -> "Aws":
         """A session from the profile or the environment; one line and no request when region or credentials lack."""
+        if config.local:
+            raise ConfigError(
+                f"S3_BUCKET {config.bucket} is a folder: file:// locations are for the SageMaker Python SDK's local "
+                "mode (tests/sagemaker_local_driver.py), not for AWS; give an S3 bucket's name"
+            )
         try:
             session = boto3.Session(profile_name=config.profile, region_name=config.region)
         except botocore.exceptions.ProfileNotFound:

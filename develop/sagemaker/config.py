@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "transform_instance_type": "TRANSFORM_INSTANCE_TYPE",
 }
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+LOCAL = "file://"  # a bucket of this scheme is a folder: for the SageMaker Python SDK's local mode only
 
 
 class ConfigError(Exception):
@@ -65,9 +66,14 @@ class Config:
     def endpoint_name(self) -> str:
         return self.endpoint or self.name
 
+    @property
+    def local(self) -> bool:
+        """S3_BUCKET is a file:// folder: the SageMaker Python SDK's local mode, which reads and writes folders."""
+        return (self.bucket or "").startswith(LOCAL)
+
     def s3_uri(self, *parts: str) -> str:
         key = "/".join(p.strip("/") for p in (self.s3_prefix, *parts) if p.strip("/"))
-        return f"s3://{self.bucket}/{key}"
+        return f"{self.bucket.rstrip('/')}/{key}" if self.local else f"s3://{self.bucket}/{key}"
 
     def require_role(self) -> str:
         if not self.role:
@@ -84,6 +90,10 @@ class Config:
     def require_bucket(self) -> str:
         if not self.bucket:
             raise ConfigError("no S3 bucket: set S3_BUCKET in .env (a bucket in the region you use) or give --bucket")
+        if self.local:
+            if not self.bucket.removeprefix(LOCAL).startswith("/"):
+                raise ConfigError(f"{self.bucket!r}: a local-mode location is file:// and an absolute folder")
+            return self.bucket
         if not re.fullmatch(BUCKET_PATTERN, self.bucket):
             raise ConfigError(f"{self.bucket!r} is not an S3 bucket name (give the name alone, without s3://)")
         return self.bucket

@@ -83,8 +83,7 @@ def delete(aws, entry: dict) -> None:
         elif kind == "s3-prefix":
             s3sync.delete_prefix(aws, name)
         elif kind == "s3-object":
-            bucket, key = s3sync.split_uri(name)
-            aws.s3.delete_object(Bucket=bucket, Key=key)
+            s3sync.delete_object(aws, name)
     except ClientError as exc:
         if not not_found(exc):
             raise

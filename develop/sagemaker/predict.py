@@ -77,10 +77,10 @@ def predict_async(aws, state: State, config: Config, payload: Path, arguments: d
     print(f"queued as {answer.get('InferenceId', '')}: waiting for {output}", file=sys.stderr, flush=True)
 
     def describe() -> dict:
-        if exists(aws, output):
+        if s3sync.exists(aws, output):
             return {"Status": "Answered"}
-        if failure and exists(aws, failure):
-            return {"Status": "Failed", "FailureReason": read(aws, failure).decode(errors="replace").strip()}
+        if failure and s3sync.exists(aws, failure):
+            return {"Status": "Failed", "FailureReason": s3sync.read(aws, failure).decode(errors="replace").strip()}
         return {"Status": "Queued"}
 
     waiting.wait(
@@ -91,20 +91,4 @@ def predict_async(aws, state: State, config: Config, payload: Path, arguments: d
         failed={"Failed"},
         timeout=timeout,
     )
-    return read(aws, output)
-
-
-def exists(aws, uri: str) -> bool:
-    bucket, key = s3sync.split_uri(uri)
-    try:
-        aws.s3.head_object(Bucket=bucket, Key=key)
-        return True
-    except ClientError as exc:
-        if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-
-
-def read(aws, uri: str) -> bytes:
-    bucket, key = s3sync.split_uri(uri)
-    return aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return s3sync.read(aws, output)
