@@ -3,6 +3,8 @@ meet; boto3 never in the image SageMaker runs."""
 
 import re
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -48,10 +50,12 @@ def test_boto3_is_never_in_the_image_sagemaker_runs():
     assert "requirements-aws" not in (ROOT / "Dockerfile").read_text()
 
 
-def test_the_sagemaker_commands_are_tested_on_the_dev_images_aws_versions():
-    """tests/test_sagemaker.py runs them in the AWS tools' venv (.ci/requirements-aws.txt): the same boto3 and the
-    same packages under it as the :dev image's requirements-aws.txt."""
-    tools = dict(re.findall(r"(?m)^([A-Za-z0-9._-]+)==(\S+)", (ROOT / ".ci" / "requirements-aws.txt").read_text()))
+@pytest.mark.parametrize("tools_file", ["requirements-aws.txt", "requirements-sdk.txt"])
+def test_the_sagemaker_commands_are_tested_on_the_dev_images_aws_versions(tools_file):
+    """tests/test_sagemaker.py runs them in the AWS tools' venv (.ci/requirements-aws.txt), tests/
+    test_sagemaker_local.py in the SageMaker SDK's (.ci/requirements-sdk.txt): each with the same boto3 and the same
+    packages under it as the :dev image's requirements-aws.txt."""
+    tools = dict(re.findall(r"(?m)^([A-Za-z0-9._-]+)==(\S+)", (ROOT / ".ci" / tools_file).read_text()))
     tools = {name.lower(): version for name, version in tools.items()}
     assert {p: tools.get(p) for p in locked("requirements-aws.txt")} == {
         p: v for p, (v, _) in locked("requirements-aws.txt").items()
