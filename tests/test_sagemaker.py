@@ -470,6 +470,8 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": SECRET}
         (["transform"], {**CREDENTIALS, "AWS_REGION": "eu-west-1", "S3_BUCKET": ""}, "no S3 bucket: set S3_BUCKET"),
         (["train", "--bucket", "s3://b"], {**CREDENTIALS, "AWS_REGION": "eu-west-1"}, "is not an S3 bucket name"),
         (["predict", "nothing.csv"], {**CREDENTIALS, "AWS_REGION": "eu-west-1"}, "payload file nothing.csv not found"),
+        # A folder is a location of the SDK's local mode (tests/test_sagemaker_local.py), never of AWS.
+        (["status", "--bucket", "file:///data"], {**CREDENTIALS, "AWS_REGION": "eu-west-1"}, "is a folder: file://"),
     ],
 )
 def test_a_missing_setting_is_one_line_before_any_call(project, args, env, message):
