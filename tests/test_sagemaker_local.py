@@ -90,8 +90,9 @@ def journey(tmp_path_factory):
         lines = [line for line in done.stdout.splitlines() if line.startswith('{"argv"')]  # not the SDK's
         results = {r["argv"][0]: r for r in map(json.loads, lines)}
         running = docker("ps", "-q", "--filter", f"ancestor={image}").stdout.split()
+        ran = docker("ps", "-aq", "--filter", f"ancestor={image}").stdout.split()
         sent = [json.loads(line) for line in record.read_text().splitlines()]
-        yield {"results": results, "sent": sent, "image": image, "store": store, "folder": folder, "running": running}
+        yield dict(results=results, sent=sent, image=image, store=store, folder=folder, running=running, ran=ran)
     finally:
         # The SDK's compose leaves its containers (exited) behind: this test's image's only.
         made = docker("ps", "-aq", "--filter", f"ancestor={image}").stdout.split()
@@ -111,6 +112,7 @@ def test_train_runs_the_image_and_its_model_comes_back(journey):
     assert train["code"] == 0, train["stderr"][-3000:]
     (job,) = calls(journey, "create_training_job")
     assert job["AlgorithmSpecification"]["TrainingImage"] == journey["image"]
+    assert len(journey["ran"]) == 2  # the SDK ran this image twice: the training job's host and the endpoint's
     # The container's own log: the project's algorithm trained on the channels the command put in the store.
     assert "train: training succeeded" in train["stderr"]
     assert "metric validation:accuracy=" in train["stderr"]
