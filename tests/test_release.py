@@ -1,0 +1,326 @@
+"""bin/release.sh's SageMaker stages (develop/sagemaker/release.py) without an AWS account: whole releases against
+moto's server on 127.0.0.1, with what moto lacks (UpdateEndpoint and its rollback, a person's approval or rejection in
+SageMaker, ECR's pushed image) done on its backend by tests/release_driver.py; every SageMaker request validated
+against botocore's service model (tests/botocore_validate.py).
+
+The stages bin/release.sh runs itself (test, build, push) and the twins' stage order are tested with stand-in programs
+in tests/test_release_twins.py.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import test_sagemaker
+from test_algorithm_spec import AWS_PYTHON
+from test_sagemaker import MISSING, SECRET, botocore_errors, environment, ok, requests_of
+
+from conftest import ROOT
+
+project = test_sagemaker.project  # the fixture: a copy of what a clone holds that the commands read
+
+DRIVER = Path(__file__).resolve().parent / "release_driver.py"
+needs_moto = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+PRODUCTION, STAGING, GROUP = "sagemaker-algorithm", "sagemaker-algorithm-staging", "sagemaker-algorithm"
+# What the example model answers to the smoke test's payloads (opt/ml/input/smoke-tests.json), as the endpoint would.
+ANSWERS = [
+    {"Body": '{"predictions": ["setosa", "versicolor", "versicolor"]}', "ContentType": "application/json"},
+    {"Body": "setosa\nversicolor\nversicolor\n", "ContentType": "text/csv"},
+    {"Body": '"setosa"\n"versicolor"\n"versicolor"\n', "ContentType": "application/jsonlines"},
+]
+SETTINGS = {"RELEASE_ALARMS": "algo-5xx,algo-latency", "RELEASE_CANARY_PERCENT": "20", "RELEASE_BAKE_SECONDS": "300"}
+
+
+def releases(project: Path, *commands: list[str], **env: str) -> tuple[list[dict], list[dict], dict]:
+    """Runs the release command lines in order against one moto server: (their results, every request, digests)."""
+    record = project.parent / "requests.jsonl"
+    record.unlink(missing_ok=True)
+    done = subprocess.run(
+        [AWS_PYTHON, str(DRIVER), str(project), str(record), *(json.dumps(c) for c in commands)],
+        env=environment(**{"IMAGES": "1.2.0,1.3.0", "ENDPOINT_RESULTS": json.dumps(ANSWERS), **SETTINGS, **env}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for line in lines:
+        assert SECRET not in json.dumps(line)  # credentials are never printed
+    sent = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+    return lines[1:], sent, lines[0]["digests"]
+
+
+def failure(result: dict) -> str:
+    """A failed release: exit code 1, the report on stdout, and ONE line saying why, last on stderr."""
+    assert result["code"] == 1, result
+    last = result["stderr"].splitlines()[-1]
+    assert last.startswith("error: ") and result["stderr"].count("\nerror: ") == 1, result["stderr"]
+    assert result["stdout"].startswith(f"release {result['argv'][0]}: FAILED at "), result["stdout"]
+    return last.removeprefix("error: ")
+
+
+def stage_lines(result: dict) -> list[str]:
+    """The stage lines on stderr, without their timings and outcomes."""
+    found = []
+    for line in result["stderr"].splitlines():
+        if line.startswith("== release "):
+            text = line.split(": ", 1)[1]
+            found.append(text.split(" in ")[0] if " done in " in text else text.split(":")[0])
+    return found
+
+
+def sent_to(sent: list[dict], operation: str, endpoint: str) -> list[dict]:
+    return [p for p in requests_of(sent, operation) if p.get("EndpointName") == endpoint]
+
+
+ALL = ["train", "register", "staging", "smoke", "approval", "production", "report"]
+
+
+def started_and_done(*stages: str) -> list[str]:
+    return [line for stage in stages for line in (f"stage {stage} started", f"stage {stage} done")]
+
+
+@needs_moto
+def test_a_version_goes_from_training_to_production_and_the_next_replaces_it_blue_green(project, tmp_path):
+    """1.2.0: approved by a person in SageMaker while the release waits; 1.3.0: approved by the build server's own
+    step (--approved), which updates production with a canary and the alarms that roll it back."""
+    results, sent, digests = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train"],
+        ["@image", "1.3.0"],
+        ["@fresh-clone"],  # the build server's next job: a new workspace, no release-state.json
+        ["1.3.0", "--from", "train", "--approved"],
+        DECISION="Approved@3",
+    )
+    first, second = results
+    assert ok(first) and stage_lines(first) == started_and_done(*ALL)
+    assert ok(second) and stage_lines(second) == started_and_done(*ALL)
+
+    # train: the image pushed for the version; register: the model it made, the image pinned by ECR's digest, the
+    # algorithm spec's content and instance types, waiting for approval.
+    jobs = requests_of(sent, "CreateTrainingJob")
+    assert [j["AlgorithmSpecification"]["TrainingImage"] for j in jobs] == [f"{REGISTRY}/{GROUP}:1.2.0"] + [
+        f"{REGISTRY}/{GROUP}:1.3.0"
+    ]
+    assert len(requests_of(sent, "CreateModelPackageGroup")) == 1
+    packages = requests_of(sent, "CreateModelPackage")
+    assert [p["CustomerMetadataProperties"] for p in packages] == [{"version": "1.2.0"}, {"version": "1.3.0"}]
+    package = packages[0]
+    assert package["ModelPackageGroupName"] == GROUP and package["ModelApprovalStatus"] == "PendingManualApproval"
+    container = package["InferenceSpecification"]["Containers"][0]
+    assert container["Image"] == f"{REGISTRY}/{GROUP}:1.2.0" and container["ImageDigest"] == digests["1.2.0"]
+    assert container["ModelDataUrl"].startswith(
+        f"s3://template-test-bucket/{GROUP}/output/{jobs[0]['TrainingJobName']}/"
+    )
+    inference = package["InferenceSpecification"]
+    assert {"text/csv", "application/json", "application/jsonlines"} <= set(inference["SupportedContentTypes"])
+    assert "text/csv" in inference["SupportedResponseMIMETypes"]
+    assert "ml.m5.large" in inference["SupportedRealtimeInferenceInstanceTypes"]
+
+    # staging: made for 1.2.0, updated for 1.3.0, with the package's model and the image by digest; smoke-tested.
+    models = requests_of(sent, "CreateModel")
+    assert [m["PrimaryContainer"] for m in models[:2]] == [
+        {"Image": f"{REGISTRY}/{GROUP}@{digests['1.2.0']}", "ModelDataUrl": container["ModelDataUrl"]}
+    ] * 2
+    assert len(sent_to(sent, "CreateEndpoint", STAGING)) == 1 and len(sent_to(sent, "UpdateEndpoint", STAGING)) == 1
+    invoked = sent_to(sent, "InvokeEndpoint", STAGING)
+    assert [(i["ContentType"], i["Accept"]) for i in invoked[:3]] == [
+        ("application/json", "application/json"),
+        ("text/csv", "text/csv"),
+        ("application/jsonlines", "application/jsonlines"),
+    ]
+    assert not sent_to(sent, "InvokeEndpoint", PRODUCTION)
+
+    # approval: 1.2.0 waited for the person's decision (polled), 1.3.0 was approved by the build server, recorded.
+    assert "model package arn:aws:sagemaker:eu-west-1:123456789012:model-package/" in first["stderr"]
+    assert ": PendingManualApproval\n" in first["stderr"] and ": Approved\n" in first["stderr"]
+    approvals = requests_of(sent, "UpdateModelPackage")
+    assert len(approvals) == 1 and approvals[0]["ModelApprovalStatus"] == "Approved"
+    assert (
+        approvals[0]["ApprovalDescription"]
+        == "approved by the build server's approval step (bin/release.sh --approved)"
+    )
+
+    # production: created for 1.2.0 after the approval, updated for 1.3.0 blue/green with a canary, alarms watched.
+    order = [(r["operation"], r["params"].get("EndpointName")) for r in sent]
+    smoke_of_first = [i for i, step in enumerate(order) if step == ("InvokeEndpoint", STAGING)][:3]
+    assert first["stderr"].index(": Approved\n") < first["stderr"].index("stage production started")
+    assert order.index(("CreateEndpoint", PRODUCTION)) > max(smoke_of_first)
+    assert len(sent_to(sent, "CreateEndpoint", PRODUCTION)) == 1
+    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    policy = update["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 20},
+        "WaitIntervalInSeconds": 300,
+    }
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"] == {
+        "Alarms": [{"AlarmName": "algo-5xx"}, {"AlarmName": "algo-latency"}]
+    }
+    assert models[-1]["PrimaryContainer"]["Image"] == f"{REGISTRY}/{GROUP}@{digests['1.3.0']}"
+
+    # the report: on stdout, short, where things stand.
+    report = second["stdout"].splitlines()
+    assert report[0] == "release 1.3.0: done" and len(report) < 16
+    assert any(line.split()[:1] == ["package"] and line.endswith("(Approved)") for line in report)
+    assert f"  production {PRODUCTION}: InService ({update['EndpointConfigName']})" in report
+    assert "rollback on algo-5xx, algo-latency" in second["stderr"]
+
+    # Every SageMaker request has the shape botocore's service model requires.
+    errors = botocore_errors(sent, tmp_path)
+    assert len(errors) > 30 and {path: e for path, e in errors.items() if e} == {}
+
+
+@needs_moto
+def test_a_failed_smoke_test_leaves_staging_up_and_production_untouched(project, tmp_path):
+    wrong = [{"Body": '{"predictions": ["virginica", "virginica", "virginica"]}', "ContentType": "application/json"}]
+    results, sent, _ = releases(
+        project, ["@image", "1.2.0"], ["1.2.0", "--from", "train", "--approved"], ENDPOINT_RESULTS=json.dumps(wrong)
+    )
+    (result,) = results
+    message = failure(result)
+    assert message.startswith('smoke: payload.json (application/json) answered \'{"predictions": ["virginica"')
+    assert f"staging endpoint {STAGING} is left up for inspection" in message
+    assert stage_lines(result)[-2:] == ["stage smoke started", "stage smoke FAILED"]
+    # nothing approved, nothing deployed to production; staging is still there, and the report says so
+    assert not requests_of(sent, "UpdateModelPackage")
+    assert not sent_to(sent, "CreateEndpoint", PRODUCTION) and not sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    report = result["stdout"].splitlines()
+    assert report[0].startswith("release 1.2.0: FAILED at smoke: payload.json")
+    assert f"  staging    {STAGING}: InService" in "\n".join(report)
+    assert f"  production {PRODUCTION}: none" in report
+    assert any(line.endswith("(PendingManualApproval)") for line in report)
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_a_rejected_package_deploys_nothing_even_when_the_build_server_approves_later(project, tmp_path):
+    reason = "validation accuracy 0.71 is below the 0.9 we ship"
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train"],
+        ["1.2.0", "--from", "approval", "--approved"],
+        DECISION=f"Rejected@3:{reason}",
+    )
+    waited, approved_late = results
+    assert failure(waited).endswith(f"is Rejected: {reason}")
+    assert failure(approved_late).endswith(f"is Rejected: {reason}")
+    assert stage_lines(approved_late) == ["stage approval started", "stage approval FAILED"]
+    assert not requests_of(sent, "UpdateModelPackage")  # --approved does not overturn a rejection
+    assert not sent_to(sent, "CreateEndpoint", PRODUCTION) and not sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    assert waited["stdout"].startswith("release 1.2.0: FAILED at approval: model package ")
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_a_rollback_in_production_is_a_failed_release_with_its_reason(project, tmp_path):
+    why = "Alarm algo-5xx went to ALARM during the canary's baking period"
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--approved"],
+        ["@image", "1.3.0"],
+        ["1.3.0", "--from", "train", "--approved"],
+        ROLLBACK_ENDPOINT=f"{PRODUCTION}:{why}",
+    )
+    first, second = results
+    ok(first)
+    message = failure(second)
+    assert message.startswith(f"production: production: the update of endpoint {PRODUCTION} was rolled back to ")
+    assert message.endswith(why)
+    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"][0] == {"AlarmName": "algo-5xx"}
+    report = second["stdout"].splitlines()
+    assert report[0].startswith("release 1.3.0: FAILED at production: ")
+    # production still serves 1.2.0's configuration
+    first_config = sent_to(sent, "CreateEndpoint", PRODUCTION)[0]["EndpointConfigName"]
+    assert f"  production {PRODUCTION}: InService ({first_config})" in report
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_a_version_released_once_is_refused_before_anything_changes(project):
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--to", "register"],
+        ["1.2.0", "--from", "train"],
+    )
+    first, again = results
+    ok(first)
+    assert stage_lines(again) == ["stage train started", "stage train FAILED"]
+    assert "version 1.2.0 is registered already" in failure(again)
+    assert len(requests_of(sent, "CreateTrainingJob")) == 1 and len(requests_of(sent, "CreateModelPackage")) == 1
+
+
+@needs_moto
+def test_an_endpoint_of_someone_else_is_never_taken_over(project):
+    """An endpoint under production's name that no release of this project made (no project tag on it): the
+    production stage stops before touching it."""
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--approved", "--to", "approval"],
+        ["1.2.0", "--only", "production"],
+        FOREIGN_ENDPOINT=PRODUCTION,
+    )
+    ok(results[0])
+    assert failure(results[1]) == (
+        f"production: endpoint {PRODUCTION} exists and was not made by this project's bin/sagemaker.sh: "
+        "give another name (--endpoint or ENDPOINT_NAME)"
+    )
+    assert not sent_to(sent, "UpdateEndpoint", PRODUCTION) and not sent_to(sent, "CreateEndpoint", PRODUCTION)
+
+
+@needs_moto
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["latest"], {}, "give the version released (e.g. 1.2.0), not 'latest'"),
+        (["1.2.0", "--model-data", "model.tar.gz"], {}, "--model-data 'model.tar.gz' is not an S3 URI"),
+        (["1.2.0", "--from", "smoke", "--to", "train"], {}, "--from smoke comes after --to train"),
+        (["1.2.0"], {"EXECUTION_ROLE": ""}, "no SageMaker execution role"),
+        (
+            ["1.2.0"],
+            {"RELEASE_CANARY_PERCENT": "100"},
+            "RELEASE_CANARY_PERCENT='100': give a whole number from 1 to 99",
+        ),
+        (["1.2.0"], {"RELEASE_ALARMS": ",".join(f"a{n}" for n in range(11))}, "more than 10 alarms"),
+    ],
+)
+def test_a_bad_argument_or_setting_is_one_line_before_any_call(project, args, env, message):
+    done = subprocess.run(
+        [AWS_PYTHON, "-m", "develop.sagemaker.release", *args],
+        cwd=project,
+        env={**environment(), "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "PYTHONPATH": str(project), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+def test_the_smoke_tests_expect_what_the_example_model_answers(make_project, start_server):
+    """opt/ml/input/smoke-tests.json against the example's real server: its answers are ANSWERS, which the release
+    accepts (the tests above), so the file shipped passes on an endpoint that serves the example."""
+    project = make_project("example")
+    assert project.train().returncode == 0
+    server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
+    cases = json.loads((ROOT / "opt/ml/input/smoke-tests.json").read_text())
+    assert len(cases) == len(ANSWERS)
+    for case, expected in zip(cases, ANSWERS, strict=True):
+        body = (ROOT / "opt/ml/input" / case["payload"]).read_bytes()
+        answer = server.post(body, expected["ContentType"], Accept=case["accept"])
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(case["accept"])
+        if case["accept"] == "application/json":
+            assert answer.json() == json.loads(expected["Body"]) == case["expect"]
+        else:
+            assert answer.text.splitlines() == expected["Body"].splitlines()
