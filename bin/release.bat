@@ -25,8 +25,8 @@ if "%ARG%"=="--from" goto option
 if "%ARG%"=="--to" goto option
 if "%ARG%"=="--only" goto option
 if "%ARG%"=="--model-data" goto option
-if "%ARG:~0,1%"=="-" set "MSG=unknown argument '%ARG%'" & goto refuse
-if defined RV set "MSG=unknown argument '%ARG%'" & goto refuse
+if "%ARG:~0,1%"=="-" call "%~dp0_common.bat" :refuse_argument & exit /b 2
+if defined RV call "%~dp0_common.bat" :refuse_argument & exit /b 2
 set "RV=%ARG%"
 shift
 goto args
@@ -86,7 +86,7 @@ for %%V in (APPROVAL_TIMEOUT RELEASE_APPROVED_BY) do if defined %%V call set "NA
 set "MOUNTS="
 if exist "%USERPROFILE%\.aws\" set MOUNTS= -v "%USERPROFILE%\.aws:/root/.aws:ro"
 rem -i: Ctrl-C reaches the release (a training job is then stopped on SageMaker).
-docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program --entrypoint /opt/aws/bin/python "%DEV%" -m develop.sagemaker.release %*
+docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker.release %*
 exit /b %errorlevel%
 
 :failed

@@ -51,9 +51,9 @@ while (($#)); do
         echo "$usage" >&2
         exit 0
         ;;
-    -*) refuse "unknown argument '$1'" ;;
+    -*) refuse_argument "$1" ;;
     *)
-        [[ -z $version ]] || refuse "unknown argument '$1'"
+        [[ -z $version ]] || refuse_argument "$1"
         version=$1
         ;;
     esac
@@ -103,4 +103,4 @@ done
 if [[ -d $HOME/.aws ]]; then run_args+=(-v "$HOME/.aws:/root/.aws:ro"); fi
 # -i: Ctrl-C reaches the release (a training job is then stopped on SageMaker).
 exec docker run "${run_args[@]}" -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program \
-    -w /opt/program --entrypoint /opt/aws/bin/python "$DEV" -m develop.sagemaker.release "${args[@]}"
+    -w /opt/program --entrypoint /opt/aws/bin/python "$DEV" -P -m develop.sagemaker.release "${args[@]}"

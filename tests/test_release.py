@@ -296,7 +296,7 @@ def test_an_endpoint_of_someone_else_is_never_taken_over(project):
 )
 def test_a_bad_argument_or_setting_is_one_line_before_any_call(project, args, env, message):
     done = subprocess.run(
-        [AWS_PYTHON, "-m", "develop.sagemaker.release", *args],
+        [AWS_PYTHON, "-P", "-m", "develop.sagemaker.release", *args],
         cwd=project,
         env={**environment(), "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "PYTHONPATH": str(project), **env},
         capture_output=True,

@@ -34,6 +34,7 @@ def release_run(*args: str, names: str = "") -> list[str]:
         "--entrypoint",
         "/opt/aws/bin/python",
         "sagemaker-algorithm:dev",
+        "-P",
         "-m",
         "develop.sagemaker.release",
         *args,

@@ -1,6 +1,6 @@
 """`bin/release.sh VERSION`: the SageMaker stages of a release, after bin/release.sh's own test, build and push.
 
-    python -m develop.sagemaker.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
+    python -P -m develop.sagemaker.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
                                                 [--model-data s3://.../model.tar.gz]
 
 train (or the model data given) -> register the version in the Model Package Group (PendingManualApproval) -> deploy
