@@ -95,9 +95,10 @@ def test_a_version_goes_from_training_to_production_and_the_next_replaces_it_blu
         ["@image", "1.3.0"],
         ["@fresh-clone"],  # the build server's next job: a new workspace, no release-state.json
         ["1.3.0", "--from", "train", "--approved"],
+        ["1.2.0", "--from", "production"],  # rolled back by hand: the earlier approved version, blue/green again
         DECISION="Approved@3",
     )
-    first, second = results
+    first, second, back = results
     assert ok(first) and stage_lines(first) == started_and_done(*ALL)
     assert ok(second) and stage_lines(second) == started_and_done(*ALL)
 
@@ -152,7 +153,7 @@ def test_a_version_goes_from_training_to_production_and_the_next_replaces_it_blu
     assert first["stderr"].index(": Approved\n") < first["stderr"].index("stage production started")
     assert order.index(("CreateEndpoint", PRODUCTION)) > max(smoke_of_first)
     assert len(sent_to(sent, "CreateEndpoint", PRODUCTION)) == 1
-    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    update, update_back = sent_to(sent, "UpdateEndpoint", PRODUCTION)
     policy = update["DeploymentConfig"]["BlueGreenUpdatePolicy"]
     assert policy["TrafficRoutingConfiguration"] == {
         "Type": "CANARY",
@@ -162,7 +163,7 @@ def test_a_version_goes_from_training_to_production_and_the_next_replaces_it_blu
     assert update["DeploymentConfig"]["AutoRollbackConfiguration"] == {
         "Alarms": [{"AlarmName": "algo-5xx"}, {"AlarmName": "algo-latency"}]
     }
-    assert models[-1]["PrimaryContainer"]["Image"] == f"{REGISTRY}/{GROUP}@{digests['1.3.0']}"
+    assert models[-2]["PrimaryContainer"]["Image"] == f"{REGISTRY}/{GROUP}@{digests['1.3.0']}"
 
     # the report: on stdout, short, where things stand.
     report = second["stdout"].splitlines()
@@ -170,6 +171,12 @@ def test_a_version_goes_from_training_to_production_and_the_next_replaces_it_blu
     assert any(line.split()[:1] == ["package"] and line.endswith("(Approved)") for line in report)
     assert f"  production {PRODUCTION}: InService ({update['EndpointConfigName']})" in report
     assert "rollback on algo-5xx, algo-latency" in second["stderr"]
+
+    # back to 1.2.0 by hand: its package's model and image, through the same guardrails
+    assert ok(back).startswith("release 1.2.0: done") and stage_lines(back) == started_and_done("production", "report")
+    assert models[-1]["PrimaryContainer"] == models[0]["PrimaryContainer"]
+    assert update_back["DeploymentConfig"] == update["DeploymentConfig"]
+    assert f"  production {PRODUCTION}: InService ({update_back['EndpointConfigName']})" in back["stdout"].splitlines()
 
     # Every SageMaker request has the shape botocore's service model requires.
     errors = botocore_errors(sent, tmp_path)
@@ -234,7 +241,7 @@ def test_a_rollback_in_production_is_a_failed_release_with_its_reason(project, t
     message = failure(second)
     assert message.startswith(f"production: production: the update of endpoint {PRODUCTION} was rolled back to ")
     assert message.endswith(why)
-    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    update, update_back = sent_to(sent, "UpdateEndpoint", PRODUCTION)
     assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"][0] == {"AlarmName": "algo-5xx"}
     report = second["stdout"].splitlines()
     assert report[0].startswith("release 1.3.0: FAILED at production: ")
