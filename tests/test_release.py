@@ -241,7 +241,7 @@ def test_a_rollback_in_production_is_a_failed_release_with_its_reason(project, t
     message = failure(second)
     assert message.startswith(f"production: production: the update of endpoint {PRODUCTION} was rolled back to ")
     assert message.endswith(why)
-    update, update_back = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
     assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"][0] == {"AlarmName": "algo-5xx"}
     report = second["stdout"].splitlines()
     assert report[0].startswith("release 1.3.0: FAILED at production: ")
