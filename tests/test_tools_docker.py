@@ -227,3 +227,36 @@ def test_sagemaker_train_describes_the_algorithm_in_the_image_then_calls_aws(pro
     assert done.stderr.startswith('error: Could not connect to the endpoint URL: "http://127.0.0.1:9/my-bucket?')
     assert done.stderr.count("\n") == 1 and secret not in done.stderr
     assert not (project.folder / "sagemaker-state.json").exists()
+
+
+# --- bin/release.sh: its SageMaker stages in the same image ----------------------------------------------------------
+
+
+@needs_docker
+def test_release_runs_its_sagemaker_stages_in_the_image_and_reports_a_failure(project):
+    """bin/release.sh --from train: release.py in the :dev image's AWS venv, the settings passed by name; AWS out of
+    reach (a closed port inside the container) fails the first stage with one line, after a report on stdout."""
+    (project.folder / "image-uri.txt").write_text(IMAGE + "\n")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = run(
+        [str(project.folder / "bin" / "release.sh"), "--from", "train", "--to", "register", "1.2.0"],
+        cwd=project.folder.parent,
+        env={
+            **clean,
+            "HOME": str(project.folder.parent),
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "AKIAFAKE",
+            "AWS_SECRET_ACCESS_KEY": "fake-secret-never-printed",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+            "AWS_MAX_ATTEMPTS": "1",
+            "EXECUTION_ROLE": ROLE,
+            "S3_BUCKET": "my-bucket",
+        },
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1, tail(done)
+    assert done.stderr.startswith("== release 1.2.0: stage train started\n== release 1.2.0: stage train FAILED: ")
+    assert done.stderr.splitlines()[-1].startswith('error: train: Could not connect to the endpoint URL: "http://127')
+    assert done.stdout.startswith("release 1.2.0: FAILED at train: Could not connect")
+    assert "fake-secret-never-printed" not in done.stdout + done.stderr

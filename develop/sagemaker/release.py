@@ -295,7 +295,7 @@ RUN = {
 def endpoint_line(release: Release, name: str) -> str:
     try:
         found = describe_endpoint(release.aws, name)
-    except ClientError as exc:
+    except (ClientError, botocore.exceptions.BotoCoreError) as exc:
         return f"{name}: could not be described ({exc})"
     if found is None:
         return f"{name}: none"
@@ -364,9 +364,11 @@ def run(release: Release, stages: list[str]) -> str | None:
             release.done.append((stage, time.monotonic() - started, "FAILED"))
             say(release, f"stage {stage} FAILED: {exc}")
             return f"{stage}: {exc}"
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            reason = f"{exc.operation_name} failed: {error.get('Code', '')}: {error.get('Message', '')}"
+        except (ClientError, botocore.exceptions.BotoCoreError) as exc:  # AWS refused, or could not be reached
+            reason = str(exc)
+            if isinstance(exc, ClientError):
+                error = exc.response.get("Error", {})
+                reason = f"{exc.operation_name} failed: {error.get('Code', '')}: {error.get('Message', '')}"
             release.done.append((stage, time.monotonic() - started, "FAILED"))
             say(release, f"stage {stage} FAILED: {reason}")
             return f"{stage}: {reason}"
