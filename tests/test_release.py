@@ -226,6 +226,17 @@ def test_a_rejected_package_deploys_nothing_even_when_the_build_server_approves_
 
 
 @needs_moto
+def test_an_approval_that_does_not_come_in_time_stops_the_release_and_says_how_to_go_on(project):
+    results, sent, _ = releases(project, ["@image", "1.2.0"], ["1.2.0", "--from", "train"], APPROVAL_TIMEOUT="1")
+    message = failure(results[0])
+    assert message.startswith("approval: model package arn:aws:sagemaker:eu-west-1:123456789012:model-package/")
+    assert "was not approved within 1 s: approve it in SageMaker" in message
+    assert message.endswith("then run bin/release.sh --from approval 1.2.0")
+    assert len(requests_of(sent, "DescribeModelPackage")) > 2  # polled until the bound, not asked once
+    assert not sent_to(sent, "CreateEndpoint", PRODUCTION) and not requests_of(sent, "UpdateModelPackage")
+
+
+@needs_moto
 def test_a_rollback_in_production_is_a_failed_release_with_its_reason(project, tmp_path):
     why = "Alarm algo-5xx went to ALARM during the canary's baking period"
     results, sent, _ = releases(

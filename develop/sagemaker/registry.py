@@ -141,6 +141,7 @@ def approve(aws, package: dict, description: str) -> None:
 def wait_for_approval(aws, package: dict, timeout: float) -> dict:
     """Polls the package until it is Approved (returned) or Rejected (Rejected raised), for at most `timeout` s."""
     arn = package["ModelPackageArn"]
+    version = (package.get("CustomerMetadataProperties") or {}).get("version", "VERSION")
 
     def describe() -> dict:
         found = aws.sagemaker.describe_model_package(ModelPackageName=arn)
@@ -161,7 +162,7 @@ def wait_for_approval(aws, package: dict, timeout: float) -> dict:
         raise waiting.WaitFailed(
             f"model package {arn} was not approved within {timeout:g} s: approve it in SageMaker (Studio, or aws "
             f"sagemaker update-model-package --model-package-arn {arn} --model-approval-status Approved), then "
-            "run bin/release.sh --from approval VERSION"
+            f"run bin/release.sh --from approval {version}"
         ) from None
 
 
