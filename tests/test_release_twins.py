@@ -166,3 +166,10 @@ def test_bad_arguments_are_refused_before_any_stage(twins, args, message):
     sh, bat = twins.both("release", *args)
     assert_error(sh, bat, message)
     assert sh.rc == 2 and sh.calls == []
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_is_the_usage_line_alike(twins, flag):
+    sh, bat = twins.both("release", "--approved", flag, "1.2.0")
+    assert_same(sh, bat)
+    assert (sh.rc, sh.stdout, sh.stderr, sh.calls) == (0, "", USAGE + "\n", [])
