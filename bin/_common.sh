@@ -25,6 +25,20 @@ BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 DEV_BASE="$DOCKER_NAME:dev-base"
 DEV="$DOCKER_NAME:dev"
 
+# The docker run options of a container that calls AWS (bin/sagemaker.sh, bin/release.sh): AWS's own variables
+# (credentials included) and the named settings that are set, passed by name, never by value; ~/.aws read-only.
+aws_run_args() {
+    local var
+    for var in $(compgen -e); do
+        if [[ $var == AWS_* ]]; then run_args+=(-e "$var"); fi
+    done
+    for var in "$@"; do
+        if [[ -n ${!var:-} ]]; then run_args+=(-e "$var"); fi
+    done
+    if [[ -d $HOME/.aws ]]; then run_args+=(-v "$HOME/.aws:/root/.aws:ro"); fi
+    return 0
+}
+
 # An argument the script does not take: one line that names it and gives the script's usage (the script sets
 # $usage), and exit code 2, as argparse and bin/local.sh give.
 refuse_argument() {

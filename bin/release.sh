@@ -91,16 +91,10 @@ if in_range 2; then stage push push; fi
 require_docker
 require_image "$DEV"
 dev_run_args
-# AWS's own variables (credentials included) and the settings release.py reads: by name, never a value.
-for var in $(compgen -e); do
-    if [[ $var == AWS_* ]]; then run_args+=(-e "$var"); fi
-done
-for var in EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME STAGING_ENDPOINT_NAME MODEL_PACKAGE_GROUP \
+# The settings release.py reads, with AWS's own variables: by name, never a value.
+aws_run_args EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME STAGING_ENDPOINT_NAME MODEL_PACKAGE_GROUP \
     TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE RELEASE_ALARMS RELEASE_CANARY_PERCENT RELEASE_BAKE_SECONDS \
-    APPROVAL_TIMEOUT RELEASE_APPROVED_BY; do
-    if [[ -n ${!var:-} ]]; then run_args+=(-e "$var"); fi
-done
-if [[ -d $HOME/.aws ]]; then run_args+=(-v "$HOME/.aws:/root/.aws:ro"); fi
+    APPROVAL_TIMEOUT RELEASE_APPROVED_BY
 # -i: Ctrl-C reaches the release (a training job is then stopped on SageMaker).
 exec docker run "${run_args[@]}" -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program \
     -w /opt/program --entrypoint /opt/aws/bin/python "$DEV" -P -m develop.sagemaker.release "${args[@]}"

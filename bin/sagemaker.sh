@@ -18,15 +18,9 @@ require_docker
 require_image "$DEV"
 
 dev_run_args
-# AWS's own variables and the settings of .env that develop/sagemaker/config.py reads: names only.
-for var in $(compgen -e); do
-    if [[ $var == AWS_* ]]; then run_args+=(-e "$var"); fi
-done
-for var in DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME \
-    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE; do
-    if [[ -n ${!var:-} ]]; then run_args+=(-e "$var"); fi
-done
-if [[ -d $HOME/.aws ]]; then run_args+=(-v "$HOME/.aws:/root/.aws:ro"); fi
+# The settings of .env that develop/sagemaker/config.py reads, with AWS's own variables: names only.
+aws_run_args DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME \
+    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE
 # The current folder, where relative paths (a payload, a transform's folders) are: in the project, or mounted.
 workdir=/opt/program
 if [[ $PWD == "$ROOT" || $PWD == "$ROOT"/* ]]; then
