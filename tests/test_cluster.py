@@ -74,12 +74,13 @@ def test_an_inconsistent_resource_config_is_refused(config, reason):
     ],
 )
 def test_a_bad_cluster_setting_is_refused_naming_it(monkeypatch, variable, value, reason):
-    from framework.training.dask_cluster import dask_client
+    from framework.training.dask_cluster import LeaderCluster, serve
 
     monkeypatch.setenv(variable, value)
-    with pytest.raises(ConfigError) as refused, dask_client(Cluster(("localhost",), "localhost", "lo")):
-        pass
-    assert str(refused.value) == reason
+    for start in (LeaderCluster, serve):  # the leader and a worker host read the same settings
+        with pytest.raises(ConfigError) as refused:
+            start(Cluster(("localhost",), "localhost", "lo"))
+        assert str(refused.value) == reason
 
 
 def test_names_that_resolve_late_are_retried(monkeypatch):
@@ -203,6 +204,23 @@ def test_three_hosts_form_one_cluster_run_tasks_on_every_host_and_only_the_leade
         assert job.model(worker) == [] and job.failure(worker) is None
         assert "the leader 127.0.0.1 is done; worker host" in job.log(worker)
         assert "metric train:accuracy" not in job.log(worker)
+
+
+def test_worker_hosts_stay_until_the_leader_has_written_its_model(hosts):
+    # Where the first host to exit ends the job (the SDK's local mode), a worker host that left when the block ended
+    # would stop the leader before its model was written.
+    job = hosts(3, write_after_s=3)
+    job.start()
+    model = job.roots["127.0.0.1"] / "model" / "model.txt"
+    left_early, deadline = set(), time.monotonic() + 90
+    while time.monotonic() < deadline:
+        gone = {name for name in job.names[1:] if job.processes[name].poll() is not None}
+        if model.exists():  # checked after: these hosts were gone while the model was not written
+            break
+        left_early |= gone
+        time.sleep(0.05)
+    assert job.wait() == {name: 0 for name in job.names}, job.log("127.0.0.1")
+    assert model.exists() and left_early == set()
 
 
 def test_an_exception_on_the_leader_fails_every_host_with_its_reason(hosts):

@@ -9,6 +9,7 @@ own); without an engine, that venv or a compose command the tests are skipped wi
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,22 @@ from docker_helpers import BUILD_TIMEOUT, DockerProject, copy_project, docker, d
 DRIVER = Path(__file__).resolve().parent / "sagemaker_local_driver.py"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 NETWORK = "sagemaker-local"  # the SDK's compose network, one name for every local-mode run on the engine
+# Appended to the copy's algorithm.py: on several hosts the leader writes one more file 3 s after the example's train.
+# In local mode the first container to exit ends the job; a worker host that left before the leader's train returned
+# would end it before that file was written.
+WRITES_LAST = """
+
+import time as _time
+
+_example_train = train
+
+
+def train(job):
+    _example_train(job)
+    if job.cluster.distributed:
+        _time.sleep(3)
+        (job.model_dir / "written-last.txt").write_text("after the Dask block")
+"""
 
 
 def sdk_python() -> tuple[str | None, str]:
@@ -51,48 +68,18 @@ pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
 
 @pytest.fixture(scope="module")
-def journey(tmp_path_factory):
-    """A project copy with its images built, then train -> deploy -> predict -> destroy --yes through the SDK."""
+def built(tmp_path_factory):
+    """A project copy with its images built; at the end, what the SDK's runs left behind is removed."""
     folder = copy_project(tmp_path_factory.mktemp("sdk") / "project")
+    with open(folder / "algorithm.py", "a") as algorithm:
+        algorithm.write(WRITES_LAST)
     project = DockerProject(folder)
-    store = folder.parent / "store"  # the file:// "bucket"
-    record = folder.parent / "requests.jsonl"
     image = f"{project.name}:dev-base"
     network_there = docker("network", "inspect", NETWORK).returncode == 0
     try:
-        built = project.script("docker-build.sh", timeout=BUILD_TIMEOUT)
-        assert built.returncode == 0, built.stderr[-3000:]
-        commands = [["train", "--image", image], ["deploy"], ["predict"], ["destroy", "--yes"]]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        done = subprocess.run(
-            [
-                sdk_python()[0],
-                str(DRIVER),
-                str(folder),
-                str(record),
-                str(free_port()),
-                str(folder.parent / "containers"),
-                *(json.dumps(c) for c in commands),
-            ],
-            env={
-                **environment,
-                "DOCKER_NAME": project.name,
-                "EXECUTION_ROLE": ROLE,
-                "S3_BUCKET": f"file://{store}",
-                "ALGORITHM_PYTHON": sys.executable,
-            },
-            capture_output=True,
-            text=True,
-            timeout=900,
-            stdin=subprocess.DEVNULL,
-        )
+        done = project.script("docker-build.sh", timeout=BUILD_TIMEOUT)
         assert done.returncode == 0, done.stderr[-3000:]
-        lines = [line for line in done.stdout.splitlines() if line.startswith('{"argv"')]  # not the SDK's
-        results = {r["argv"][0]: r for r in map(json.loads, lines)}
-        running = docker("ps", "-q", "--filter", f"ancestor={image}").stdout.split()
-        ran = docker("ps", "-aq", "--filter", f"ancestor={image}").stdout.split()
-        sent = [json.loads(line) for line in record.read_text().splitlines()]
-        yield dict(results=results, sent=sent, image=image, store=store, folder=folder, running=running, ran=ran)
+        yield dict(project=project, folder=folder, image=image)
     finally:
         # The SDK's compose leaves its containers (exited) behind: this test's image's only.
         made = docker("ps", "-aq", "--filter", f"ancestor={image}").stdout.split()
@@ -101,6 +88,58 @@ def journey(tmp_path_factory):
         docker("image", "rm", "-f", f"{project.name}:dev", image)
         if not network_there:  # made by this run's compose; refused (and kept) while another run uses it
             docker("network", "rm", NETWORK)
+
+
+def drive(built, name: str, commands: list[list[str]]) -> dict:
+    """The commands run one after the other by the driver through the SDK's local mode, with a store and a record of
+    the calls of their own; then the containers they ran are counted and removed."""
+    folder, image = built["folder"], built["image"]
+    store, record = folder.parent / f"{name}-store", folder.parent / f"{name}-requests.jsonl"  # store: the "bucket"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [
+            sdk_python()[0],
+            str(DRIVER),
+            str(folder),
+            str(record),
+            str(free_port()),
+            str(folder.parent / f"{name}-containers"),
+            *(json.dumps(c) for c in commands),
+        ],
+        env={
+            **environment,
+            "DOCKER_NAME": built["project"].name,
+            "EXECUTION_ROLE": ROLE,
+            "S3_BUCKET": f"file://{store}",
+            "ALGORITHM_PYTHON": sys.executable,
+        },
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith('{"argv"')]  # not the SDK's
+    results = {r["argv"][0]: r for r in map(json.loads, lines)}
+    running = docker("ps", "-q", "--filter", f"ancestor={image}").stdout.split()
+    ran = docker("ps", "-aq", "--filter", f"ancestor={image}").stdout.split()
+    if ran:
+        docker("rm", "-f", *ran)
+    sent = [json.loads(line) for line in record.read_text().splitlines()]
+    return dict(results=results, sent=sent, image=image, store=store, folder=folder, running=running, ran=ran)
+
+
+@pytest.fixture(scope="module")
+def journey(built):
+    """train -> deploy -> predict -> destroy --yes, one host."""
+    commands = [["train", "--image", built["image"]], ["deploy"], ["predict"], ["destroy", "--yes"]]
+    return drive(built, "journey", commands)
+
+
+@pytest.fixture(scope="module")
+def three_hosts(built):
+    """train --instance-count 3: the SDK runs the image on three hosts, algo-1-xxxxx ..., on its compose network."""
+    return drive(built, "three-hosts", [["train", "--image", built["image"], "--instance-count", "3"]])
 
 
 def calls(journey, operation: str) -> list[dict]:
@@ -153,3 +192,37 @@ def test_destroy_deletes_the_endpoint_and_what_was_uploaded(journey):
     assert len(calls(journey, "delete_model")) == 1
     data = journey["store"].glob("*/data/**/*")
     assert [p for p in data if p.is_file()] == []  # the channels' files uploaded by train
+
+
+def test_three_hosts_train_the_example_across_them_into_the_model_one_host_trains(three_hosts, journey):
+    import joblib
+    import numpy as np
+
+    train = three_hosts["results"]["train"]
+    assert train["code"] == 0, train["stderr"][-3000:]
+    (job,) = calls(three_hosts, "create_training_job")
+    assert job["ResourceConfig"]["InstanceCount"] == 3
+    assert len(three_hosts["ran"]) == 3  # one container per host
+    log = train["stderr"]
+    # Local mode names its hosts algo-1-xxxxx: the leader is the first of them sorted, whatever its name.
+    assert "Dask cluster formed in" in log
+    per_host = re.search(r"Dask tasks run per host: (.*) \(computing", log).group(1).split(", ")
+    counts = {host: int(n) for host, n in (pair.rsplit(" ", 1) for pair in per_host)}
+    assert len(counts) == 3 and all(re.fullmatch(r"algo-\d-\w{5}", host) for host in counts), counts
+    assert all(n > 0 for n in counts.values()), counts  # trees were fitted on every host
+    assert "training failed" not in log
+    model = train["stdout"].strip()
+    assert model.startswith("file://") and model.endswith("/model.tar.gz")
+
+    def forest(url: str, into: Path) -> tuple[list[str], object]:
+        with tarfile.open(url.removeprefix("file://")) as archive:
+            archive.extractall(into, filter="data")
+            return sorted(archive.getnames()), joblib.load(into / "model.joblib")
+
+    files, spread = forest(model, three_hosts["folder"].parent / "three-hosts-model")
+    # Written by the leader 3 s after its Dask block: the worker hosts did not end the job before it (WRITES_LAST).
+    assert files == ["metadata.json", "model.joblib", "written-last.txt"]
+    _, alone = forest(journey["results"]["train"]["stdout"].strip(), journey["folder"].parent / "one-host-model")
+    rows = np.random.default_rng(0).uniform(0, 8, size=(200, 4))
+    # The same seeds draw the same trees wherever they are fitted: the model serves as one host's does.
+    assert np.array_equal(spread.predict_proba(rows), alone.predict_proba(rows))

@@ -2,13 +2,16 @@
 
 The leader (the first of the sorted hosts) runs the scheduler and a worker; every other host runs a worker. Only the
 leader's code gets past `job.dask()`, with a Client; the other hosts serve as workers inside that call until the
-leader is done, then leave the job:
-- the leader's block ends normally: the leader tells every worker host so, they exit 0 (LeaderDone);
-- the leader's block raises: the leader tells the worker hosts its reason and fails with its exception; they fail
+leader's job is over, then leave the job:
+- the leader's train() returns (its model written): the leader tells every worker host so, they exit 0 (LeaderDone);
+- the leader's train() raises: the leader tells the worker hosts its reason and fails with its exception; they fail
   with "the leader failed: <reason>", never exit 0 (a public SageMaker Dask example ends in `sys.exit(0)` whatever
   happened, which reports every failure as success);
 - the leader vanishes (its host died, the job was stopped): the worker hosts fail, saying they lost it;
 - a worker host leaves before the leader is done: the leader fails, naming it.
+The cluster outlives the `with` block on the leader, until job.run ends it (LeaderCluster.end): a worker host that
+left as soon as the block ended would end the job too early where the first container to exit ends it (the SDK's
+local mode: docker compose --abort-on-container-exit), stopping the leader before it wrote its model.
 Everything listens on the address of the job's network interface (resourceconfig.json's network_interface_name),
 never on every interface. The scheduler's port is 8786, Dask's own, unless CLUSTER_SCHEDULER_PORT says otherwise.
 The leader logs how many tasks each host ran.
@@ -20,8 +23,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import NoReturn
 
 from distributed import Client, Scheduler, Worker
 from distributed.diagnostics.plugin import SchedulerPlugin
@@ -37,26 +39,6 @@ DEFAULT_PORT = 8786
 CLOSE_TIMEOUT = 30  # seconds for the worker hosts to receive the outcome and leave, and for Dask to close
 
 
-@contextmanager
-def dask_client(cluster: Cluster, nthreads: int | None = None) -> Iterator[Client]:
-    """On the leader: a Client of a Dask cluster with a worker on every host (`nthreads` each: default the CPUs this
-    container may use). On the other hosts: serves as a worker, then raises LeaderDone or ClusterError."""
-    # Dask's own INFO lines (banners, every connection) would drown the algorithm's; its warnings and errors stay.
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-    timeout = start_timeout()
-    port = scheduler_port()
-    addresses = cluster.addresses(timeout)
-    loop = _LoopThread()
-    try:
-        if cluster.is_leader:
-            with _lead(cluster, loop, port, nthreads, timeout) as client:
-                yield client
-        else:
-            _serve(cluster, loop, f"tcp://{addresses[cluster.leader]}:{port}", nthreads, timeout)
-    finally:
-        loop.stop()
-
-
 def scheduler_port() -> int:
     text = os.environ.get(PORT_VARIABLE, str(DEFAULT_PORT))
     if not text.isdigit() or not 0 < int(text) < 65536:
@@ -64,29 +46,51 @@ def scheduler_port() -> int:
     return int(text)
 
 
-@contextmanager
-def _lead(cluster: Cluster, loop: "_LoopThread", port: int, nthreads: int | None, timeout: float) -> Iterator[Client]:
-    census = _Census()
-    scheduler = loop.run(
-        _start(lambda: Scheduler(interface=cluster.network_interface, port=port, dashboard=False, plugins=[census]))
-    )
-    worker = loop.run(_start(lambda: _worker(cluster, scheduler.address, nthreads, timeout)))
-    log.info(
-        "Dask scheduler at %s on %s (%s); waiting for the workers of %d hosts",
-        scheduler.address,
-        cluster.current_host,
-        cluster.network_interface,
-        len(cluster.hosts),
-    )
-    client = Client(scheduler.address, timeout=timeout)
-    try:
+def _settings(cluster: Cluster) -> tuple[float, int, dict[str, str]]:
+    """The start timeout, the scheduler's port and every host's address (resolved, with retries)."""
+    # Dask's own INFO lines (banners, every connection) would drown the algorithm's; its warnings and errors stay.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    timeout, port = start_timeout(), scheduler_port()
+    return timeout, port, cluster.addresses(timeout)
+
+
+class LeaderCluster:
+    """On the leader: the scheduler, the leader's own worker and a Client, from the first job.dask() until the job
+    ends (end()). Starting it waits until every host's worker has joined."""
+
+    def __init__(self, cluster: Cluster, nthreads: int | None = None):
+        timeout, port, _ = _settings(cluster)
+        self.cluster, self.census, self.ended = cluster, _Census(), False
+        self.loop = _LoopThread()
+        self.scheduler = self.worker = self.client = None
+        try:
+            self._start(port, nthreads, timeout)
+        except BaseException:
+            self._close()
+            raise
+
+    def _start(self, port: int, nthreads: int | None, timeout: float) -> None:
+        cluster, census = self.cluster, self.census
+        self.scheduler = self.loop.run(
+            _start(lambda: Scheduler(interface=cluster.network_interface, port=port, dashboard=False, plugins=[census]))
+        )
+        address = self.scheduler.address
+        self.worker = self.loop.run(_start(lambda: _worker(cluster, address, nthreads, timeout)))
+        log.info(
+            "Dask scheduler at %s on %s (%s); waiting for the workers of %d hosts",
+            address,
+            cluster.current_host,
+            cluster.network_interface,
+            len(cluster.hosts),
+        )
+        self.client = Client(address, timeout=timeout)
         started = time.monotonic()
         try:
-            client.wait_for_workers(len(cluster.hosts), timeout=timeout)
+            self.client.wait_for_workers(len(cluster.hosts), timeout=timeout)
         except TimeoutError:
             missing = sorted(set(cluster.hosts) - set(census.names.values()))
             raise ClusterError(
-                f"the Dask workers of {', '.join(missing)} did not join the scheduler at {scheduler.address} on the "
+                f"the Dask workers of {', '.join(missing)} did not join the scheduler at {address} on the "
                 f"leader {cluster.leader} within {timeout:g} s"
             ) from None
         census.joined = True
@@ -95,59 +99,77 @@ def _lead(cluster: Cluster, loop: "_LoopThread", port: int, nthreads: int | None
             time.monotonic() - started,
             ", ".join(f"{name} {address}" for address, name in sorted(census.names.items(), key=lambda n: n[1])),
         )
+
+    def end(self, outcome: str) -> None:
+        """Tell every worker host how the leader's job ended ("succeeded", "failed: <reason>", ...), wait (bounded)
+        for them to leave, and close. Once only. Raises ClusterError when the job succeeded on the leader but a
+        worker host had left before."""
+        if self.ended:
+            return
+        self.ended = True
         try:
-            yield client
-        except BaseException as exc:
-            _announce(client, census, cluster, f"failed: {type(exc).__name__}: {exc}")
-            raise
-        _announce(client, census, cluster, "succeeded")
-        if census.left:
+            self._announce(outcome)
+        finally:
+            self._close()
+        if outcome == "succeeded" and self.census.left:
             raise ClusterError(
-                f"worker host {', '.join(sorted(census.left))} left the Dask cluster before the leader "
+                f"worker host {', '.join(sorted(self.census.left))} left the Dask cluster before the leader "
                 "was done (its host failed or was stopped)"
             )
-    finally:
-        client.close(timeout=CLOSE_TIMEOUT)
-        loop.run(worker.close(), timeout=CLOSE_TIMEOUT)
-        loop.run(scheduler.close(), timeout=CLOSE_TIMEOUT)
+
+    def _announce(self, outcome: str) -> None:
+        census, cluster = self.census, self.cluster
+        log.info(
+            "Dask tasks run per host: %s (computing for %s s)",
+            ", ".join(f"{h} {census.tasks[h]}" for h in cluster.hosts),
+            ", ".join(f"{census.compute[h]:.1f}" for h in cluster.hosts),
+        )
+        others = [address for address, name in census.names.items() if name != cluster.leader]
+        census.closing = True
+        if not others:
+            return
+        try:
+            self.client.run(_receive_outcome, outcome, workers=others)
+        except Exception as exc:  # a worker host already gone: it fails the job by itself; the leader's outcome stands
+            log.warning("could not tell every worker host that the leader %s: %s", outcome, exc)
+            return
+        deadline = time.monotonic() + CLOSE_TIMEOUT
+        while time.monotonic() < deadline and any(a in census.names for a in others):
+            time.sleep(0.05)
+
+    def _close(self) -> None:
+        if self.client is not None:
+            self.client.close(timeout=CLOSE_TIMEOUT)
+        for server in (self.worker, self.scheduler):
+            if server is not None:
+                self.loop.run(server.close(), timeout=CLOSE_TIMEOUT)
+        self.loop.stop()
 
 
-def _announce(client: Client, census: "_Census", cluster: Cluster, outcome: str) -> None:
-    """Tell every worker host how the leader's part ended, and wait (bounded) for them to leave."""
-    log.info(
-        "Dask tasks run per host: %s (computing for %s s)",
-        ", ".join(f"{h} {census.tasks[h]}" for h in cluster.hosts),
-        ", ".join(f"{census.compute[h]:.1f}" for h in cluster.hosts),
-    )
-    others = [address for address, name in census.names.items() if name != cluster.leader]
-    census.closing = True
-    if not others:
-        return
-    try:
-        client.run(_receive_outcome, outcome, workers=others)
-    except Exception as exc:  # a worker host already gone: it fails the job by itself; the leader's outcome stands
-        log.warning("could not tell every worker host that the leader %s: %s", outcome, exc)
-        return
-    deadline = time.monotonic() + CLOSE_TIMEOUT
-    while time.monotonic() < deadline and any(a in census.names for a in others):
-        time.sleep(0.05)
-
-
-def _serve(cluster: Cluster, loop: "_LoopThread", scheduler: str, nthreads: int | None, timeout: float) -> None:
+def serve(cluster: Cluster, nthreads: int | None = None) -> NoReturn:
+    """On a worker host: a Dask worker of the leader's scheduler until the leader's job ends; then raises LeaderDone
+    (the leader succeeded) or ClusterError (it failed, or was lost)."""
+    timeout, port, addresses = _settings(cluster)
+    scheduler = f"tcp://{addresses[cluster.leader]}:{port}"
     log.info("serving as a Dask worker of the scheduler %s on the leader %s", scheduler, cluster.leader)
     _outcome.clear()
+    loop = _LoopThread()
     try:
-        worker = loop.run(_start(lambda: _worker(cluster, scheduler, nthreads, timeout)))
-    except Exception as exc:
-        raise ClusterError(
-            f"could not join the Dask scheduler {scheduler} on the leader {cluster.leader} within {timeout:g} s: {exc}"
-        ) from None
-    closed = loop.submit(worker.finished())
-    try:
-        while not _outcome.done.wait(0.2) and not closed.done():
-            pass
+        try:
+            worker = loop.run(_start(lambda: _worker(cluster, scheduler, nthreads, timeout)))
+        except Exception as exc:
+            raise ClusterError(
+                f"could not join the Dask scheduler {scheduler} on the leader {cluster.leader} within {timeout:g} s: "
+                f"{exc}"
+            ) from None
+        closed = loop.submit(worker.finished())
+        try:
+            while not _outcome.done.wait(0.2) and not closed.done():
+                pass
+        finally:
+            loop.run(worker.close(), timeout=CLOSE_TIMEOUT)
     finally:
-        loop.run(worker.close(), timeout=CLOSE_TIMEOUT)
+        loop.stop()
     if _outcome.value == "succeeded":
         raise LeaderDone(f"the leader {cluster.leader} is done; worker host {cluster.current_host} leaves the job")
     if _outcome.value is not None:

@@ -5,23 +5,28 @@ Outcome: exit 0 and no output/failure on success; on failure the reason in outpu
 configuration (hyperparameters, channels), 1 for an error raised by the algorithm. SIGTERM (how SageMaker stops a
 job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
 With several hosts (docs/distributed-training.md) every host runs this; only the leader reports metrics and writes
-the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the leader
-has succeeded.
+the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the leader's
+train() has returned.
 """
 
 import json
 import logging
 import signal
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
 from framework.training import hyperparameters, metrics
 from framework.training.cluster import Cluster, LeaderDone
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 # Files that only keep an empty folder in git; not a model (as develop/develop.py, which packs the model, says).
 PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}
@@ -46,6 +51,7 @@ class TrainingJob:
     metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
     cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))
     every_host_writes: bool = False  # algorithm.EVERY_HOST_WRITES: metrics and model files from every host
+    _dask: Any = field(default=None, init=False, repr=False)  # the leader's Dask cluster, from job.dask() to the end
 
     @property
     def leader(self) -> str:
@@ -67,12 +73,24 @@ class TrainingJob:
         if self.is_leader or self.every_host_writes:
             metrics.report(self.metrics, name, value, epoch)
 
-    def dask(self, nthreads: int | None = None):
-        """`with job.dask() as client:` a Dask cluster with a worker on every host; only the leader runs the block,
-        every other host serves as a worker until the leader is done (framework/training/dask_cluster.py)."""
-        from framework.training.dask_cluster import dask_client  # Dask's import costs a second: only when used
+    @contextmanager
+    def dask(self, nthreads: int | None = None) -> Iterator["Client"]:
+        """`with job.dask() as client:` a Dask cluster with a worker on every host (`nthreads` threads each: default
+        the CPUs the container may use). Only the leader runs the block; every other host serves as a worker until
+        the leader's job is over (framework/training/dask_cluster.py). On the leader the cluster stays until the job
+        ends: a second `with job.dask()` gets the same one."""
+        from framework.training import dask_cluster  # Dask's import costs a second: only when used
 
-        return dask_client(self.cluster, nthreads)
+        if not self.cluster.is_leader:
+            dask_cluster.serve(self.cluster, nthreads)  # raises LeaderDone or ClusterError: never enters the block
+        if self._dask is None:
+            self._dask = dask_cluster.LeaderCluster(self.cluster, nthreads)
+        yield self._dask.client
+
+    def _end(self, outcome: str) -> None:
+        # The worker hosts of job.dask() leave with the leader's outcome only now, its model written.
+        if self._dask is not None:
+            self._dask.end(outcome)
 
 
 def run(algorithm_loader) -> int:
@@ -80,6 +98,7 @@ def run(algorithm_loader) -> int:
     paths = MLPaths.from_env()
     paths.failure.unlink(missing_ok=True)  # a stale reason from an earlier local run would lie about this one
     _stop_on(signal.SIGTERM, signal.SIGINT)
+    job = None
     try:
         algorithm = algorithm_loader()
         job = _prepare(algorithm, paths)
@@ -91,18 +110,30 @@ def run(algorithm_loader) -> int:
         )
         algorithm.train(job)
         _check_model_writer(job)
+        job._end("succeeded")  # raises when a worker host left early
     except LeaderDone as done:
         log.info("training succeeded: %s", done)
         return 0
     except JobStopped as stop:
+        _end_quietly(job, f"was {stop}")
         log.warning("training %s; exiting with %d", stop, 128 + stop.signum)
         return 128 + stop.signum
     except Exception as exc:
+        _end_quietly(job, f"failed: {type(exc).__name__}: {exc}")
         code = 2 if isinstance(exc, ConfigError) else 1
         _report_failure(paths, exc)
         return code
     log.info("training succeeded; model in %s", paths.model)
     return 0
+
+
+def _end_quietly(job: TrainingJob | None, outcome: str) -> None:
+    # The job has failed already: the reason to report is its own, not a second one from closing the cluster.
+    try:
+        if job is not None:
+            job._end(outcome)
+    except Exception as exc:
+        log.warning("closing the Dask cluster: %s: %s", type(exc).__name__, exc)
 
 
 def _check_model_writer(job: TrainingJob) -> None:

@@ -13,6 +13,7 @@ class Hyperparameters:
     leader_raises: bool = False  # the leader's block raises after the tasks
     kill_host: str = ""  # this worker host's process dies in the middle of the job
     without_dask: bool = False  # every host trains alone (as with another engine) and writes the model
+    write_after_s: float = 0.0  # the leader writes its model this long after the block (a big model being saved)
 
 
 def _work(number):
@@ -36,4 +37,5 @@ def train(job):
         if params.leader_raises:
             raise ValueError("the leader broke after its tasks")
     job.report_metric("train:accuracy", 1.0)
+    time.sleep(params.write_after_s)
     (job.model_dir / "model.txt").write_text("fitted on every host")
