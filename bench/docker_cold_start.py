@@ -1,12 +1,12 @@
 """Cold start as SageMaker sees it: `docker run IMAGE serve` to the first /ping 200, against what is not the
-framework's: the container's and Python's own start (`docker run IMAGE` running `python -c pass`) and the algorithm's
-import and initialize, timed inside the same image. Part of bin/benchmark.sh --memory (bench/shared_model.py).
+framework's: the container's and Python's own start (`docker run IMAGE` running `python -c pass`, just before) and
+the algorithm's import and initialize, as the server logged them in that start. Part of bin/benchmark.sh --memory
+(bench/shared_model.py).
 
 The image is built from a copy of the project with the benchmark's algorithm, FROM TEMPLATE_BASE_IMAGE (else
 .env.example's BASE_IMAGE), and removed at the end with every container made here.
 """
 
-import json
 import shutil
 import statistics
 import subprocess
@@ -20,11 +20,6 @@ from stacks import HOST, ROOT, Processes, free_port
 from docker_helpers import base_image
 
 IMAGE_FILES = ("Dockerfile", ".dockerignore", "requirements.txt", "main.py", "framework", "lib")
-ALGORITHM_COST = (
-    "import json, sys, time; start = time.perf_counter(); import algorithm; imported = time.perf_counter(); "
-    "from pathlib import Path; algorithm.initialize(Path('/opt/ml/model')); "
-    "print(json.dumps({'import_s': imported - start, 'initialize_s': time.perf_counter() - imported}))"
-)
 
 
 def unavailable() -> str | None:
@@ -48,14 +43,13 @@ def measure(algorithm: Path, model: Path, cases: list[tuple[str, int]], runs: in
         found = {case: [] for case in cases}
         for _ in range(runs):
             for mode, workers in cases:
-                own = algorithm_cost(images[mode], model)  # just before the start, under the same load
-                found[(mode, workers)].append(
-                    {"first_ping_s": first_ping(images[mode], model, workers, procs, logs), **own}
-                )
+                floor_s = floor(images[mode])  # just before the start, under the same load
+                started = first_ping(images[mode], model, workers, procs, logs)
+                found[(mode, workers)].append({**started, "floor_s": floor_s})
                 say(
-                    f"docker run {mode:<10} {workers} worker(s): first /ping 200 after "
-                    f"{found[(mode, workers)][-1]['first_ping_s']:.2f} s (container and Python {own['floor_s']:.2f} s, "
-                    f"algorithm {own['import_s']:.2f} + {own['initialize_s']:.2f} s)"
+                    f"docker run {mode:<10} {workers} worker(s): first /ping 200 after {started['first_ping_s']:.2f} s "
+                    f"(container and Python {floor_s:.2f} s, algorithm {started['import_s']:.2f} + "
+                    f"{started['initialize_s']:.2f} s)"
                 )
         return found
     finally:
@@ -87,39 +81,34 @@ def build(image: str, algorithm: Path, per_worker: bool, log: Path) -> None:
         shutil.rmtree(context, ignore_errors=True)
 
 
-def algorithm_cost(image: str, model: Path) -> dict:
-    """Inside the image: the algorithm's import and initialize, and the wall time of a container that runs
-    `python -c pass` (the container's and the interpreter's start: nothing of the framework's)."""
-    mount = ["-v", f"{model}:/opt/ml/model:ro"]
+def floor(image: str) -> float:
+    """Seconds of a container of the image that runs `python -c pass`: the container's and the interpreter's start,
+    nothing of the framework's."""
     started = time.perf_counter()
-    floor = subprocess.run(
+    done = subprocess.run(
         ["docker", "run", "--rm", "--entrypoint", "python", image, "-c", "pass"], capture_output=True, timeout=120
     )
-    floor_s = time.perf_counter() - started
-    done = subprocess.run(
-        ["docker", "run", "--rm", *mount, "--entrypoint", "python", image, "-c", ALGORITHM_COST],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if floor.returncode != 0 or done.returncode != 0:
-        raise RuntimeError(f"timing the algorithm in the image failed:\n{done.stderr[-2000:]}")
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "floor_s": floor_s}
+    if done.returncode != 0:
+        raise RuntimeError(f"a container of {image} could not run python:\n{done.stderr[-2000:]!r}")
+    return time.perf_counter() - started
 
 
-def first_ping(image: str, model: Path, workers: int, procs: Processes, logs: Path) -> float:
+def first_ping(image: str, model: Path, workers: int, procs: Processes, logs: Path) -> dict:
+    """{'first_ping_s', 'import_s', 'initialize_s'}: the seconds to the first /ping 200, and the algorithm's import
+    and initialize as that server logged them."""
     port, name = free_port(), f"sagemaker-bench-{uuid.uuid4().hex[:8]}"
-    log = logs / "docker-cold-start.log"
+    log = logs / f"docker-cold-start-{name}.log"
     args = ["docker", "run", "--rm", "--name", name, "-p", f"{HOST}:{port}:8080", "-v", f"{model}:/opt/ml/model:ro"]
     args += ["-e", f"SAGEMAKER_MODEL_SERVER_WORKERS={workers}", image, "serve"]
     started = time.perf_counter()
     process = procs.start(args, log)
     try:
         stacks.wait_ready(port, [process], log, timeout=180)
-        return time.perf_counter() - started
+        first_ping_s = time.perf_counter() - started
     finally:
         procs.stop(process)
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
+    return {"first_ping_s": first_ping_s, **stacks.algorithm_start(log.read_text(errors="replace"))}
 
 
 def render(found: dict) -> list[str]:
@@ -132,10 +121,10 @@ def render(found: dict) -> list[str]:
         "",
         "## Cold start in Docker: `docker run IMAGE serve` to the first /ping 200",
         "",
-        f"Not the framework's, timed in the same image just before each start (medians of {len(every)}): the "
-        f"container's and Python's start (`python -c pass`) {median('floor_s'):.2f} s; importing algorithm.py "
-        f"{median('import_s'):.2f} s; initialize {median('initialize_s'):.2f} s. The framework's share is the rest of "
-        "the first /ping 200.",
+        f"Not the framework's (medians of {len(every)}): the container's and Python's start (`python -c pass` in the "
+        f"same image, just before each start) {median('floor_s'):.2f} s; importing algorithm.py "
+        f"{median('import_s'):.2f} s and initialize {median('initialize_s'):.2f} s, as each server logged them. The "
+        "framework's share is the rest of the first /ping 200.",
         "",
         "| model | workers | first /ping 200 s | framework's share s |",
         "|---|--:|--:|--:|",

@@ -9,6 +9,7 @@
 import ctypes
 import http.client
 import os
+import re
 import shutil
 import signal
 import string
@@ -109,6 +110,17 @@ def wait_ready(port: int, processes: list[subprocess.Popen], log: Path, timeout:
             pass
         time.sleep(0.01)
     raise RuntimeError(f"server gave no /ping 200 within {timeout:.0f} s; its log ({log}):\n{_tail(log)}")
+
+
+def algorithm_start(log_text: str) -> dict[str, float]:
+    """The algorithm's own part of a server's start, as the server logged it: importing algorithm.py in the master,
+    and initialize (the first worker's, when each worker loads its own model). Timed in the very start being
+    measured, so that subtracting them leaves the framework's part without the noise of a second process."""
+    imported = re.findall(r"algorithm\.py imported in ([0-9.]+) s", log_text)
+    loaded = re.findall(r"model loaded from \S+ in ([0-9.]+) s", log_text)
+    if not imported or not loaded:
+        raise RuntimeError(f"the server's log says nothing of its import and model load:\n{log_text[-2000:]}")
+    return {"import_s": float(imported[0]), "initialize_s": min(map(float, loaded))}
 
 
 def _tail(log: Path, lines: int = 30) -> str:

@@ -6,6 +6,7 @@ ssl, and patching after that is the known source of RecursionError (boto3, reque
 
 import logging
 import os
+import time
 
 from gunicorn.app.base import BaseApplication
 
@@ -37,7 +38,10 @@ def run(algorithm_loader) -> int:
     """Serves until SIGTERM (gunicorn then exits the process); returns 1 when the model cannot be loaded."""
     # Import the algorithm (pandas, scikit-learn, ...) once here, before the fork: workers inherit the loaded
     # modules, and the model too unless algorithm.py says SHARED_MODEL = False (serving/shared_model.py).
+    started = time.perf_counter()
     algorithm = algorithm_loader()
+    # Part of the cold start that SageMaker's serverless and scaled-out endpoints wait for, and the algorithm's own.
+    log.info("algorithm.py imported in %.2f s", time.perf_counter() - started)
     shared = shared_model.declared(algorithm)
     # Its DECODERS and ENCODERS are checked here, once, and its answer types may be the default Accept.
     settings = ServingSettings.from_env(content_types.codecs(algorithm).encoders)

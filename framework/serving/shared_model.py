@@ -19,6 +19,7 @@ import gc
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -49,6 +50,7 @@ def declared(algorithm: ModuleType) -> bool:
 def load_model(algorithm: ModuleType, traceback: bool = False) -> Any:
     """algorithm.initialize on the model folder; a failure is logged in one line (with its traceback if asked)."""
     model_dir = MLPaths.from_env().model
+    started = time.perf_counter()
     try:
         model = algorithm.initialize(model_dir)
     except Exception as exc:
@@ -60,7 +62,7 @@ def load_model(algorithm: ModuleType, traceback: bool = False) -> Any:
             exc_info=exc if traceback else None,
         )
         raise
-    log.info("model loaded from %s", model_dir)
+    log.info("model loaded from %s in %.2f s", model_dir, time.perf_counter() - started)
     return model
 
 
