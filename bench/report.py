@@ -72,7 +72,8 @@ def render(
     lines += [
         "",
         f"of limit: requests/s over what the model's own work allows on the {cpus()} CPU(s) (bench/limit.py): its "
-        "decode, predict and encode of the payload timed in-process in CPU time, one request at a time per CPU; the "
+        "decode, predict and encode of the payload timed without a server in CPU time, in one process per CPU timing "
+        "at the same moment, each one request at a time; the "
         "limits: " + ", ".join(f"{model} {name} {_num(rps)}/s" for (model, name), rps in limits.items()) + ". "
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
         "floor's with the same payload. CPU ms/req: user + system CPU time of the stack's processes (nginx "

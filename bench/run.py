@@ -133,7 +133,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     }
     for project in (tree, forest):
         set_batching(project, False)
-    say("the limit: each model's decode + predict + encode of each payload, timed in-process (bench/limit.py)")
+    say("the limit: each model's decode + predict + encode of each payload, on every CPU at once (bench/limit.py)")
     limits = limit.limits({"tree": tree, "forest": forest, "trivial": trivial}, list(payloads.values()))
     baselines = []
     if args.baseline:
