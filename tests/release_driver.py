@@ -28,6 +28,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from captured_command import captured  # noqa: E402
 from sagemaker_driver import (  # noqa: E402
     ACCOUNT,
     REGION,
@@ -113,18 +114,7 @@ def people_and_platform(made: boto3.Session) -> None:
 
 def run(argv: list[str], project: Path, aws: Aws) -> dict:
     """One release as bin/release.sh runs it, its output captured."""
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = release.main(argv, project, aws)
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    finally:
-        sys.stdout, sys.stderr = saved
-    return {"argv": argv, "code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+    return captured(release.main, argv, project, aws)
 
 
 def main(args: list[str]) -> None:

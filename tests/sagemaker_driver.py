@@ -37,6 +37,8 @@ from moto.server import ThreadedMotoServer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from captured_command import captured  # noqa: E402
+
 from develop.sagemaker import cli, waiting  # noqa: E402
 from develop.sagemaker.aws import Aws  # noqa: E402
 
@@ -208,17 +210,7 @@ def edit(project: Path, action: str, *args: str) -> None:
 
 def run(argv: list[str], project: Path, aws: Aws) -> dict:
     """One command as bin/sagemaker.sh runs it, its output captured."""
-    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = cli.main(argv, project, aws)
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    finally:
-        sys.stdout, sys.stderr = saved
-        out.flush()
-    return {"argv": argv, "code": code, "stdout": out.buffer.getvalue().decode(), "stderr": err.getvalue()}
+    return captured(cli.main, argv, project, aws)
 
 
 # --- Stubber scenarios: SageMaker's answers that moto cannot give ---------------------------------------------------

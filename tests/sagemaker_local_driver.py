@@ -21,7 +21,6 @@ The SDK pulls an image only when its name is an ECR URI missing locally: the ima
 nothing is pulled (and nothing can be: AWS_ENDPOINT_URL points at a closed port, so any AWS call would fail).
 """
 
-import io
 import json
 import os
 import subprocess
@@ -32,6 +31,8 @@ from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from captured_command import captured  # noqa: E402
 
 from develop.sagemaker import cli, waiting  # noqa: E402
 from develop.sagemaker.aws import Aws  # noqa: E402
@@ -134,17 +135,7 @@ def local_aws(record: Path, port: int, container_root: Path) -> Aws:
 
 def run(argv: list[str], project: Path, aws: Aws) -> dict:
     """One command as bin/sagemaker.sh runs it, its output captured."""
-    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = cli.main(argv, project, aws)
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    finally:
-        sys.stdout, sys.stderr = saved
-        out.flush()
-    return {"argv": argv, "code": code, "stdout": out.buffer.getvalue().decode(), "stderr": err.getvalue()}
+    return captured(cli.main, argv, project, aws)
 
 
 def main(args: list[str]) -> None:
