@@ -7,7 +7,8 @@ Run: bin/benchmark.sh --memory [--runs N]   (~3 minutes with --runs 1)
   processes that share it, so the sum is what the server really holds), after every worker has answered predictions
   for a while (CPython writes to the objects it touches, so pages shared at the fork can become private later).
 - Cold start: `main.py serve` to the first /ping 200 and to every worker holding the model, against the algorithm's
-  own cost measured in a plain Python process (importing algorithm.py, then initialize): the rest is the framework's.
+  own import and initialize as that server logged them: the rest is the framework's. In CPU time, against a plain
+  Python process that imports algorithm.py and runs initialize.
   bench/docker_cold_start.py measures the same through `docker run IMAGE serve`.
 Each case is started --runs times in rounds over every case; medians. Writes bench/results/memory.md.
 """
@@ -54,17 +55,17 @@ def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:
     cases = [(mode, workers) for workers in WORKERS for mode in MODES]
     found: dict[tuple[str, int], list[dict]] = {case: [] for case in cases}
     say("warming up: one start, not counted (the first process to read the libraries' files pays the disk)")
-    algorithm_cost(shared)
+    algorithm_cpu_s(shared)
     measure(procs, shared, 1, logs / "memory-warm-up.log")
     for number in range(1, runs + 1):
         for mode, workers in cases:
-            # The algorithm's own cost just before each start, so that both see the same load on a shared machine.
-            own = algorithm_cost(shared)
+            # The algorithm's own CPU just before each start, so that both see the same load on a shared machine.
+            own_cpu_s = algorithm_cpu_s(shared)
             log = logs / f"memory-{mode.replace(' ', '-')}-{workers}.log"
             result = measure(procs, projects[mode], workers, log)
             logged = stacks.algorithm_start(log.read_text(errors="replace"))  # this very start's, as it logged them
             result["framework_s"] = result["first_ping_s"] - logged["import_s"] - logged["initialize_s"]
-            result["framework_cpu_s"] = result["first_ping_cpu_s"] - own["cpu_s"]
+            result["framework_cpu_s"] = result["first_ping_cpu_s"] - own_cpu_s
             found[(mode, workers)].append({**result, **logged})
             say(
                 f"run {number}/{runs}  {mode:<10} {workers} worker(s)  PSS {result['pss_mb']:7.1f} MB  first /ping "
@@ -89,14 +90,12 @@ def run(runs: int, work: Path, logs: Path, procs: Processes) -> str:
     return text + "\n".join(docker_cold_start.render(started)) + "\n"
 
 
-def algorithm_cost(project: Project) -> dict:
+def algorithm_cpu_s(project: Project) -> float:
     """The algorithm's own start in CPU time, in a plain Python process: importing algorithm.py and initialize (CPU
     time from that process's start: not its exit, whose clean-up a server does not wait for)."""
     script = (
-        "import json, sys, time; start = time.perf_counter(); sys.path.insert(0, '.'); import algorithm; "
-        "imported = time.perf_counter(); from pathlib import Path; algorithm.initialize(Path(sys.argv[1])); "
-        "print(json.dumps({'import_s': imported - start, 'initialize_s': time.perf_counter() - imported, "
-        "'cpu_s': time.process_time()}))"
+        "import sys, time; sys.path.insert(0, '.'); import algorithm; from pathlib import Path; "
+        "algorithm.initialize(Path(sys.argv[1])); print(time.process_time())"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(project.ml / "model")],
@@ -107,7 +106,7 @@ def algorithm_cost(project: Project) -> dict:
     )
     if done.returncode != 0:
         raise RuntimeError(f"importing and loading the algorithm failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def measure(procs: Processes, project: Project, workers: int, log: Path) -> dict:
