@@ -10,18 +10,24 @@ its neighbours are busy too (shared caches and memory bandwidth; on a virtual ma
 core's two hyperthreads), and one process alone on an idle machine would time a speed no server could reach.
 A stack at 100% would lose nothing to serving; with adaptive batching it can pass 100%, since merged requests share
 one predict. The same limit applies to every stack serving that model (classic's pandas does the same work, more
-slowly)."""
+slowly).
+
+The timing processes live for the whole benchmark, idle (blocked on a read) between timings, so that the limit is
+timed in every round, right before each cell it is the limit of: a shared machine's speed drifts by tens of percent
+within minutes, and a limit timed once, minutes away from the cell, would compare two different machines.
+"""
 
 import json
+import select
+import statistics
 import subprocess
 import sys
-import time
 
 from load import Payload
-from stacks import Project, cpus
+from stacks import Project, cpus, die_with_parent
 
-TIMED_SECONDS = 2.0  # per model and payload, after a warm-up; the count of calls is bounded too
-START_AFTER_S = 10.0  # time for every process to import the algorithm, load the model and warm up before timing
+TIMED_SECONDS = 2.0  # per timing, after the warm-up; the count of calls is bounded too
+READY_TIMEOUT_S = 300  # importing the algorithm and loading its model, on a slow machine
 SCRIPT = """
 import json, sys, time
 from pathlib import Path
@@ -31,58 +37,88 @@ from framework.paths import MLPaths
 from framework.serving.invocation import Invoker
 
 invoke = Invoker(algorithm, algorithm.initialize(MLPaths.from_env().model))
-body, content_type, accept = Path(sys.argv[1]).read_bytes(), sys.argv[2], sys.argv[3]
-seconds, start_at = float(sys.argv[4]), float(sys.argv[5])
-for _ in range(3):
-    answer = invoke(body, content_type, accept)
-    if answer.status != 200:
-        sys.exit(f"answered {answer.status}: {answer.body[:300]!r}")
-time.sleep(max(0.0, start_at - time.time()))  # every core's process times the same seconds
-times, deadline = [], time.perf_counter() + seconds
-while time.perf_counter() < deadline and len(times) < 100_000:
-    started = time.process_time()
-    invoke(body, content_type, accept)
-    times.append(time.process_time() - started)
-times.sort()
-print(json.dumps({"seconds": times[len(times) // 2], "calls": len(times)}))
+seconds, payloads = float(sys.argv[1]), json.loads(sys.argv[2])
+bodies = [(Path(file).read_bytes(), content_type, accept) for file, content_type, accept in payloads]
+for body in bodies:
+    for _ in range(3):
+        answer = invoke(*body)
+        if answer.status != 200:
+            sys.exit(f"answered {answer.status}: {answer.body[:300]!r}")
+print("ready", flush=True)
+for line in sys.stdin:  # one payload's index per line, sent to every core's process at the same moment
+    body = bodies[int(line)]
+    times, deadline = [], time.perf_counter() + seconds
+    while time.perf_counter() < deadline and len(times) < 100_000:
+        started = time.process_time()
+        invoke(*body)
+        times.append(time.process_time() - started)
+    times.sort()
+    print(json.dumps({"seconds": times[len(times) // 2], "calls": len(times)}), flush=True)
 """
 
 
-def per_request_s(project: Project, payload: Payload, processes: int) -> list[float]:
-    """The median CPU seconds of decode + predict + encode of `payload` with the project's trained model, in each of
-    `processes` processes timing at once."""
-    start_at = time.time() + START_AFTER_S
-    args = [str(payload.file), payload.content_type, payload.accept, str(TIMED_SECONDS), str(start_at)]
-    timers = [
-        subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, *args],
-            cwd=project.folder,
-            env=project.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(processes)
-    ]
-    found = []
-    for timer in timers:
-        out, err = timer.communicate(timeout=300)
-        if timer.returncode != 0:
-            raise RuntimeError(f"timing the model's own work in {project.folder} failed:\n{err[-2000:]}")
-        found.append(json.loads(out.strip().splitlines()[-1])["seconds"])
-    return found
+class Timers:
+    """One process per core with a model loaded, timing a payload's work whenever asked; close() ends them."""
+
+    def __init__(self, project: Project, payloads: list[Payload], processes: int | None = None):
+        self.project, self.names = project, [payload.name for payload in payloads]
+        spec = json.dumps([[str(p.file), p.content_type, p.accept] for p in payloads])
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", SCRIPT, str(TIMED_SECONDS), spec],
+                cwd=project.folder,
+                env=project.env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=die_with_parent,
+            )
+            for _ in range(processes or cpus())
+        ]
+        try:
+            for process in self.processes:
+                self._line(process, READY_TIMEOUT_S, "ready")
+        except BaseException:
+            self.close()
+            raise
+
+    def per_request_s(self, payload: str) -> list[float]:
+        """The median CPU seconds of one request's work on `payload`, in each process, all timing at once."""
+        index = self.names.index(payload)
+        for process in self.processes:  # within microseconds of one another; each then times TIMED_SECONDS
+            process.stdin.write(f"{index}\n")
+            process.stdin.flush()
+        return [json.loads(self._line(process, TIMED_SECONDS + 60))["seconds"] for process in self.processes]
+
+    def limit(self, payload: str) -> float:
+        """Requests/s the model's own work on `payload` allows with one request in flight per core, timed now."""
+        return sum(1 / seconds for seconds in self.per_request_s(payload))
+
+    def _line(self, process: subprocess.Popen, timeout: float, expected: str | None = None) -> str:
+        # One line per question and nothing else, so nothing waits in the pipe's buffer when select() looks.
+        answered, _, _ = select.select([process.stdout], [], [], timeout)
+        line = process.stdout.readline().strip() if answered else ""
+        if not line or (expected and line != expected):
+            process.kill()
+            _, err = process.communicate(timeout=60)
+            why = err[-2000:] if answered else f"no answer within {timeout:.0f} s"
+            raise RuntimeError(f"timing the model's own work in {self.project.folder} failed:\n{why}")
+        return line
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.stdin.close()  # the script's loop ends
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
-def limits(projects: dict[str, Project], payloads: list[Payload]) -> dict[tuple[str, str], float]:
-    """{(model, payload name): requests/s the model's own work allows with one request in flight per core}."""
-    return {
-        (model, payload.name): sum(1 / seconds for seconds in per_request_s(project, payload, cpus()))
-        for model, project in projects.items()
-        for payload in payloads
-    }
-
-
-def share(stack: str, payload: str, requests_per_s: float, found: dict[tuple[str, str], float]) -> str:
-    """A stack's requests/s as a share of its model's limit, for the table ('-' for the floor, which has no model)."""
-    limit = found.get((stack.split(" / ")[-1], payload))
-    return f"{requests_per_s / limit:.0%}" if limit else "-"
+def share(shares: list[float]) -> str:
+    """The table's "of limit": the median over the runs of requests/s over the limit timed right before ('-' for
+    the floor, which has no model)."""
+    return f"{statistics.median(shares):.0%}" if shares else "-"

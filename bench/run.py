@@ -133,8 +133,6 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     }
     for project in (tree, forest):
         set_batching(project, False)
-    say("the limit: each model's decode + predict + encode of each payload, on every CPU at once (bench/limit.py)")
-    limits = limit.limits({"tree": tree, "forest": forest, "trivial": trivial}, list(payloads.values()))
     baselines = []
     if args.baseline:
         say(f"training the baseline's models: the framework and algorithm.py of {args.baseline}")
@@ -173,17 +171,9 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     say(f"warming up {len(cells)} cells")
     for stack, payload in cells:
         load.warm_up(stack.port, payload, WRK_THREADS)
-    results: dict[tuple[str, str], list[load.Result]] = {(s.label, p.name): [] for s, p in cells}
-    for number in range(1, args.runs + 1):
-        for stack, payload in cells:
-            check_alive(stack)
-            result = load.measure(stack.port, payload, WRK_THREADS, [p.pid for p in stack.processes])
-            results[(stack.label, payload.name)].append(result)
-            say(
-                f"run {number}/{args.runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
-                f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f} ms"
-                f"  CPU {result.cpu_ms:6.2f} ms/req" + (f"  ERRORS {result.errors}" if result.errors else "")
-            )
+    say("the limit: each model's decode + predict + encode, one process per CPU (bench/limit.py), before each cell")
+    projects = {"tree": tree, "forest": forest, "trivial": trivial}
+    results, shares, limits = measure_rounds(args.runs, cells, projects, list(payloads.values()))
     say("batch transform: a CSV of at least 50 MB through develop/transform/runner.py, the runner of bin/transform.sh")
     records = transform_row.build_input(work / "transform-input", iris_rows())
     megabytes = (work / "transform-input" / "big.csv").stat().st_size / 1e6
@@ -203,6 +193,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         stacks=[s.label for s in all_stacks],
         payloads=list(payloads.values()),
         results=results,
+        shares=shares,
         limits=limits,
         cold_start_s=cold,
         cold_start_trivial_s=cold_trivial,
@@ -221,6 +212,40 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     args.out.write_text(text)
     say(f"written to {args.out}")
     return 0
+
+
+def measure_rounds(runs: int, cells: list, projects: dict[str, Project], payloads: list[Payload]) -> tuple:
+    """Every cell once per round, each with its model's limit timed right before it (bench/limit.py).
+
+    Returns {(stack, payload): [Result per run]}, {(stack, payload): [requests/s over that run's limit]} and
+    {(model, payload): [every limit timed]}.
+    """
+    results: dict[tuple[str, str], list[load.Result]] = {(s.label, p.name): [] for s, p in cells}
+    shares: dict[tuple[str, str], list[float]] = {(s.label, p.name): [] for s, p in cells if s.model in projects}
+    limits: dict[tuple[str, str], list[float]] = {}
+    timers: dict[str, limit.Timers] = {}
+    try:
+        for model, project in projects.items():
+            timers[model] = limit.Timers(project, payloads)
+        for number in range(1, runs + 1):
+            for stack, payload in cells:
+                check_alive(stack)
+                limit_now = timers[stack.model].limit(payload.name) if stack.model in timers else None
+                result = load.measure(stack.port, payload, WRK_THREADS, [p.pid for p in stack.processes])
+                results[(stack.label, payload.name)].append(result)
+                if limit_now:
+                    shares[(stack.label, payload.name)].append(result.requests_per_s / limit_now)
+                    limits.setdefault((stack.model, payload.name), []).append(limit_now)
+                say(
+                    f"run {number}/{runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
+                    + (f" ({result.requests_per_s / limit_now:4.0%} of limit)" if limit_now else " " * 17)
+                    + f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f}"
+                    f" ms  CPU {result.cpu_ms:6.2f} ms/req" + (f"  ERRORS {result.errors}" if result.errors else "")
+                )
+    finally:
+        for timer in timers.values():
+            timer.close()
+    return results, shares, limits
 
 
 def post(port: int, payload: Payload) -> tuple[int, bytes]:

@@ -32,7 +32,7 @@ from framework.settings import cpus  # noqa: E402,F401 (bench/run.py imports it 
 from projects import EXAMPLE, Project, free_port  # noqa: E402,F401 (likewise EXAMPLE)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Safety net for a benchmark killed with SIGKILL, which runs no cleanup: the kernel then sends SIGTERM to the
     # servers it started (Linux only; elsewhere the normal cleanup below is all there is).
     try:
@@ -57,7 +57,7 @@ class Processes:
                 env=env,
                 cwd=cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         self.running.append(process)
         return process
