@@ -13,8 +13,9 @@ one predict. The same limit applies to every stack serving that model (classic's
 slowly).
 
 The timing processes live for the whole benchmark, idle (blocked on a read) between timings, so that the limit is
-timed in every round, right before each cell it is the limit of: a shared machine's speed drifts by tens of percent
-within minutes, and a limit timed once, minutes away from the cell, would compare two different machines.
+timed in every round, right before and right after each cell it is the limit of: a shared machine's speed drifts by
+tens of percent within minutes, and a limit timed once, minutes away from the cell, would compare two different
+machines.
 """
 
 import json
@@ -26,7 +27,9 @@ import sys
 from load import Payload
 from stacks import Project, cpus, die_with_parent
 
-TIMED_SECONDS = 2.0  # per timing, after the warm-up; the count of calls is bounded too
+TIMED_SECONDS = 2.0  # per timing, after the warm-up, and longer until MIN_CALLS calls are timed
+MIN_CALLS = 10  # a median of 4 calls of a 5 MB forest (2 s) moved by a third between runs
+MAX_SECONDS = 30.0
 READY_TIMEOUT_S = 300  # importing the algorithm and loading its model, on a slow machine
 SCRIPT = """
 import json, sys, time
@@ -37,7 +40,7 @@ from framework.paths import MLPaths
 from framework.serving.invocation import Invoker
 
 invoke = Invoker(algorithm, algorithm.initialize(MLPaths.from_env().model))
-seconds, payloads = float(sys.argv[1]), json.loads(sys.argv[2])
+seconds, least, longest, payloads = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])
 bodies = [(Path(file).read_bytes(), content_type, accept) for file, content_type, accept in payloads]
 for body in bodies:
     for _ in range(3):
@@ -47,8 +50,11 @@ for body in bodies:
 print("ready", flush=True)
 for line in sys.stdin:  # one payload's index per line, sent to every core's process at the same moment
     body = bodies[int(line)]
-    times, deadline = [], time.perf_counter() + seconds
-    while time.perf_counter() < deadline and len(times) < 100_000:
+    times, started_at = [], time.perf_counter()
+    while len(times) < 100_000:
+        took = time.perf_counter() - started_at
+        if took > longest or (took > seconds and len(times) >= least):
+            break
         started = time.process_time()
         invoke(*body)
         times.append(time.process_time() - started)
@@ -65,7 +71,7 @@ class Timers:
         spec = json.dumps([[str(p.file), p.content_type, p.accept] for p in payloads])
         self.processes = [
             subprocess.Popen(
-                [sys.executable, "-c", SCRIPT, str(TIMED_SECONDS), spec],
+                [sys.executable, "-c", SCRIPT, str(TIMED_SECONDS), str(MIN_CALLS), str(MAX_SECONDS), spec],
                 cwd=project.folder,
                 env=project.env(),
                 stdin=subprocess.PIPE,
@@ -86,10 +92,10 @@ class Timers:
     def per_request_s(self, payload: str) -> list[float]:
         """The median CPU seconds of one request's work on `payload`, in each process, all timing at once."""
         index = self.names.index(payload)
-        for process in self.processes:  # within microseconds of one another; each then times TIMED_SECONDS
+        for process in self.processes:  # within microseconds of one another
             process.stdin.write(f"{index}\n")
             process.stdin.flush()
-        return [json.loads(self._line(process, TIMED_SECONDS + 60))["seconds"] for process in self.processes]
+        return [json.loads(self._line(process, MAX_SECONDS + 60))["seconds"] for process in self.processes]
 
     def limit(self, payload: str) -> float:
         """Requests/s the model's own work on `payload` allows with one request in flight per core, timed now."""
@@ -119,6 +125,6 @@ class Timers:
 
 
 def share(shares: list[float]) -> str:
-    """The table's "of limit": the median over the runs of requests/s over the limit timed right before ('-' for
+    """The table's "of limit": the median over the runs of requests/s over the limit timed around the cell ('-' for
     the floor, which has no model)."""
     return f"{statistics.median(shares):.0%}" if shares else "-"

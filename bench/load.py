@@ -14,10 +14,11 @@ from pathlib import Path
 from stacks import HOST, ping
 
 LUA = Path(__file__).resolve().parent / "wrk" / "post.lua"
-# Seconds between the probe's /ping requests: far more often than SageMaker's health checks, and still 100 a 5 s run.
-# Each one over a fresh connection costs ~0.6 ms of this client's CPU and ~1-1.3 ms of the server's (measured on the
-# floor): every 10 ms, that took ~9% of 2 cores from every stack, which the limit column counted as serving's loss.
-PING_EVERY = 0.050
+# Seconds between the probe's /ping requests: far more often than SageMaker's health checks, ~200 samples in a 5 s
+# run. Each one over a fresh connection costs ~0.6 ms of this client's CPU and ~1-1.3 ms of the server's (measured on
+# the floor): every 10 ms, that took ~9% of 2 cores from every stack, which the limit column counted as serving's
+# loss; every 50 ms left ~100 samples a run, too few for a p99 that one stalled /ping does not decide.
+PING_EVERY = 0.025
 SAGEMAKER_PING_LIMIT = 2.0  # seconds; a slower /ping fails SageMaker's health check
 WRK_THREADS = 1  # the load generator shares the 2 cores: one thread drives ~10k requests/s, more takes CPU
 
@@ -142,6 +143,26 @@ def cpu_seconds(groups: list[int]) -> float:
     """CPU time so far of every process in these process groups (a stack: gunicorn's master and workers, nginx's).
     Unlike requests/s, CPU per request hardly moves when other programs share the machine."""
     return sum(process_cpu(groups).values())
+
+
+QUIET_SHARE = 0.05  # of one core: a stack this busy or less is done with the work of the cell before
+QUIET_WAIT_S = 20.0
+
+
+def settle(groups: list[int]) -> float:
+    """Waits until the stacks of these process groups are idle; returns the seconds it took.
+
+    wrk stops sending when its run ends, not the servers working: a sync worker that has 5 MB requests queued in its
+    socket goes on predicting them for a second or two, on the cores the next cell (or limit) is about to time."""
+    started = time.perf_counter()
+    before, interval = cpu_seconds(groups), 0.25
+    while time.perf_counter() - started < QUIET_WAIT_S:
+        time.sleep(interval)
+        now = cpu_seconds(groups)
+        if now - before <= QUIET_SHARE * interval:
+            break
+        before = now
+    return time.perf_counter() - started
 
 
 def measure(port: int, payload: Payload, threads: int, groups: list[int], path: str = "/invocations") -> Result:

@@ -215,7 +215,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
 
 
 def measure_rounds(runs: int, cells: list, projects: dict[str, Project], payloads: list[Payload]) -> tuple:
-    """Every cell once per round, each with its model's limit timed right before it (bench/limit.py).
+    """Every cell once per round, each between two timings of its model's limit (bench/limit.py).
 
     Returns {(stack, payload): [Result per run]}, {(stack, payload): [requests/s over that run's limit]} and
     {(model, payload): [every limit timed]}.
@@ -227,25 +227,45 @@ def measure_rounds(runs: int, cells: list, projects: dict[str, Project], payload
     try:
         for model, project in projects.items():
             timers[model] = limit.Timers(project, payloads)
+        every_group = sorted({process.pid for stack, _ in cells for process in stack.processes})
+
+        def timed_limit(stack: stacks.Stack, payload: Payload) -> float | None:
+            settle(every_group)  # the servers idle, the limit's processes alone on the cores
+            if stack.model not in timers:
+                return None
+            found = timers[stack.model].limit(payload.name)
+            limits.setdefault((stack.model, payload.name), []).append(found)
+            return found
+
         for number in range(1, runs + 1):
             for stack, payload in cells:
                 check_alive(stack)
-                limit_now = timers[stack.model].limit(payload.name) if stack.model in timers else None
+                before = timed_limit(stack, payload)
+                settle(every_group)
                 result = load.measure(stack.port, payload, WRK_THREADS, [p.pid for p in stack.processes])
                 results[(stack.label, payload.name)].append(result)
-                if limit_now:
-                    shares[(stack.label, payload.name)].append(result.requests_per_s / limit_now)
-                    limits.setdefault((stack.model, payload.name), []).append(limit_now)
+                share = ""
+                if before:
+                    # Before and after: the cell against the mean of the machine's speed on both sides of it.
+                    share_now = result.requests_per_s / ((before + timed_limit(stack, payload)) / 2)
+                    shares[(stack.label, payload.name)].append(share_now)
+                    share = f" ({share_now:4.0%} of limit)"
                 say(
                     f"run {number}/{runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
-                    + (f" ({result.requests_per_s / limit_now:4.0%} of limit)" if limit_now else " " * 17)
-                    + f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 {result.ping_p99_ms:6.1f}"
-                    f" ms  CPU {result.cpu_ms:6.2f} ms/req" + (f"  ERRORS {result.errors}" if result.errors else "")
+                    f"{share:<17}  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 "
+                    f"{result.ping_p99_ms:6.1f} ms  CPU {result.cpu_ms:6.2f} ms/req"
+                    + (f"  ERRORS {result.errors}" if result.errors else "")
                 )
     finally:
         for timer in timers.values():
             timer.close()
     return results, shares, limits
+
+
+def settle(groups: list[int]) -> None:
+    waited = load.settle(groups)
+    if waited > 1:
+        say(f"waited {waited:.1f} s for the servers to finish the requests wrk left them")
 
 
 def post(port: int, payload: Payload) -> tuple[int, bytes]:

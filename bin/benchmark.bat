@@ -1,6 +1,6 @@
 @echo off
 rem The twin of bin/benchmark.sh: the framework's `serve` against the classic nginx + gunicorn sync + pandas stack and
-rem a Flask floor, on this machine (bench\run.py does the work; ~15 minutes, or ~4 with --quick). It needs wrk,
+rem a Flask floor, on this machine (bench\run.py does the work; ~17 minutes, or ~4 with --quick). It needs wrk,
 rem nginx and gunicorn, so in practice Linux or macOS (on Windows: WSL); this checks and says what is missing.
 rem   bin\benchmark.bat [--quick] [--runs N] [--duration SECONDS] [--workers N] [--out FILE] [--only STACKS] [--baseline GIT_REF]
 setlocal

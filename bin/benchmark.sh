@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark the framework's `serve` against the classic nginx + gunicorn sync + pandas stack and a Flask floor, on
-# this machine, everything on 127.0.0.1 (bench/run.py does the work; ~15 minutes, or ~4 with --quick).
+# this machine, everything on 127.0.0.1 (bench/run.py does the work; ~17 minutes, or ~4 with --quick).
 # The table is printed and written to bench/RESULTS.md (--quick: bench/results/quick.md).
 #   bin/benchmark.sh [--quick] [--runs N] [--duration SECONDS] [--workers N] [--out FILE] [--only STACKS] [--baseline GIT_REF]
 set -euo pipefail

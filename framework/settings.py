@@ -13,6 +13,7 @@ from framework.serving.encoders import ENCODERS
 # Asynchronous inference sends bodies up to 1 GB and waits up to an hour for the answer: both limits go that high.
 MAX_PAYLOAD_MB = 1024
 MAX_TIMEOUT_S = 3600
+BATCH_MAX_RECORDS = 1000  # SERVE_BATCH_MAX_RECORDS's default: the most records one merged predict call gets
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class ServingSettings:
             max_concurrent_transforms=_integer(
                 "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", max(1, min(workers, 100 // max_payload_mb)), 1, 256
             ),
-            batch_max_records=_integer("SERVE_BATCH_MAX_RECORDS", 1000, 1, 1_000_000),
+            batch_max_records=_integer("SERVE_BATCH_MAX_RECORDS", BATCH_MAX_RECORDS, 1, 1_000_000),
             batch_wait_ms=_integer("SERVE_BATCH_WAIT_MS", 0, 0, 1000),
             multi_model=_boolean("SAGEMAKER_MULTI_MODEL"),
             # Ours, not SageMaker's. Default: most of the container's memory (memory.py says how it is measured).
