@@ -66,7 +66,7 @@ for line in sys.stdin:  # one payload's index per line, sent to every core's pro
 class Timers:
     """One process per core with a model loaded, timing a payload's work whenever asked; close() ends them."""
 
-    def __init__(self, project: Project, payloads: list[Payload], processes: int | None = None):
+    def __init__(self, project: Project, payloads: list[Payload]):
         self.project, self.names = project, [payload.name for payload in payloads]
         spec = json.dumps([[str(p.file), p.content_type, p.accept] for p in payloads])
         self.processes = [
@@ -80,7 +80,7 @@ class Timers:
                 text=True,
                 preexec_fn=die_with_parent,
             )
-            for _ in range(processes or cpus())
+            for _ in range(cpus())
         ]
         try:
             for process in self.processes:

@@ -171,7 +171,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     say(f"warming up {len(cells)} cells")
     for stack, payload in cells:
         load.warm_up(stack.port, payload, WRK_THREADS)
-    say("the limit: each model's decode + predict + encode, one process per CPU (bench/limit.py), before each cell")
+    say("the limit: each model's decode + predict + encode, one process per CPU (bench/limit.py), around each cell")
     projects = {"tree": tree, "forest": forest, "trivial": trivial}
     results, shares, limits = measure_rounds(args.runs, cells, projects, list(payloads.values()))
     say("batch transform: a CSV of at least 50 MB through develop/transform/runner.py, the runner of bin/transform.sh")
@@ -240,8 +240,7 @@ def measure_rounds(runs: int, cells: list, projects: dict[str, Project], payload
         for number in range(1, runs + 1):
             for stack, payload in cells:
                 check_alive(stack)
-                before = timed_limit(stack, payload)
-                settle(every_group)
+                before = timed_limit(stack, payload)  # settles first, also for the floor, which has no limit
                 result = load.measure(stack.port, payload, WRK_THREADS, [p.pid for p in stack.processes])
                 results[(stack.label, payload.name)].append(result)
                 share = ""
