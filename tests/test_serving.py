@@ -200,6 +200,14 @@ def test_gevent_patches_before_ssl_is_imported(make_project, start_server):
     assert "MonkeyPatchWarning" not in server.stop()
 
 
+def test_predict_may_use_thread_pools(make_project, start_server):
+    """scikit-learn's n_jobs and concurrent.futures in predict, on the predictor thread of a patched worker."""
+    server = start_server(make_project("predicts_on_thread_pools"))
+    for _ in range(2):  # the second call meets whatever the first left of joblib's and the executor's pools
+        answer = server.post('{"instances": [[0, 1], [30, 31]]}')
+        assert answer.json() == {"predictions": [False, True], "doubled": [[0, 2], [60, 62]]}
+
+
 def test_bind_to_port_moves_the_port(make_project, start_server):
     server = start_server(
         make_project("echoes")
