@@ -1,5 +1,5 @@
 @echo off
-rem Remove every container and image of this project (labelled with its DOCKER_NAME at build time, including
+rem Remove every container, network and image of this project (labelled with its DOCKER_NAME at build time, including
 rem earlier builds and copies tagged for ECR), and nothing else; the twin of bin/docker-destroy.sh.
 setlocal
 call "%~dp0_common.bat"
@@ -14,8 +14,15 @@ set "FILTER=label=%PROJECT_LABEL%=%DOCKER_NAME%"
 set COUNT=0
 set "CONTAINERS="
 for /f %%x in ('docker ps -aq --filter "%FILTER%"') do (set /a COUNT+=1 & call set "CONTAINERS=%%CONTAINERS%% %%x")
-if not defined CONTAINERS goto images
+if not defined CONTAINERS goto networks
 docker rm -f%CONTAINERS% >nul
+if errorlevel 1 exit /b %errorlevel%
+:networks
+rem A training cluster's network (develop/training/cluster.py makes one per job), left when its run was killed.
+set "NETWORKS="
+for /f %%x in ('docker network ls -q --filter "%FILTER%"') do call set "NETWORKS=%%NETWORKS%% %%x"
+if not defined NETWORKS goto images
+docker network rm%NETWORKS% >nul
 if errorlevel 1 exit /b %errorlevel%
 :images
 rem An image with a child (:dev-base under :dev) cannot go before it, and images of one build share a timestamp, so

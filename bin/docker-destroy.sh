@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Remove every container and image of this project (labelled with its DOCKER_NAME at build time, including
+# Remove every container, network and image of this project (labelled with its DOCKER_NAME at build time, including
 # earlier builds and copies tagged for ECR), and nothing else.
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
@@ -12,6 +12,11 @@ filter="label=$PROJECT_LABEL=$DOCKER_NAME"
 mapfile -t containers < <(docker ps -aq --filter "$filter")
 if ((${#containers[@]})); then
     docker rm -f "${containers[@]}" >/dev/null
+fi
+# A training cluster's network (develop/training/cluster.py makes one per job), left when its run was killed.
+mapfile -t networks < <(docker network ls -q --filter "$filter")
+if ((${#networks[@]})); then
+    docker network rm "${networks[@]}" >/dev/null
 fi
 # An image with a child (:dev-base under :dev) cannot go before it, and images of one build share a timestamp, so
 # whatever is refused is retried once its children are gone.

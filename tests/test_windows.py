@@ -688,12 +688,17 @@ def test_docker_build_stops_at_a_failed_build(twins):
 def test_docker_destroy(twins):
     twins.answers["docker-ps.out"] = "c1\nc2\n"
     twins.answers["docker-image-ls.out"] = "i1\ni2\ni1\n"
+    twins.answers["docker-network-ls.out"] = "n1\nn2\n"  # training clusters' networks, left by killed runs
     sh, bat = twins.both("docker-destroy")
     assert_same(sh, bat)
     assert sh.stderr == "removed 2 container(s) and the images of sagemaker-algorithm\n"
-    assert [c[2:] for c in sh.calls if c[2:4] in (["rm", "-f"], ["image", "rm"])] == [
+    assert [c[2:] for c in sh.calls if c[2:4] in (["rm", "-f"], ["network", "rm"], ["image", "rm"])] == [
         ["rm", "-f", "c1", "c2"],
+        ["network", "rm", "n1", "n2"],
         ["image", "rm", "-f", "i1", "i2"],
+    ]
+    assert ["docker", "network", "ls", "-q", "--filter", "label=sagemaker-template.project=sagemaker-algorithm"] in [
+        c[1:] for c in sh.calls
     ]
 
 

@@ -4,11 +4,13 @@ rem distlib's launcher whose shebang runs this file, so that the scripts meet re
 rem own path, the rest is the command line the script wrote. Records the working folder and that line, then answers
 rem from the scenario's files in %STUB_DIR%: KEY.out is printed, KEY.err on stderr, KEY.rc is the exit code (else
 rem 0). KEY is the program and its first argument (docker-info, curl--s), with the next one for `docker image`,
-rem `python -m` and a .py script, named without .py (docker-image-inspect, python--m-pip, python-main-train).
+rem `docker network`, `python -m` and a .py script, named without .py (docker-image-inspect, python--m-pip,
+rem python-main-train).
 rem tests/windows/stub.py is its bash-side twin.
 >>"%STUB_DIR%\calls.log" echo.%CD%*%*
 set "KEY=%~n1-%~2"
 if "%~2"=="image" set "KEY=%~n1-image-%~3"
+if "%~2"=="network" set "KEY=%~n1-network-%~3"
 if "%~2"=="-m" set "KEY=%~n1--m-%~3"
 if /i "%~x2"==".py" set "KEY=%~n1-%~n2-%~3"
 rem `docker image rm` removes what `docker image ls` lists, unless the scenario says the images are stuck.

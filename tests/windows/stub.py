@@ -13,8 +13,8 @@ with open(stub / "calls.jsonl", "a") as log:
 program = {"python3": "python"}.get(Path(sys.argv[0]).name, Path(sys.argv[0]).name)
 first, second, third = (sys.argv[1:] + ["", "", ""])[:3]
 key = f"{program}-{first}"
-if first == "image":
-    key = f"{program}-image-{second}"
+if first in ("image", "network"):
+    key = f"{program}-{first}-{second}"
 elif first == "-m":
     key = f"{program}--m-{second}"
 elif Path(first).suffix == ".py":
