@@ -6,6 +6,7 @@ rem   call "%~dp0_common.bat"                      finds the project, loads .env
 rem   call "%~dp0_common.bat" :require_docker      docker is installed and its engine answers
 rem   call "%~dp0_common.bat" :require_image NAME  the image exists
 rem   call "%~dp0_common.bat" :dev_run_args        sets RUN_ARGS, the docker run options of a development container
+rem   call "%~dp0_common.bat" :aws_run_args NAME...  sets RUN_AWS_ARGS, the options of one that calls AWS (see there)
 rem   call "%~dp0_common.bat" :die                 prints MSG as that one line
 rem   call "%~dp0_common.bat" :refuse_argument     ARG is an argument the script does not take, USAGE its usage line:
 rem                                                one line naming both; the caller exits with code 2
@@ -50,6 +51,25 @@ exit /b 0
 :sagemaker_variables
 rem `set SAGEMAKER_` lists them (names ignore case on Windows); when there is none it says so on stderr, hence 2>nul.
 for /f "delims==" %%V in ('set SAGEMAKER_') do call set "ENV_ARGS=%%ENV_ARGS%% -e %%V"
+exit /b 0
+
+:aws_run_args
+rem The docker run options of a container that calls AWS (bin\sagemaker.bat, bin\release.bat): AWS's own variables
+rem (credentials included) and the NAMEs that are set, passed by name, never by value; %USERPROFILE%\.aws read-only.
+set "RUN_AWS_ARGS="
+call :aws_variables 2>nul
+:aws_run_args_name
+shift
+if "%~1"=="" goto aws_run_args_home
+if defined %~1 call set "RUN_AWS_ARGS=%%RUN_AWS_ARGS%% -e %~1"
+goto aws_run_args_name
+:aws_run_args_home
+if exist "%USERPROFILE%\.aws\" set RUN_AWS_ARGS=%RUN_AWS_ARGS% -v "%USERPROFILE%\.aws:/root/.aws:ro"
+exit /b 0
+
+:aws_variables
+rem `set AWS_` lists them; when there is none it says so on stderr, hence 2>nul.
+for /f "delims==" %%V in ('set AWS_') do call set "RUN_AWS_ARGS=%%RUN_AWS_ARGS%% -e %%V"
 exit /b 0
 
 :refuse_argument

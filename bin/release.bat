@@ -77,16 +77,12 @@ if errorlevel 1 exit /b 1
 call "%~dp0_common.bat" :require_image "%DEV%"
 if errorlevel 1 exit /b 1
 call "%~dp0_common.bat" :dev_run_args
-rem AWS's own variables (credentials included) and the settings release.py reads: by name, never a value.
-set "NAMES="
-call :aws_variables 2>nul
-for %%V in (EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME STAGING_ENDPOINT_NAME MODEL_PACKAGE_GROUP) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
-for %%V in (TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE RELEASE_ALARMS RELEASE_CANARY_PERCENT RELEASE_BAKE_SECONDS) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
-for %%V in (APPROVAL_TIMEOUT RELEASE_APPROVED_BY) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
-set "MOUNTS="
-if exist "%USERPROFILE%\.aws\" set MOUNTS= -v "%USERPROFILE%\.aws:/root/.aws:ro"
+rem The settings release.py reads, with AWS's own variables: by name, never a value.
+call "%~dp0_common.bat" :aws_run_args EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME STAGING_ENDPOINT_NAME ^
+    MODEL_PACKAGE_GROUP TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE RELEASE_ALARMS RELEASE_CANARY_PERCENT ^
+    RELEASE_BAKE_SECONDS APPROVAL_TIMEOUT RELEASE_APPROVED_BY
 rem -i: Ctrl-C reaches the release (a training job is then stopped on SageMaker).
-docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker.release %*
+docker run %RUN_ARGS%%RUN_AWS_ARGS% -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker.release %*
 exit /b %errorlevel%
 
 :failed
@@ -124,9 +120,4 @@ exit /b 0
 :name_stage
 if "%N%"=="%~2" set "%~3=%~1"
 set /a N+=1 >nul
-exit /b 0
-
-:aws_variables
-rem `set AWS_` lists them; when there is none it says so on stderr, hence 2>nul.
-for /f "delims==" %%V in ('set AWS_') do call set "NAMES=%%NAMES%% -e %%V"
 exit /b 0

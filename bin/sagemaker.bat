@@ -22,13 +22,10 @@ call "%~dp0_common.bat" :require_image "%DEV%"
 if errorlevel 1 exit /b 1
 
 call "%~dp0_common.bat" :dev_run_args
-rem AWS's own variables and the settings of .env.bat that develop\sagemaker\config.py reads: names only.
-set "NAMES="
-call :aws_variables 2>nul
-for %%V in (DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
-for %%V in (TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE) do if defined %%V call set "NAMES=%%NAMES%% -e %%V"
+rem The settings of .env.bat that develop\sagemaker\config.py reads, with AWS's own variables: names only.
+call "%~dp0_common.bat" :aws_run_args DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME ^
+    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE
 set "MOUNTS="
-if exist "%USERPROFILE%\.aws\" set MOUNTS= -v "%USERPROFILE%\.aws:/root/.aws:ro"
 rem The current folder, where relative paths (a payload, a transform's folders) are: in the project, or mounted.
 set "INSIDE=%CD%\"
 call set "INSIDE=%%INSIDE:%ROOT%\=%%"
@@ -45,10 +42,5 @@ set "WORKDIR=/opt/cwd"
 :run
 rem -i: destroy asks on stdin (no answer, no deletion). No -t, as batch cannot tell a terminal: docker passes Ctrl-C
 rem on as a signal all the same, and a training job is then stopped on SageMaker.
-docker run %RUN_ARGS%%NAMES%%MOUNTS% -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "%WORKDIR%" --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker %*
+docker run %RUN_ARGS%%RUN_AWS_ARGS%%MOUNTS% -i -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w "%WORKDIR%" --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker %*
 exit /b %errorlevel%
-
-:aws_variables
-rem `set AWS_` lists them; when there is none it says so on stderr, hence 2>nul.
-for /f "delims==" %%V in ('set AWS_') do call set "NAMES=%%NAMES%% -e %%V"
-exit /b 0
