@@ -17,6 +17,9 @@ Where the SDK's model and SageMaker differ, the difference is bridged here, each
 - CloudWatch Logs: none in local mode; the SDK streams the containers' output itself, sent here to stderr where the
   commands print the job's CloudWatch lines. A log group that does not exist yet is what LogTail sees.
 - The endpoint's port: the SDK publishes it on every interface; here on 127.0.0.1 only.
+- A failed training job: the SDK has no Failed state; CreateTrainingJob raises when a container exits non-zero, after
+  it has put the job's output.tar.gz where SageMaker would. The job is then Failed, with SageMaker's FailureReason:
+  the first 1,024 characters of the /opt/ml/output/failure in that archive.
 The SDK pulls an image only when its name is an ECR URI missing locally: the image here is a local :dev-base, so
 nothing is pulled (and nothing can be: AWS_ENDPOINT_URL points at a closed port, so any AWS call would fail).
 """
@@ -25,7 +28,9 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
@@ -100,12 +105,44 @@ class LocalClient(LocalSagemakerClient):
             return recorded
         return found
 
+    def create_training_job(self, TrainingJobName, AlgorithmSpecification, OutputDataConfig, *args, **kwargs):
+        try:
+            return super().create_training_job(
+                TrainingJobName, AlgorithmSpecification, OutputDataConfig, *args, **kwargs
+            )
+        except RuntimeError as exc:  # stream_to_stderr's: a container exited non-zero
+            reason = failure_reason(OutputDataConfig["S3OutputPath"]) or str(exc)
+            LocalSagemakerClient._training_jobs[TrainingJobName] = FailedJob(TrainingJobName, reason)
+            return {"TrainingJobArn": f"arn:aws:sagemaker:{REGION}:000000000000:training-job/{TrainingJobName}"}
+
     def create_model(self, ModelName, PrimaryContainer, *args, **kwargs):
         return super().create_model(ModelName, {"Environment": {}, **PrimaryContainer}, *args, **kwargs)
 
     def delete_endpoint(self, EndpointName):
         super().delete_endpoint(EndpointName)
         LocalSagemakerClient._endpoints.pop(EndpointName, None)
+
+
+def failure_reason(output_path: str) -> str | None:
+    """SageMaker's FailureReason: the start of the failure file in the job's output.tar.gz, if the job wrote one."""
+    archive = Path(urlparse(output_path).path) / "output.tar.gz"
+    if not archive.exists():
+        return None
+    with tarfile.open(archive) as tar:
+        member = next((m for m in tar.getmembers() if Path(m.name).name == "failure"), None)
+        if member is None:
+            return None
+        return tar.extractfile(member).read().decode(errors="replace")[:1024]
+
+
+class FailedJob:
+    """What DescribeTrainingJob answers for a job whose container failed."""
+
+    def __init__(self, name: str, reason: str):
+        self.name, self.reason = name, reason
+
+    def describe(self) -> dict:
+        return {"TrainingJobName": self.name, "TrainingJobStatus": "Failed", "FailureReason": self.reason}
 
 
 class NoLogGroup:

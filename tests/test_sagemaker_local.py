@@ -226,3 +226,24 @@ def test_three_hosts_train_the_example_across_them_into_the_model_one_host_train
     rows = np.random.default_rng(0).uniform(0, 8, size=(200, 4))
     # The same seeds draw the same trees wherever they are fitted: the model serves as one host's does.
     assert np.array_equal(spread.predict_proba(rows), alone.predict_proba(rows))
+
+
+def test_a_failed_training_says_why_in_the_image_s_own_words(built, journey):
+    """The image writes its reason to /opt/ml/output/failure; SageMaker makes it the job's FailureReason (bridged in
+    the driver: local mode has no Failed state); train prints it and exits 1. After the journey: it uses its files."""
+    config = built["folder"] / "opt" / "ml" / "input" / "config" / "hyperparameters.json"
+    saved = config.read_text()
+    config.write_text(json.dumps({**json.loads(saved), "n_estimatros": "50"}))  # a typo: the algorithm refuses it
+    try:
+        failed = drive(built, "failed", [["train", "--image", built["image"]]])
+    finally:
+        config.write_text(saved)
+    train = failed["results"]["train"]
+    (job,) = calls(failed, "create_training_job")
+    assert job["HyperParameters"]["n_estimatros"] == "50"
+    assert train["code"] == 1 and train["stdout"] == "", train["stderr"][-3000:]
+    last = train["stderr"].strip().splitlines()[-1]
+    assert last.startswith(
+        f"error: training job {job['TrainingJobName']} is Failed: ConfigError: unknown hyperparameter "
+    ), last
+    assert "'n_estimatros'" in last and "n_estimators" in last  # the image's words: what it takes instead
