@@ -226,8 +226,7 @@ class Twins:
         bat = self.run_bat(script, *args)
         if equal_but_call_order(sh, bat):
             return bat
-        shutil.rmtree(self.roots["bat"])
-        shutil.copytree(self.base / "bat-before", self.roots["bat"], symlinks=True)
+        self.restore_bat_root()
         again = self.run_bat(script, *args)
         if equal_but_call_order(sh, again):
             warnings.warn(f"wine failed (a run differed once, then matched) in bin\\{script}.bat: {bat}", stacklevel=2)
@@ -268,18 +267,24 @@ class Twins:
         # Wine itself fails now and then, about once in a few thousand program starts here: cmd never starts, or a
         # stand-in that is on the PATH cannot be started. Such a run says nothing of the script: it runs again, from
         # the same project folder, and the warning keeps what wine did the first time.
-        root = self.roots["bat"]
-        before = self.base / "bat-before"
-        shutil.rmtree(before, ignore_errors=True)
-        shutil.copytree(root, before, symlinks=True)
+        shutil.rmtree(self.bat_before, ignore_errors=True)
+        shutil.copytree(self.roots["bat"], self.bat_before, symlinks=True)
         for attempt in (1, 2, 3):
             run, failure = self.run_bat_once(script, *args)
             if not failure:
                 return run
             warnings.warn(f"wine failed ({failure}), attempt {attempt} of bin\\{script}.bat: {run}", stacklevel=2)
-            shutil.rmtree(root)
-            shutil.copytree(before, root, symlinks=True)
+            self.restore_bat_root()
         return run
+
+    @property
+    def bat_before(self) -> Path:
+        """The batch copy of the project as it was before the last run_bat began."""
+        return self.base / "bat-before"
+
+    def restore_bat_root(self) -> None:
+        shutil.rmtree(self.roots["bat"])
+        shutil.copytree(self.bat_before, self.roots["bat"], symlinks=True)
 
     def run_bat_once(self, script: str, *args: str) -> tuple[Run, str | None]:
         stub = self.scenario("bat")
@@ -422,13 +427,14 @@ def test_a_run_that_differs_once_runs_again(twins, monkeypatch):
 
 
 def test_a_real_difference_stays(twins):
-    warnings.simplefilter("error")  # a run that ran again and then matched would warn; pytest restores the filters
-    quiet_probe(twins, "python failed")
-    twins.programs.discard("python")
-    sh, bat = twins.both("quiet-probe")
-    assert_same(sh, bat)  # both failed alike, at once: nothing ran twice
-    quiet_probe(twins, "python broke")
-    sh, bat = twins.both("quiet-probe")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a run that ran again and then matched would warn
+        quiet_probe(twins, "python failed")
+        twins.programs.discard("python")
+        sh, bat = twins.both("quiet-probe")
+        assert_same(sh, bat)  # both failed alike, at once: nothing ran twice
+        quiet_probe(twins, "python broke")
+        sh, bat = twins.both("quiet-probe")
     assert (sh.stderr, bat.stderr) == ("python failed\n", "python broke\n")
 
 
