@@ -3,9 +3,11 @@ is a share.
 
 The work of one request: the framework's decode, the algorithm's predict and the encode, as a worker runs them
 (framework/serving/invocation.py's Invoker), timed without HTTP, a server or the hand-off to a predictor thread, in
-CPU time (the work itself, which other programs on the machine do not stretch as they stretch wall time). One
-process per core, all timing at the same moment, each one request at a time: limit = the sum over the processes of
-1 / their CPU seconds per request. All cores at once, as a server under load keeps them: a core runs slower while
+CPU time (the work itself, which other programs on the machine do not stretch as they stretch wall time), the mean over
+the calls: a server pays for every call, also the few that run the garbage collector its allocations call for,
+which a median call leaves out (the forest's 28 records: mean 3-5% over the median, some runs 12%). One process
+per core, all timing at the same moment, each one request at a time: limit = the sum over the processes of 1 /
+their mean CPU seconds per request. All cores at once, as a server under load keeps them: a core runs slower while
 its neighbours are busy too (shared caches and memory bandwidth; on a virtual machine, cores that are a physical
 core's two hyperthreads), and one process alone on an idle machine would time a speed no server could reach.
 A stack at 100% would lose nothing to serving; with adaptive batching it can pass 100%, since merged requests share
@@ -28,7 +30,7 @@ from load import Payload
 from stacks import Project, cpus, die_with_parent
 
 TIMED_SECONDS = 2.0  # per timing, after the warm-up, and longer until MIN_CALLS calls are timed
-MIN_CALLS = 10  # a median of 4 calls of a 5 MB forest (2 s) moved by a third between runs
+MIN_CALLS = 10  # 4 calls of a 5 MB forest (2 s) timed a limit that moved by a third between runs
 MAX_SECONDS = 30.0
 READY_TIMEOUT_S = 300  # importing the algorithm and loading its model, on a slow machine
 SCRIPT = """
@@ -58,8 +60,7 @@ for line in sys.stdin:  # one payload's index per line, sent to every core's pro
         started = time.process_time()
         invoke(*body)
         times.append(time.process_time() - started)
-    times.sort()
-    print(json.dumps({"seconds": times[len(times) // 2], "calls": len(times)}), flush=True)
+    print(json.dumps({"seconds": sum(times) / len(times), "calls": len(times)}), flush=True)
 """
 
 
@@ -90,7 +91,7 @@ class Timers:
             raise
 
     def per_request_s(self, payload: str) -> list[float]:
-        """The median CPU seconds of one request's work on `payload`, in each process, all timing at once."""
+        """The mean CPU seconds of one request's work on `payload`, in each process, all timing at once."""
         index = self.names.index(payload)
         for process in self.processes:  # within microseconds of one another
             process.stdin.write(f"{index}\n")

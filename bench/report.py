@@ -77,8 +77,8 @@ def render(
         "",
         f"of limit: the median over the runs of requests/s over what the model's own work allows on the {cpus()} "
         "CPU(s), timed right before and right after that cell (their mean) in the same run (bench/limit.py): its "
-        "decode, predict and encode of the payload without a server, in CPU time, in one process per CPU timing at "
-        "the same moment, each one request at a time; the limits (medians of every timing): "
+        "decode, predict and encode of the payload without a server, in CPU time (the mean call), in one process per "
+        "CPU timing at the same moment, each one request at a time; the limits (medians of every timing): "
         + ", ".join(f"{model} {name} {_num(rps)}/s" for (model, name), rps in limits.items())
         + ". "
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
