@@ -5,13 +5,14 @@ Every loop here is bounded in count and in time.
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stacks import HOST, ping
+from stacks import HOST, cpus, ping
 
 LUA = Path(__file__).resolve().parent / "wrk" / "post.lua"
 # Seconds between the probe's /ping requests: far more often than SageMaker's health checks, ~200 samples in a 5 s
@@ -42,6 +43,7 @@ class Result:
     p99_ms: float
     errors: int
     cpu_ms: float  # CPU time the stack's processes spent per answered request (user + system)
+    tools_share: float  # of the machine's CPUs, what wrk and this process (the /ping probe) used meanwhile
     pings: list[float]  # seconds of each /ping while wrk ran (SageMaker's limit, plus one, for a failed one)
 
     @property
@@ -168,7 +170,7 @@ def settle(groups: list[int]) -> float:
 def measure(port: int, payload: Payload, threads: int, groups: list[int], path: str = "/invocations") -> Result:
     """One wrk run on /invocations (or `path`), with /ping timed from here while it runs (leaving out its first and last
     half-second, when wrk is connecting or draining)."""
-    cpu_before = cpu_seconds(groups)
+    cpu_before, tools_before, started = cpu_seconds(groups), _tools_cpu(), time.perf_counter()
     wrk = run_wrk(port, payload, threads, path=path)
     try:
         time.sleep(0.5)
@@ -178,6 +180,7 @@ def measure(port: int, payload: Payload, threads: int, groups: list[int], path: 
         if wrk.poll() is None:
             wrk.kill()
             wrk.communicate()
+    tools = (_tools_cpu() - tools_before) / (time.perf_counter() - started) / cpus()
     cpu = cpu_seconds(groups) - cpu_before
     seconds = stats["duration_us"] / 1e6
     errors = sum(stats[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
@@ -189,8 +192,16 @@ def measure(port: int, payload: Payload, threads: int, groups: list[int], path: 
         p99_ms=stats["p99_us"] / 1000,
         errors=errors,
         cpu_ms=cpu * 1000 / ok if ok else float("nan"),
+        tools_share=tools,
         pings=pings,
     )
+
+
+def _tools_cpu() -> float:
+    """CPU seconds so far of this process (the /ping probe) and of its children that have ended (wrk, once reaped;
+    nothing else ends while a cell runs)."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def warm_up(port: int, payload: Payload, threads: int, seconds: int = 1, path: str = "/invocations") -> None:

@@ -78,7 +78,10 @@ def render(
         f"of limit: the median over the runs of requests/s over what the model's own work allows on the {cpus()} "
         "CPU(s), timed right before and right after that cell (their mean) in the same run (bench/limit.py): its "
         "decode, predict and encode of the payload without a server, in CPU time (the mean call), in one process per "
-        "CPU timing at the same moment, each one request at a time; the limits (medians of every timing): "
+        "CPU timing at the same moment, each one request at a time; of it, each run counts the share of the CPUs "
+        "that wrk and the `/ping` client left to the servers (they took "
+        + _tools_range(results)
+        + " in the framework's cells); the limits (medians of every timing): "
         + ", ".join(f"{model} {name} {_num(rps)}/s" for (model, name), rps in limits.items())
         + ". "
         "x classic: records/s over the classic stack's with the same model and payload; x floor: requests/s over the "
@@ -200,6 +203,14 @@ def _targets(med: dict, payloads: list[Payload], cold: float | None) -> list[str
     if cold is not None:
         out.append(f"- {_verdict(cold <= COLD_START_S)}: cold start at most {COLD_START_S:g} s: {cold:.2f} s.")
     return out
+
+
+def _tools_range(results: dict) -> str:
+    """The least and the most of the CPUs that the load generator took in a framework cell's run, e.g. '1-4%'."""
+    found = [r.tools_share for (stack, _), rs in results.items() if stack.startswith("framework") for r in rs]
+    if not found:
+        return "nothing measured"
+    return f"{min(found):.0%}-{max(found):.0%}"
 
 
 def _limit_targets(shares: dict, limits: dict, records: dict[str, int]) -> list[str]:

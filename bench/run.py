@@ -245,15 +245,17 @@ def measure_rounds(runs: int, cells: list, projects: dict[str, Project], payload
                 results[(stack.label, payload.name)].append(result)
                 share = ""
                 if before:
-                    # Before and after: the cell against the mean of the machine's speed on both sides of it.
-                    share_now = result.requests_per_s / ((before + timed_limit(stack, payload)) / 2)
+                    # Before and after: the cell against the mean of the machine's speed on both sides of it, on the
+                    # CPU that wrk and the /ping probe left to the servers (here, not on a real endpoint's host).
+                    limit_now = (before + timed_limit(stack, payload)) / 2 * (1 - result.tools_share)
+                    share_now = result.requests_per_s / limit_now
                     shares[(stack.label, payload.name)].append(share_now)
                     share = f" ({share_now:4.0%} of limit)"
                 say(
                     f"run {number}/{runs}  {stack.label:<20} {payload.name:<14} {result.requests_per_s:9.1f} req/s"
                     f"{share:<17}  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  /ping p99 "
-                    f"{result.ping_p99_ms:6.1f} ms  CPU {result.cpu_ms:6.2f} ms/req"
-                    + (f"  ERRORS {result.errors}" if result.errors else "")
+                    f"{result.ping_p99_ms:6.1f} ms  CPU {result.cpu_ms:6.2f} ms/req  load generator "
+                    f"{result.tools_share:3.0%} of the CPUs" + (f"  ERRORS {result.errors}" if result.errors else "")
                 )
     finally:
         for timer in timers.values():
