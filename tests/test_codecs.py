@@ -1,11 +1,14 @@
 """Decoders, encoders, content negotiation and the algorithm's own codecs, in-process: no server."""
 
+import csv
 import io
 import pickle
 import types
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framework.errors import ConfigError, InputError
 from framework.serving import content_types
@@ -110,6 +113,30 @@ def test_csv_answers_one_line_per_record_quoting_when_needed():
     assert encode_csv({"predictions": np.array([1.5, 2.0])}) == b"1.5\n2.0\n"
     assert encode_csv({"predictions": [[1, "x,y"]]}) == b'1,"x,y"\n'
     assert encode_csv({"predictions": []}) == b""
+
+
+def _csv_writer_answer(records: list) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for record in records:
+        writer.writerow([record])
+    return out.getvalue().encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.sampled_from(["a", "b", ",", '"', "\n", "\r", " ", "é"]), max_size=3),
+            st.integers(),
+            st.floats(allow_nan=False),
+        ),
+        max_size=6,
+    )
+)
+def test_one_value_records_answer_exactly_as_csv_writer_would(records):
+    # The joined fast path must give csv.writer's bytes: quoted values, empty values and line breaks included.
+    assert encode_csv({"predictions": records}) == _csv_writer_answer(records)
 
 
 @pytest.mark.parametrize("media_type", [JSON, JSONLINES, CSV, NPY, EVENT_STREAM])

@@ -31,12 +31,16 @@ def encode_csv(result: dict) -> bytes:
     records = _records(result)
     if isinstance(records, np.ndarray) and records.ndim == 1:
         records = records.tolist()
-    if type(records) is list and set(map(type, records)) <= {str, int, float}:
+    if type(records) is list and (kinds := set(map(type, records))) <= {str, int, float}:
         # One value per record, the usual answer (a label or a score): joined in one call, 30 times csv.writer's
-        # speed on large answers. Only when no value needs csv's quoting; otherwise csv.writer below.
-        text = "\n".join(map(str, records))
-        if not ("," in text or '"' in text or "\r" in text or text.count("\n") != len(records) - 1 or "" in records):
-            return (text + "\n").encode() if records else b""
+        # speed on large answers. Only when no value needs csv's quoting; otherwise csv.writer below. Labels are
+        # joined as they are: str() on each of them took half of the encoding of 327,680 labels.
+        text = "\n".join(records if kinds == {str} else map(str, records))
+        # With no line break inside a value, an empty value (csv.writer quotes it) is an empty line: found in the
+        # text, faster than looking for "" among the records.
+        if text.count("\n") == len(records) - 1 and not ("," in text or '"' in text or "\r" in text):
+            if str not in kinds or not (text == "" or "\n\n" in text or text[0] == "\n" or text[-1] == "\n"):
+                return (text + "\n").encode()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for record in records:
