@@ -5,7 +5,7 @@ The work of one request: the framework's decode, the algorithm's predict and the
 (framework/serving/invocation.py's Invoker), timed without HTTP, a server or the hand-off to a predictor thread, in
 CPU time (the work itself, which other programs on the machine do not stretch as they stretch wall time), the mean over
 the calls: a server pays for every call, also the few that run the garbage collector its allocations call for,
-which a median call leaves out (the forest's 28 records: mean 3-5% over the median, some runs 12%). One process
+which a median call leaves out (the forest's 28 records: mean 3-8% over the median, once 12%). One process
 per core, all timing at the same moment, each one request at a time: limit = the sum over the processes of 1 /
 their mean CPU seconds per request. All cores at once, as a server under load keeps them: a core runs slower while
 its neighbours are busy too (shared caches and memory bandwidth; on a virtual machine, cores that are a physical
