@@ -38,9 +38,10 @@ def encode_csv(result: dict) -> bytes:
         text = "\n".join(records if kinds == {str} else map(str, records))
         # With no line break inside a value, an empty value (csv.writer quotes it) is an empty line: found in the
         # text, faster than looking for "" among the records.
-        if text.count("\n") == len(records) - 1 and not ("," in text or '"' in text or "\r" in text):
-            if str not in kinds or not (text == "" or "\n\n" in text or text[0] == "\n" or text[-1] == "\n"):
-                return (text + "\n").encode()
+        lines_intact = text.count("\n") == len(records) - 1
+        empty_value = text == "" or "\n\n" in text or text[:1] == "\n" or text[-1:] == "\n"
+        if lines_intact and not (empty_value or "," in text or '"' in text or "\r" in text):
+            return (text + "\n").encode()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for record in records:
