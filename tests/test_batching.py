@@ -203,6 +203,16 @@ def test_requests_that_cannot_merge_run_alone(make_project, start_server):
     assert made[0] == 1 and sorted(made[1:]) == sorted([3, 3, 1, 1, 1, 5, 1]), made
 
 
+def test_an_answered_request_is_not_kept_alive_into_the_next_call(make_project, start_server):
+    # Kept in the dispatcher's variables, a 5 MB request's arrays made the next call fault its memory in again:
+    # 56,000 page faults and over 40% more CPU a request for the example's forest (docs/batching.md).
+    _, server = serve(make_project, start_server, "counts_live_requests")
+    for _ in range(3):
+        answer = server.post("[[1, 2], [3, 4]]", "application/json")
+        assert answer.status_code == 200
+        assert answer.json() == {"predictions": [1, 1]}  # its own records alone
+
+
 def test_the_example_answers_a_burst_as_it_answers_each_request_alone(make_project, start_server):
     """The example forest with batching on (whatever algorithm.py declares): the same answers, merged or not."""
     project = make_project("example")
