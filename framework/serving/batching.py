@@ -47,7 +47,8 @@ def declared(algorithm: ModuleType) -> bool:
 
 @dataclass(eq=False)
 class Pending:
-    """One request in the queue. data, key and records are filled on the predictor thread, once it is decoded."""
+    """One request in the queue. data, key and records are filled on the predictor thread, once it is decoded; data
+    is dropped there again once the request is answered (next_call)."""
 
     body: bytes
     content_type: str
