@@ -9,8 +9,9 @@ Stacks (each with the same number of worker processes):
   classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
   floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
 Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this
-process times /ping; then a batch transform of a 52 MB CSV through develop/transform/runner.py (transform_row.py), cold
-start (`serve` to the first /ping 200) and training (`main.py train` against the train hook called directly).
+process times /ping; then a batch transform of a 52 MB CSV through develop/local/transform/runner.py
+(transform_row.py), cold start (`serve` to the first /ping 200) and training (`main.py train` against the train
+hook called directly).
 Each number is the median of --runs runs; rounds go over every cell in turn, so a slow minute on a shared machine
 hits every stack alike.
 """
@@ -174,7 +175,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     say("the limit: each model's decode + predict + encode, one process per CPU (bench/limit.py), around each cell")
     projects = {"tree": tree, "forest": forest, "trivial": trivial}
     results, shares, limits = measure_rounds(args.runs, cells, projects, list(payloads.values()))
-    say("batch transform: a CSV of at least 50 MB through develop/transform/runner.py, the runner of bin/transform.sh")
+    say("batch transform: a CSV of at least 50 MB through the runner of bin/transform.sh")
     records = transform_row.build_input(work / "transform-input", iris_rows())
     megabytes = (work / "transform-input" / "big.csv").stat().st_size / 1e6
     running = {s.label: (s.port, s.processes[0].pid) for s in all_stacks}  # each stack leads its process group

@@ -1,5 +1,6 @@
-"""The batch transform row of the benchmark: one CSV of at least 50 MB through develop/transform/runner.py (the runner
-of bin/transform.sh), against the framework's serve and the classic stack already running, with the tree and the forest.
+"""The batch transform row of the benchmark: one CSV of at least 50 MB through develop/local/transform/runner.py
+(the runner of bin/transform.sh), against the framework's serve and the classic stack already running, with the
+tree and the forest.
 
 Every stack gets the same job (SplitType Line, MaxPayloadInMB 6, AssembleWith Line, Accept text/csv) from the same
 runner, with as many requests in flight as the stack has workers. The ideal is the framework's rate with one request
@@ -52,7 +53,7 @@ def transform(port: int, source: Path, output: Path, in_flight: int, payload_mb:
     """records/s of one job, as the runner measures it (from its first request to its last answer)."""
     shutil.rmtree(output, ignore_errors=True)
     done = subprocess.run(
-        [sys.executable, "-P", "-m", "develop.transform.runner", "--url", f"http://127.0.0.1:{port}"]
+        [sys.executable, "-P", "-m", "develop.local.transform.runner", "--url", f"http://127.0.0.1:{port}"]
         + [str(source), str(output), *JOB, "--MaxConcurrentTransforms", str(in_flight)]
         + ["--MaxPayloadInMB", str(payload_mb)],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -119,7 +120,7 @@ def measure(stacks: dict[str, tuple[int, int]], source: Path, work: Path, worker
 def render(rows: list[Row], megabytes: float, records: int) -> str:
     lines = [
         "",
-        f"## Batch transform: {megabytes:.0f} MB of CSV ({records:,} records) through develop/transform/runner.py",
+        f"## Batch transform: {megabytes:.0f} MB of CSV ({records:,} records) through bin/transform.sh's runner",
         "",
         "SplitType Line, MaxPayloadInMB 6, AssembleWith Line, Accept text/csv, as many requests in flight as workers;"
         " ideal = the framework with one request in flight x its workers; busiest worker = its share of the workers'"

@@ -18,7 +18,7 @@ if not defined CONTAINERS goto networks
 docker rm -f%CONTAINERS% >nul
 if errorlevel 1 exit /b %errorlevel%
 :networks
-rem A training cluster's network (develop/training/cluster.py makes one per job), left when its run was killed.
+rem A training cluster's network (develop/local/training/cluster.py makes one per job), left when its run was killed.
 set "NETWORKS="
 for /f %%x in ('docker network ls -q --filter "%FILTER%"') do call set "NETWORKS=%%NETWORKS%% %%x"
 if not defined NETWORKS goto images

@@ -13,7 +13,7 @@ mapfile -t containers < <(docker ps -aq --filter "$filter")
 if ((${#containers[@]})); then
     docker rm -f "${containers[@]}" >/dev/null
 fi
-# A training cluster's network (develop/training/cluster.py makes one per job), left when its run was killed.
+# A training cluster's network (develop/local/training/cluster.py makes one per job), left when its run was killed.
 mapfile -t networks < <(docker network ls -q --filter "$filter")
 if ((${#networks[@]})); then
     docker network rm "${networks[@]}" >/dev/null

@@ -2,7 +2,7 @@
 rem The main job without Docker (the twin of bin/local.sh): trains algorithm.py on the repository's opt\ml, then
 rem serves the model on 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin\local.bat train` or
 rem `bin\local.bat serve` does one step only; `bin\local.bat transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local
-rem batch transform with bin\transform.bat's arguments (develop\transform\runner.py; docs\batch-transform.md). Creates
+rem batch transform with bin\transform.bat's arguments (develop\local\transform\runner.py; docs\batch-transform.md). Creates
 rem .venv first when needed. Serving needs gunicorn, which runs on Linux and macOS only: on Windows, serve with Docker
 rem (bin\serve.bat).
 setlocal
@@ -48,5 +48,5 @@ goto rest
 :run
 rem -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
 set "PYTHONPATH=%ROOT%"
-"%PYTHON_EXE%" -P -m develop.transform.runner%REST%
+"%PYTHON_EXE%" -P -m develop.local.transform.runner%REST%
 exit /b %errorlevel%

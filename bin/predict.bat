@@ -1,7 +1,7 @@
 @echo off
 rem POST a payload to the server that bin\serve.bat runs and print the answer; the twin of bin/predict.sh.
 rem Usage: bin\predict.bat [--model NAME] [PAYLOAD_FILE [ACCEPT]]   (default: opt\ml\input\payload.json, application/json)
-rem The Content-Type follows the file's extension (develop\content-types.txt), else application/json.
+rem The Content-Type follows the file's extension (develop\local\content-types.txt), else application/json.
 rem --model NAME: the model NAME of a multi-model server (bin\serve.bat --models FOLDER), loaded first, as SageMaker does.
 setlocal
 call "%~dp0_common.bat"
@@ -36,7 +36,7 @@ for %%X in (curl.exe) do set "FOUND=%%~$PATH:X"
 if not defined FOUND set "MSG=curl is not installed: install curl" & goto die
 set CONTENT_TYPE=application/json
 for %%F in ("%PAYLOAD%") do set "EXT=%%~xF"
-for /f "usebackq tokens=1,2" %%A in ("%ROOT%\develop\content-types.txt") do if "%EXT%"=="%%A" set "CONTENT_TYPE=%%B"
+for /f "usebackq tokens=1,2" %%A in ("%ROOT%\develop\local\content-types.txt") do if "%EXT%"=="%%A" set "CONTENT_TYPE=%%B"
 
 set "SERVER=http://127.0.0.1:%HOST_PORT%"
 set "TARGET=%SERVER%/invocations"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # POST a payload to the server that bin/serve.sh runs and print the answer.
 # Usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]   (default: opt/ml/input/payload.json, application/json)
-# The Content-Type follows the file's extension (develop/content-types.txt), else application/json.
+# The Content-Type follows the file's extension (develop/local/content-types.txt), else application/json.
 # --model NAME: the model NAME of a multi-model server (bin/serve.sh --models FOLDER), loaded first, as SageMaker does.
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
@@ -25,7 +25,7 @@ command -v curl >/dev/null 2>&1 || die "curl is not installed: install curl"
 content_type=application/json
 while read -r extension type; do
     if [[ $payload == *"$extension" ]]; then content_type=$type; fi
-done <"$ROOT/develop/content-types.txt"
+done <"$ROOT/develop/local/content-types.txt"
 
 server=http://127.0.0.1:$HOST_PORT
 target=$server/invocations

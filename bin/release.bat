@@ -1,7 +1,7 @@
 @echo off
 rem A release of VERSION, as the build server runs it (docs/deployment.md); the twin of bin/release.sh: test -> build
 rem -> push with bin\'s own commands, then train -> register -> staging -> smoke -> approval -> production -> report
-rem on SageMaker, which develop\sagemaker\release.py runs in the AWS venv of %DOCKER_NAME%:dev, as bin\sagemaker.bat
+rem on SageMaker, which develop\release\pipeline.py runs in the AWS venv of %DOCKER_NAME%:dev, as bin\sagemaker.bat
 rem runs its commands. Each stage prints its start and end; a failing stage stops the release (exit code non-zero),
 rem and production is only updated for a version approved in SageMaker's Model Registry, or approved with --approved.
 rem Usage: bin\release.bat [--from STAGE] [--to STAGE] [--only STAGE] [--approved] [--model-data s3://...] VERSION
@@ -82,7 +82,7 @@ call "%~dp0_common.bat" :aws_run_args EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOIN
     MODEL_PACKAGE_GROUP TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE RELEASE_ALARMS RELEASE_CANARY_PERCENT ^
     RELEASE_BAKE_SECONDS APPROVAL_TIMEOUT RELEASE_APPROVED_BY
 rem -i: Ctrl-C reaches the release (a training job is then stopped on SageMaker).
-docker run %RUN_ARGS%%RUN_AWS_ARGS% -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.sagemaker.release %*
+docker run %RUN_ARGS%%RUN_AWS_ARGS% -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program --entrypoint /opt/aws/bin/python "%DEV%" -P -m develop.release %*
 exit /b %errorlevel%
 
 :failed

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A release of VERSION, as the build server runs it (docs/deployment.md): test -> build -> push with bin/'s own
 # commands, then train -> register -> staging -> smoke -> approval -> production -> report on SageMaker, which
-# develop/sagemaker/release.py runs in the AWS venv of ${DOCKER_NAME}:dev, as bin/sagemaker.sh runs its commands.
+# develop/release/pipeline.py runs in the AWS venv of ${DOCKER_NAME}:dev, as bin/sagemaker.sh runs its commands.
 # Each stage prints its start and end; a failing stage stops the release (exit code non-zero), and production is
 # only updated for a version approved in SageMaker's Model Registry, or approved here with --approved.
 # Usage: bin/release.sh [--from STAGE] [--to STAGE] [--only STAGE] [--approved] [--model-data s3://...] VERSION
@@ -30,7 +30,7 @@ stage_index() {
 first=0
 last=$((${#stages[@]} - 1))
 version=
-args=("$@") # develop/sagemaker/release.py reads them again, and checks them as this script does
+args=("$@") # develop/release/pipeline.py reads them again, and checks them as this script does
 while (($#)); do
     case $1 in
     --from | --to | --only | --model-data)
@@ -97,4 +97,4 @@ aws_run_args EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME STAGING_ENDPOINT_N
     APPROVAL_TIMEOUT RELEASE_APPROVED_BY
 # -i: Ctrl-C reaches the release (a training job is then stopped on SageMaker).
 exec docker run "${run_args[@]}" -i -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program \
-    -w /opt/program --entrypoint /opt/aws/bin/python "$DEV" -P -m develop.sagemaker.release "${args[@]}"
+    -w /opt/program --entrypoint /opt/aws/bin/python "$DEV" -P -m develop.release "${args[@]}"

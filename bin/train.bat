@@ -3,7 +3,7 @@ rem Train in %DOCKER_NAME%:dev as SageMaker would (the twin of bin/train.sh): th
 rem .\opt\ml\output\model.tar.gz, a failure in .\opt\ml\output\failure. Hyperparameters: .\opt\ml\input\config\hyperparameters.json.
 rem --instances N: a job on N hosts, algo-1 ... algo-N, each a container on a network made for the job
 rem (docs\distributed-training.md); --cpus CPUS: each host's CPU share, as docker run --cpus. The logic of those is
-rem develop\training\cluster.py, run in the :dev image with the engine's socket, through which it starts the hosts.
+rem develop\local\training\cluster.py, run in the :dev image with the engine's socket, through which it starts the hosts.
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
@@ -32,5 +32,5 @@ if defined OPTIONS goto cluster
 docker run %RUN_ARGS% "%DEV%" train
 exit /b %errorlevel%
 :cluster
-docker run %RUN_ARGS% -v /var/run/docker.sock:/var/run/docker.sock -e "HOST_PROJECT=%ROOT%" -e "DOCKER_NAME=%DOCKER_NAME%" -e "DEV_IMAGE=%DEV%" -e PYTHONPATH=/opt/program --entrypoint /opt/venv/bin/python "%DEV%" -P -m develop.training.cluster%OPTIONS%
+docker run %RUN_ARGS% -v /var/run/docker.sock:/var/run/docker.sock -e "HOST_PROJECT=%ROOT%" -e "DOCKER_NAME=%DOCKER_NAME%" -e "DEV_IMAGE=%DEV%" -e PYTHONPATH=/opt/program --entrypoint /opt/venv/bin/python "%DEV%" -P -m develop.local.training.cluster%OPTIONS%
 exit /b %errorlevel%

@@ -3,7 +3,7 @@
 # a failure in ./opt/ml/output/failure. Hyperparameters: ./opt/ml/input/config/hyperparameters.json.
 # --instances N: a job on N hosts, algo-1 ... algo-N, each a container on a network made for the job
 # (docs/distributed-training.md); --cpus CPUS: each host's CPU share, as docker run --cpus. The logic of those is
-# develop/training/cluster.py, run in the :dev image with the engine's socket, through which it starts the hosts.
+# develop/local/training/cluster.py, run in the :dev image with the engine's socket, through which it starts the hosts.
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
@@ -27,4 +27,4 @@ if ((${#options[@]} == 0)); then
 fi
 exec docker run "${run_args[@]}" -v /var/run/docker.sock:/var/run/docker.sock -e "HOST_PROJECT=$ROOT" \
     -e "DOCKER_NAME=$DOCKER_NAME" -e "DEV_IMAGE=$DEV" -e PYTHONPATH=/opt/program \
-    --entrypoint /opt/venv/bin/python "$DEV" -P -m develop.training.cluster "${options[@]}"
+    --entrypoint /opt/venv/bin/python "$DEV" -P -m develop.local.training.cluster "${options[@]}"

@@ -1,6 +1,6 @@
 @echo off
 rem A local batch transform in %DOCKER_NAME%:dev, as SageMaker runs one (the twin of bin/transform.sh): the image's
-rem `serve` in a container with a transform job's environment, and develop\transform\runner.py beside it
+rem `serve` in a container with a transform job's environment, and develop\local\transform\runner.py beside it
 rem (docs/batch-transform.md). bin\local.bat transform takes the same arguments without Docker.
 rem Usage: bin\transform.bat [INPUT_DIR [OUTPUT_DIR]] [--SplitType Line] [--Accept text/csv] [--AssembleWith Line] ...
 rem Defaults: transform\input and transform\output. Every file under INPUT_DIR gets its <file>.out under OUTPUT_DIR.
@@ -36,7 +36,7 @@ goto rest
 :run
 call "%~dp0_common.bat" :dev_run_args
 rem The input is mounted read-only: nothing in it is ever modified.
-docker run %RUN_ARGS% -v "%INPUT%:/opt/transform/input:ro" -v "%OUTPUT%:/opt/transform/output" -e PYTHONPATH=/opt/program --entrypoint /opt/venv/bin/python "%DEV%" -P -m develop.transform.runner /opt/transform/input /opt/transform/output --serve-command "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/develop.py serve"%REST%
+docker run %RUN_ARGS% -v "%INPUT%:/opt/transform/input:ro" -v "%OUTPUT%:/opt/transform/output" -e PYTHONPATH=/opt/program --entrypoint /opt/venv/bin/python "%DEV%" -P -m develop.local.transform.runner /opt/transform/input /opt/transform/output --serve-command "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/entrypoint.py serve"%REST%
 exit /b %errorlevel%
 
 :die

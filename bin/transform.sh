@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A local batch transform in ${DOCKER_NAME}:dev, as SageMaker runs one: the image's `serve` in a container with a
-# transform job's environment, and develop/transform/runner.py beside it sending it the input files
+# transform job's environment, and develop/local/transform/runner.py beside it sending it the input files
 # (docs/batch-transform.md). bin/local.sh transform takes the same arguments without Docker.
 # Usage: bin/transform.sh [INPUT_DIR [OUTPUT_DIR]] [--SplitType Line] [--Accept text/csv] [--AssembleWith Line] ...
 # Defaults: transform/input and transform/output. Every file under INPUT_DIR gets its <file>.out under OUTPUT_DIR.
@@ -23,6 +23,6 @@ mkdir -p "$output"
 dev_run_args
 # The input is mounted read-only: nothing in it is ever modified.
 exec docker run "${run_args[@]}" -v "$input:/opt/transform/input:ro" -v "$output:/opt/transform/output" \
-    -e PYTHONPATH=/opt/program --entrypoint /opt/venv/bin/python "$DEV" -P -m develop.transform.runner \
+    -e PYTHONPATH=/opt/program --entrypoint /opt/venv/bin/python "$DEV" -P -m develop.local.transform.runner \
     /opt/transform/input /opt/transform/output \
-    --serve-command "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/develop.py serve" "$@"
+    --serve-command "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/entrypoint.py serve" "$@"

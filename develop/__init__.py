@@ -1,11 +1,15 @@
-"""What development adds around the image SageMaker runs; none of it is in :dev-base.
+"""What development adds around the image SageMaker runs; none of it is in :dev-base. Three parts, one folder each:
 
-- develop.py (with content-types.txt): the stand-in for SageMaker's platform, the :dev image's entry point;
-- training/: tune.py, a local hyperparameter tuning job (bin/tune.sh), and cluster.py, a local job on several hosts
-  (bin/train.sh --instances N);
-- transform/: runner.py, a local batch transform job (bin/transform.sh), with records.py (splitting and joining
-  records) and jsonpath.py (the job's InputFilter, OutputFilter and JoinSource);
-- sagemaker/: algorithm_spec.py, the documents of SageMaker's API that describe the algorithm (bin/algorithm-spec.sh).
-Each tool runs as a module from the project's folder: `python -P -m develop.training.tune` (in the :dev image, or
-in .venv with PYTHONPATH set to the project, as bin/local.sh does).
+- local/: the stand-in for SageMaker's platform on this machine (no AWS): entrypoint.py, the :dev image's entry point
+  (bin/train.sh, bin/serve.sh), and the local jobs: training/cluster.py (bin/train.sh --instances N),
+  training/tune.py (bin/tune.sh), transform/runner.py (bin/transform.sh).
+- sagemaker/: the commands that drive SageMaker itself through boto3 (bin/sagemaker.sh train | deploy | predict |
+  transform | status | destroy), and algorithm_spec.py, the documents of SageMaker's API that describe the algorithm
+  (bin/algorithm-spec.sh).
+- release/: the release pipeline (bin/release.sh): its stages from a version to production, built on sagemaker/'s
+  commands, and the Model Registry.
+
+Each tool runs as a module from the project's folder (`python -P -m develop.local.training.tune`, `python -P -m
+develop.sagemaker`, `python -P -m develop.release`): in the :dev image, or in .venv with PYTHONPATH set to the
+project, as bin/local.sh does.
 """

@@ -1,4 +1,4 @@
-"""Runs bin/release.sh's SageMaker stages (develop/sagemaker/release.py) in-process against moto's server; run by
+"""Runs bin/release.sh's SageMaker stages (develop/release/pipeline.py) in-process against moto's server; run by
 tests/test_release.py with the AWS tools' Python (boto3, moto), as tests/sagemaker_driver.py runs bin/sagemaker.sh's.
 
     python release_driver.py PROJECT RECORD [COMMAND-LINE ...]
@@ -40,7 +40,8 @@ from sagemaker_driver import (  # noqa: E402
     start_moto,
 )
 
-from develop.sagemaker import release, waiting  # noqa: E402
+from develop.release import pipeline as release  # noqa: E402
+from develop.sagemaker import waiting  # noqa: E402
 from develop.sagemaker.aws import Aws  # noqa: E402
 
 REPOSITORY = "sagemaker-algorithm"

@@ -9,10 +9,10 @@ import pytest
 from projects import develop_path, develop_tool
 
 TOOLS = {
-    "training.tune": "usage: bin/tune.sh",
-    "training.cluster": "usage: bin/train.sh [--instances N] [--cpus CPUS]",
+    "local.training.tune": "usage: bin/tune.sh",
+    "local.training.cluster": "usage: bin/train.sh [--instances N] [--cpus CPUS]",
     "sagemaker.algorithm_spec": "usage: bin/algorithm-spec.sh",
-    "transform.runner": "usage: transform",
+    "local.transform.runner": "usage: transform",
 }
 
 
@@ -34,7 +34,7 @@ def test_a_tool_refuses_an_argument_it_does_not_take(tool, tmp_path):
 
 def test_the_transform_runner_takes_at_most_two_folders(tmp_path):
     done = subprocess.run(
-        develop_tool("transform.runner", "in", "out", "third"),
+        develop_tool("local.transform.runner", "in", "out", "third"),
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": develop_path()},
         capture_output=True,
@@ -56,7 +56,7 @@ def test_the_transform_runner_takes_at_most_two_folders(tmp_path):
 )
 def test_the_cluster_simulation_refuses_a_bad_value_with_its_usage(args, reason, tmp_path):
     done = subprocess.run(
-        develop_tool("training.cluster", *args),
+        develop_tool("local.training.cluster", *args),
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": develop_path()},
         capture_output=True,

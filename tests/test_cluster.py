@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from develop.training.cluster import shares
+from develop.local.training.cluster import shares
 
 from framework.errors import ConfigError
 from framework.training.cluster import Cluster, ClusterError
@@ -328,7 +328,7 @@ def test_the_simulation_without_a_docker_cli_says_to_rebuild_the_image(tmp_path)
     # A :dev image built before the simulation existed has no Docker CLI.
     (tmp_path / "opt" / "ml").mkdir(parents=True)
     done = subprocess.run(
-        develop_tool("training.cluster", "--instances", "2"),
+        develop_tool("local.training.cluster", "--instances", "2"),
         cwd=tmp_path,
         env={
             "PATH": str(tmp_path),

@@ -1,4 +1,4 @@
-"""`bin/train.sh --instances N` with a real engine: develop/training/cluster.py in the :dev image starts N host
+"""`bin/train.sh --instances N` with a real engine: develop/local/training/cluster.py in the :dev image starts N host
 containers on a network of their own, as SageMaker runs a job with InstanceCount N, and combines what they wrote.
 
 Where no Docker engine can run, the tests are skipped with the reason. The images are built once for this module

@@ -38,7 +38,7 @@ UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 SCRIPTS = ["docker-build.sh", "train.sh", "serve.sh", "predict.sh", "shell.sh", "docker-destroy.sh"]
 USER_UID = 12345  # stands for the host user who owns the project's folder, when the tests run as root
-STANDIN = ROOT / "develop" / "develop.py"
+STANDIN = ROOT / "develop" / "local" / "entrypoint.py"
 PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
 
 
@@ -78,7 +78,8 @@ def trained(project):
 
 @pytest.fixture
 def bare_scripts(tmp_path):
-    """Only bin/ (and develop/content-types.txt, which predict reads) in a folder: the checks before any Docker call."""
+    """Only bin/ (and develop/, for content-types.txt, which predict reads) in a folder: the checks before any Docker
+    call."""
     shutil.copytree(ROOT / "bin", tmp_path / "bin")
     shutil.copytree(ROOT / "develop", tmp_path / "develop")
     return tmp_path
@@ -165,11 +166,11 @@ def test_scripts_are_shellcheck_clean():
     assert done.returncode == 0, done.stdout
 
 
-# --- The stand-in for SageMaker's platform (develop/develop.py), without Docker ----------------------------------
+# --- The stand-in for SageMaker's platform (develop/local/entrypoint.py), without Docker ---------------------------
 
 
 class StandIn:
-    """develop/develop.py run on the host with a fake main.py, ML_ROOT and PROGRAM_DIR in a temporary folder."""
+    """develop/local/entrypoint.py on the host with a fake main.py, ML_ROOT and PROGRAM_DIR in a temporary folder."""
 
     def __init__(self, folder):
         self.program, self.ml = folder / "program", folder / "ml"
@@ -445,7 +446,7 @@ def echo_project(project, tmp_path_factory):
     folder = tmp_path_factory.mktemp("echo-project") / "project"
     artifacts = shutil.ignore_patterns("model.tar.gz", "model.joblib")
 
-    def ignored(where: str, names: list[str]) -> set[str]:  # the sample transform/ folder, not develop/transform/
+    def ignored(where: str, names: list[str]) -> set[str]:  # the sample transform/ folder, not develop/local/transform/
         return artifacts(where, names) | ({"transform"} if where == str(project.folder) else set())
 
     shutil.copytree(project.folder, folder, ignore=ignored)
@@ -566,7 +567,7 @@ def test_dev_base_holds_only_what_sagemaker_runs(project):
         if path.is_file() and "__pycache__" not in path.parts
     }
     assert sorted(path.removeprefix("/opt/program/") for path in listed.stdout.split()) == sorted(shipped)
-    assert "develop.py" not in listed.stdout
+    assert "entrypoint.py" not in listed.stdout
 
 
 @needs_docker
@@ -776,7 +777,7 @@ def test_destroy_removes_every_container_and_image_of_the_project_and_nothing_el
     running = docker("run", "-d", f"{project.name}:dev-base", "serve").stdout.strip()
     docker("tag", f"{project.name}:dev-base", f"{project.name}-ecr-copy:latest")  # e.g. tagged for a push
     bystander = docker("run", "-d", "--entrypoint", "sleep", project.base, "120").stdout.strip()
-    # A training cluster's network, as develop/training/cluster.py labels it, left by a run that was killed.
+    # A training cluster's network, as develop/local/training/cluster.py labels it, left by a run that was killed.
     left = docker("network", "create", "--label", f"{PROJECT_LABEL}={project.name}", f"{project.name}-job")
     other_network = docker("network", "create", f"{project.name}-not-ours").stdout.strip()
     try:

@@ -1,4 +1,4 @@
-"""bin/release.sh's SageMaker stages (develop/sagemaker/release.py) without an AWS account: whole releases against
+"""bin/release.sh's SageMaker stages (develop/release/pipeline.py) without an AWS account: whole releases against
 moto's server on 127.0.0.1, with what moto lacks (UpdateEndpoint and its rollback, a person's approval or rejection in
 SageMaker, ECR's pushed image) done on its backend by tests/release_driver.py; every SageMaker request validated
 against botocore's service model (tests/botocore_validate.py).
@@ -314,7 +314,7 @@ def test_an_endpoint_of_someone_else_is_never_taken_over(project):
 )
 def test_a_bad_argument_or_setting_is_one_line_before_any_call(project, args, env, message):
     done = subprocess.run(
-        [AWS_PYTHON, "-P", "-m", "develop.sagemaker.release", *args],
+        [AWS_PYTHON, "-P", "-m", "develop.release", *args],
         cwd=project,
         env={**environment(), "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "PYTHONPATH": str(project), **env},
         capture_output=True,

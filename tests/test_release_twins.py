@@ -1,7 +1,7 @@
 """bin/release.sh and bin\\release.bat alike, with the harness of tests/test_windows.py (stand-ins for docker and
 python, a real cmd under wine): the stages they run themselves (test, build, push: bin/'s own commands, in that
 order), the push's refusal of a version already pushed (nothing after it runs, image-uri.txt kept), the SageMaker
-stages handed to develop/sagemaker/release.py in the :dev image with settings passed by name, and their arguments
+stages handed to develop/release/pipeline.py in the :dev image with settings passed by name, and their arguments
 checked before any stage. What the SageMaker stages do is tests/test_release.py's.
 """
 
@@ -36,7 +36,7 @@ def release_run(*args: str, names: str = "") -> list[str]:
         "sagemaker-algorithm:dev",
         "-P",
         "-m",
-        "develop.sagemaker.release",
+        "develop.release",
         *args,
     ]
 

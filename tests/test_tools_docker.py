@@ -1,4 +1,4 @@
-"""bin/tune.sh and bin/algorithm-spec.sh with a real engine: develop/training/tune.py and
+"""bin/tune.sh and bin/algorithm-spec.sh with a real engine: develop/local/training/tune.py and
 develop/sagemaker/algorithm_spec.py run by the :dev image's Python with the project mounted as bin/train.sh mounts
 it, so that a user needs Docker and nothing else.
 What they write lands in the project and belongs to the project's owner; the paths they print are the project's.

@@ -1,5 +1,5 @@
-"""Batch transform without Docker: develop/transform/runner.py drives a real `main.py serve` as a SageMaker transform
-job does.
+"""Batch transform without Docker: develop/local/transform/runner.py drives a real `main.py serve` as a SageMaker
+transform job does.
 
 The pieces first (the JSONPath subset on every example of AWS's documentation, splitting and assembling), then whole
 jobs against a real gunicorn with tests/algorithms/echoes_each_record.py, which answers each record with itself.
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from develop.transform.jsonpath import JSONPathError, compile_path
-from develop.transform.records import Batch, DataError, Processing, assembler, count_records, split
+from develop.local.transform.jsonpath import JSONPathError, compile_path
+from develop.local.transform.records import Batch, DataError, Processing, assembler, count_records, split
 
 from projects import develop_path, develop_tool
 
@@ -179,7 +179,7 @@ def tree_hash(folder: Path) -> str:
 
 
 class Transform:
-    """develop/transform/runner.py on a project copy with its own input and output folders."""
+    """develop/local/transform/runner.py on a project copy with its own input and output folders."""
 
     def __init__(self, project, folder: Path):
         self.project, self.input, self.output = project, folder / "in", folder / "out"
@@ -195,7 +195,7 @@ class Transform:
         before = tree_hash(self.input)
         done = subprocess.run(
             [
-                *develop_tool("transform.runner"),
+                *develop_tool("local.transform.runner"),
                 str(self.input),
                 str(self.output),
                 "--serve-command",
@@ -474,7 +474,7 @@ def test_one_line_errors(transform, files, args, message):
 def test_missing_input_folder(transform, tmp_path):
     transform.input = tmp_path / "nowhere"
     done = subprocess.run(
-        develop_tool("transform.runner", str(transform.input)),
+        develop_tool("local.transform.runner", str(transform.input)),
         env={**os.environ, "PYTHONPATH": develop_path()},
         capture_output=True,
         text=True,
@@ -507,7 +507,7 @@ def servers_of(project) -> list[str]:
 def test_sigterm_stops_the_job_and_its_server(transform):
     transform.write("d.jsonl", '{"sleep": 0.3}\n' * 60)
     args = [*LINE, "--Accept", "application/jsonlines", "--BatchStrategy", "SingleRecord"]
-    command = develop_tool("transform.runner", str(transform.input))
+    command = develop_tool("local.transform.runner", str(transform.input))
     command += [str(transform.output), "--serve-command"]
     command += [f"{sys.executable} {transform.project.folder / 'main.py'} serve", *args]
     log = transform.project.folder / "runner.log"

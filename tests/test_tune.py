@@ -1,6 +1,6 @@
-"""develop/training/tune.py (bin/tune.sh): a seeded random search of real trainings, each ranked by the objective read
-from its own log with the regex SageMaker will use. Run here as the tests' Python without Docker, the fast loop;
-tests/test_tools_docker.py runs bin/tune.sh in the :dev image."""
+"""develop/local/training/tune.py (bin/tune.sh): a seeded random search of real trainings, each ranked by the
+objective read from its own log with the regex SageMaker will use. Run here as the tests' Python without Docker,
+the fast loop; tests/test_tools_docker.py runs bin/tune.sh in the :dev image."""
 
 import json
 import math
@@ -14,7 +14,7 @@ from typing import Literal
 
 import pytest
 
-from develop.training import tune
+from develop.local.training import tune
 
 from conftest import ROOT
 from framework.training.ranges import Range
@@ -27,7 +27,7 @@ USER_UID = 12345  # stands for the host user who owns the project, when the test
 def run_tune(project: Path, ml: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """What bin/tune.sh runs, with `project` on PYTHONPATH (its algorithm.py and main.py are the ones tuned)."""
     return subprocess.run(
-        develop_tool("training.tune", *args),
+        develop_tool("local.training.tune", *args),
         cwd=cwd or project,
         env={**os.environ, "PYTHONPATH": develop_path(project), "ML_ROOT": str(ml)},
         capture_output=True,

@@ -558,8 +558,8 @@ def test_train(twins):
 
 
 def test_train_on_several_instances(twins):
-    """--instances and --cpus go to develop/training/cluster.py in the :dev image, with the engine's socket and the
-    project's folder on the machine that runs the engine (where the hosts' mounts are)."""
+    """--instances and --cpus go to develop/local/training/cluster.py in the :dev image, with the engine's socket and
+    the project's folder on the machine that runs the engine (where the hosts' mounts are)."""
     twins.answers["docker-run.rc"] = "1"
     twins.env = {"SAGEMAKER_PROGRAM": "x"}
     cluster = [
@@ -579,7 +579,7 @@ def test_train_on_several_instances(twins):
         "sagemaker-algorithm:dev",
         "-P",
         "-m",
-        "develop.training.cluster",
+        "develop.local.training.cluster",
     ]
     for args, passed in [
         (["--instances", "3", "--cpus", "1.5"], ["--instances", "3", "--cpus", "1.5"]),
@@ -726,11 +726,11 @@ TRANSFORM_RUNNER = [
     "sagemaker-algorithm:dev",
     "-P",
     "-m",
-    "develop.transform.runner",
+    "develop.local.transform.runner",
     "/opt/transform/input",
     "/opt/transform/output",
     "--serve-command",
-    "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/develop.py serve",
+    "/opt/venv/bin/python /usr/local/lib/sagemaker-standin/entrypoint.py serve",
 ]
 
 
@@ -786,7 +786,7 @@ def test_transform_takes_the_same_arguments_with_and_without_docker(twins):
     arguments = ["data in", "results", "--SplitType", "Line", "--Accept", "text/csv"]
     docker, _ = twins.both("transform", *arguments)
     local, _ = twins.both("local", "transform", *arguments)
-    runner = docker.calls[-1][docker.calls[-1].index("develop.transform.runner") + 1 :]
+    runner = docker.calls[-1][docker.calls[-1].index("develop.local.transform.runner") + 1 :]
     mounts = {"/opt/transform/input": "data in", "/opt/transform/output": "results"}
     assert [mounts.get(a, a) for a in runner if not a.startswith("/opt/venv/")] == [
         "data in",
@@ -794,7 +794,7 @@ def test_transform_takes_the_same_arguments_with_and_without_docker(twins):
         "--serve-command",
         *arguments[2:],
     ]
-    assert local.calls[-1][1:] == ["<venv python>", "-P", "-m", "develop.transform.runner", *arguments]
+    assert local.calls[-1][1:] == ["<venv python>", "-P", "-m", "develop.local.transform.runner", *arguments]
 
 
 REFUSED = {
@@ -898,7 +898,7 @@ def test_tune(twins):
         "sagemaker-algorithm:dev",
         "-P",
         "-m",
-        "develop.training.tune",
+        "develop.local.training.tune",
         *args,
     ]
 
@@ -1106,7 +1106,7 @@ def test_local_transform(twins):
         "<venv python>",
         "-P",
         "-m",
-        "develop.transform.runner",
+        "develop.local.transform.runner",
         "--SplitType",
         "Line",
         "--Accept",

@@ -1,4 +1,4 @@
-"""What every run of develop/training/tune.py must show, with Docker (tests/test_tools_docker.py) or without
+"""What every run of develop/local/training/tune.py must show, with Docker (tests/test_tools_docker.py) or without
 (test_tune.py)."""
 
 import json

@@ -9,7 +9,8 @@
   Reading order: config.py (settings and the checks made before any call), aws.py (the clients), state.py,
   waiting.py (every wait is bounded), s3sync.py, algorithm.py (what algorithm.py declares, through algorithm_spec.py),
   then one file per command: train.py (with cloudwatch.py), deploy.py, predict.py, transform.py, status.py (with
-  prices.py), destroy.py; cli.py maps the command line onto them.
+  prices.py), destroy.py; cli.py maps the command line onto them. The release pipeline (develop/release/) calls
+  the same functions.
 
 Nothing is imported here: algorithm_spec.py runs where boto3 is not.
 """

@@ -25,7 +25,7 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from develop.develop import first_missing, give_back_to_owner, shown  # the stand-in's helpers
+from develop.local.entrypoint import first_missing, give_back_to_owner, shown  # the stand-in's helpers
 
 from framework.errors import ConfigError
 from framework.serving import content_types

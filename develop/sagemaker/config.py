@@ -106,8 +106,8 @@ def resource_name(text: str) -> str:
 
 
 def content_types(project: Path) -> dict[str, str]:
-    """develop/content-types.txt: file extension -> content type, the list bin/predict.sh and develop.py read."""
-    lines = (project / "develop" / "content-types.txt").read_text().splitlines()
+    """develop/local/content-types.txt: file extension -> content type, as bin/predict.sh and entrypoint.py read it."""
+    lines = (project / "develop" / "local" / "content-types.txt").read_text().splitlines()
     return dict(line.split() for line in lines if line.strip())
 
 

@@ -1,6 +1,6 @@
 """`bin/predict.sh`'s arguments and output, against the endpoint: [--model NAME] [PAYLOAD_FILE [ACCEPT]].
 
-The Content-Type follows the file's extension (develop/content-types.txt), else application/json. An asynchronous
+The Content-Type follows the file's extension (develop/local/content-types.txt), else application/json. An asynchronous
 endpoint gets the payload through S3: uploaded, invoked, its answer (or failure) polled for and printed.
 """
 

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from develop.develop import give_back_to_owner  # what root writes in the :dev container stays the user's
+from develop.local.entrypoint import give_back_to_owner  # what root writes in the :dev container stays the user's
 
 from .config import ConfigError
 

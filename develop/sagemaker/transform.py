@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from develop.develop import first_missing, give_back_to_owner  # what root writes in the container stays the user's
-from develop.transform import runner  # bin/transform.sh's runner: the same checks of the same options
+# what root writes in the container stays the user's
+from develop.local.entrypoint import first_missing, give_back_to_owner
+from develop.local.transform import runner  # bin/transform.sh's runner: the same checks of the same options
 
 from . import s3sync, waiting
 from .config import Config, ConfigError, common_content_type
@@ -19,7 +20,8 @@ from .state import State
 from .train import Interrupted, job_name, tags
 
 TRANSFORM_TIMEOUT = 3600  # botocore's transform_job_completed_or_stopped waiter: 60 s x 60
-# The options of bin/transform.sh (develop/transform/runner.py), under create-transform-job's names; None: not sent.
+# The options of bin/transform.sh (develop/local/transform/runner.py), under create-transform-job's names;
+# None: not sent.
 OPTIONS = (
     "ContentType",
     "Accept",

@@ -28,7 +28,7 @@ from framework.training.cluster import Cluster, LeaderDone
 if TYPE_CHECKING:
     from distributed import Client
 
-# Files that only keep an empty folder in git; not a model (as develop/develop.py, which packs the model, says).
+# Files that only keep an empty folder in git; not a model (as develop/local/entrypoint.py, which packs it, says).
 PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}
 
 log = logging.getLogger("train")

@@ -1,6 +1,6 @@
 """`bin/release.sh VERSION`: the SageMaker stages of a release, after bin/release.sh's own test, build and push.
 
-    python -P -m develop.sagemaker.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
+    python -P -m develop.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
                                                 [--model-data s3://.../model.tar.gz]
 
 train (or the model data given) -> register the version in the Model Package Group (PendingManualApproval) -> deploy
@@ -27,13 +27,15 @@ from pathlib import Path
 import botocore.exceptions
 from botocore.exceptions import ClientError
 
-from . import registry, waiting
-from .aws import Aws
-from .config import Config, ConfigError, common_content_type
-from .deploy import deploy, describe_endpoint
-from .predict import predict
-from .state import State
-from .train import TAG_KEY, Interrupted, train
+from develop.sagemaker import waiting
+from develop.sagemaker.aws import Aws
+from develop.sagemaker.config import Config, ConfigError, common_content_type
+from develop.sagemaker.deploy import deploy, describe_endpoint
+from develop.sagemaker.predict import predict
+from develop.sagemaker.state import State
+from develop.sagemaker.train import TAG_KEY, Interrupted, train
+
+from . import registry
 
 PROG = "bin/release.sh"
 # Every stage of a release, in order; bin/release.sh runs the first three itself (its bin/ commands).
@@ -413,7 +415,3 @@ def main(argv: list[str], project: Path | None = None, aws: Aws | None = None, e
         print(f"error: {' '.join(failure.split())}", file=sys.stderr)
         return 130 if failure.endswith("(Ctrl-C)") else 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -1,6 +1,6 @@
 """Stand-in for what SageMaker's platform does around the container; the entry point of the development image.
 
-`python develop.py train|serve` runs `python /opt/program/main.py train|serve` as a child and, around it:
+`python entrypoint.py train|serve` runs `python /opt/program/main.py train|serve` as a child and, around it:
 - before `train`: writes `resourceconfig.json` and `inputdataconfig.json` when missing, from the channel folders
   present, as the platform provides them;
 - after a successful `train`: packs `/opt/ml/model` into `/opt/ml/output/model.tar.gz`, as SageMaker does before
@@ -14,9 +14,9 @@ not root can still edit and delete them on the host.
 Standalone on purpose: stdlib only, nothing from the framework. It is not in the production image (:dev-base):
 Dockerfile.develop copies this folder, outside /opt/program, where the project's source is mounted.
 ML_ROOT and PROGRAM_DIR move /opt/ml and /opt/program (the tests run it on the host that way).
-The development tools that bin/ runs in the :dev image (develop/training/tune.py, develop/sagemaker/algorithm_spec.py)
-import give_back_to_owner, first_missing and shown from here: what they write as root stays the user's, and the paths
-they print are the project's.
+The development tools that bin/ runs in the :dev image (develop/local/training/tune.py,
+develop/sagemaker/algorithm_spec.py) import give_back_to_owner, first_missing and shown from here: what they
+write as root stays the user's, and the paths they print are the project's.
 """
 
 import json

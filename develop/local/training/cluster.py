@@ -30,7 +30,7 @@ import time
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from develop.develop import PLACEHOLDERS, give_back_to_owner, pack, shown
+from develop.local.entrypoint import PLACEHOLDERS, give_back_to_owner, pack, shown
 
 PROJECT = Path(os.environ.get("PROJECT_DIR", "/opt/program"))
 ML = PROJECT / "opt" / "ml"

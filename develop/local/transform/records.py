@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from develop.transform.jsonpath import JSONPathError, compile_path
+from develop.local.transform.jsonpath import JSONPathError, compile_path
 
 compile_path = functools.cache(compile_path)  # a job applies the same two paths to every record
 

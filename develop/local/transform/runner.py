@@ -1,6 +1,6 @@
 """A local batch transform: runs `serve` as a SageMaker transform job does and writes <file>.out for every input file.
 
-    python -P -m develop.transform.runner [INPUT_DIR [OUTPUT_DIR]] [--ContentType T] [--SplitType Line] ...
+    python -P -m develop.local.transform.runner [INPUT_DIR [OUTPUT_DIR]] [--ContentType T] [--SplitType Line] ...
 
 The arguments are bin/transform.sh's and bin/local.sh transform's, which pass them on unchanged.
 
@@ -33,13 +33,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from develop.transform.jsonpath import JSONPathError
-from develop.transform.records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
+from develop.local.transform.jsonpath import JSONPathError
+from develop.local.transform.records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
 
-ROOT = Path(__file__).resolve().parents[2]  # the project: develop/transform/runner.py
+ROOT = Path(__file__).resolve().parents[3]  # the project: develop/local/transform/runner.py
 DEFAULT_INPUT, DEFAULT_OUTPUT = ROOT / "transform" / "input", ROOT / "transform" / "output"
-# The same file extensions as bin/predict.sh and develop.py.
-BY_EXTENSION = dict(line.split() for line in (ROOT / "develop" / "content-types.txt").read_text().splitlines())
+# The same file extensions as bin/predict.sh and entrypoint.py.
+BY_EXTENSION = dict(line.split() for line in (Path(__file__).parents[1] / "content-types.txt").read_text().splitlines())
 STRATEGY_ENV = {"MultiRecord": "MULTI_RECORD", "SingleRecord": "SINGLE_RECORD"}
 DEFAULT_PAYLOAD_MB, DEFAULT_CONCURRENCY = 6, 1  # SageMaker's, when neither the job nor the container says
 READY_TIMEOUT = 240  # SageMaker's default wait for the first /ping
@@ -396,7 +396,7 @@ class Output:
 
 
 def _hand_back(root: Path, path: Path) -> None:
-    """In a container the runner is root: give what it wrote to the owner of the output folder, as develop.py does."""
+    """In a container the runner is root: what it wrote goes to the output folder's owner, as entrypoint.py does."""
     if os.name != "posix" or os.geteuid() != 0:
         return
     owner = root.stat()

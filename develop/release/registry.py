@@ -10,11 +10,11 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from . import waiting
-from .algorithm import specification
-from .aws import not_found
-from .config import Config, ConfigError
-from .train import tags
+from develop.sagemaker import waiting
+from develop.sagemaker.algorithm import specification
+from develop.sagemaker.aws import not_found
+from develop.sagemaker.config import Config, ConfigError
+from develop.sagemaker.train import tags
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 # ECR image URIs: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]/REPOSITORY:TAG, as bin/docker-push.sh reads them.

@@ -1,0 +1,7 @@
+"""`python -P -m develop.release VERSION ...`: bin/release.sh's stages on SageMaker (pipeline.py)."""
+
+import sys
+
+from .pipeline import main
+
+sys.exit(main(sys.argv[1:]))
