@@ -6,7 +6,7 @@ FROM ${BASE_IMAGE}
 
 # Without this label SageMaker refuses the image in an inference pipeline and never sends SAGEMAKER_BIND_TO_PORT.
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
-# Lets the image host multi-model endpoints; SageMaker then sets SAGEMAKER_MULTI_MODEL=true (docs/multi-model.md).
+# Lets the image host multi-model endpoints; SageMaker then sets SAGEMAKER_MULTI_MODEL=true (docs/how-to/multi-model.md).
 # Single-model endpoints are served as before.
 LABEL com.amazonaws.sagemaker.capabilities.multi-models=true
 

@@ -5,7 +5,8 @@ Stacks (each with the same number of worker processes):
   framework / tree     `main.py serve` with bench/algorithms/cheap.py (a depth-3 decision tree): the framework's cost
   framework / forest   `main.py serve` with the example algorithm.py and its default model (a random forest)
   framework / trivial  `main.py serve` with bench/algorithms/trivial.py (predict returns a constant)
-  framework+batching / tree|forest  the same tree and forest with ADAPTIVE_BATCHING = True (docs/batching.md)
+  framework+batching / tree|forest  the same tree and forest with ADAPTIVE_BATCHING = True
+                                    (docs/how-to/adaptive-batching.md)
   classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
   floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
 Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this

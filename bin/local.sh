@@ -2,7 +2,7 @@
 # The main job without Docker: trains algorithm.py on the repository's opt/ml, then serves the model on
 # 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin/local.sh train` or `bin/local.sh serve` does
 # one step only. `bin/local.sh transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local batch transform with
-# bin/transform.sh's arguments (develop/local/transform/runner.py; docs/batch-transform.md). Creates .venv when needed.
+# bin/transform.sh's arguments (develop/local/transform/runner.py; docs/how-to/batch-transform.md). Creates .venv when needed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

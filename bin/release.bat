@@ -1,5 +1,5 @@
 @echo off
-rem A release of VERSION, as the build server runs it (docs/deployment.md); the twin of bin/release.sh: test -> build
+rem A release of VERSION, as the build server runs it (docs/how-to/release.md); the twin of bin/release.sh: test -> build
 rem -> push with bin\'s own commands, then train -> register -> staging -> smoke -> approval -> production -> report
 rem on SageMaker, which develop\release\pipeline.py runs in the AWS venv of %DOCKER_NAME%:dev, as bin\sagemaker.bat
 rem runs its commands. Each stage prints its start and end; a failing stage stops the release (exit code non-zero),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A release of VERSION, as the build server runs it (docs/deployment.md): test -> build -> push with bin/'s own
+# A release of VERSION, as the build server runs it (docs/how-to/release.md): test -> build -> push with bin/'s own
 # commands, then train -> register -> staging -> smoke -> approval -> production -> report on SageMaker, which
 # develop/release/pipeline.py runs in the AWS venv of ${DOCKER_NAME}:dev, as bin/sagemaker.sh runs its commands.
 # Each stage prints its start and end; a failing stage stops the release (exit code non-zero), and production is

@@ -1,5 +1,5 @@
 @echo off
-rem SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/sagemaker.md);
+rem SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/how-to/sagemaker.md);
 rem the twin of bin/sagemaker.sh. The logic is develop\sagemaker, run by the AWS venv of %DOCKER_NAME%:dev (boto3 is
 rem there and nowhere in the image SageMaker runs), with the project mounted as bin\train.bat mounts it. Credentials
 rem are yours: %USERPROFILE%\.aws is mounted read-only when it exists and the AWS_* variables are passed on by name

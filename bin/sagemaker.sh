@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/sagemaker.md).
+# SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/how-to/sagemaker.md).
 # The logic is develop/sagemaker, run by the AWS venv of ${DOCKER_NAME}:dev (boto3 is there and nowhere in the image
 # SageMaker runs), with the project mounted as bin/train.sh mounts it. Credentials are yours: ~/.aws is mounted
 # read-only when it exists and the AWS_* variables are passed on by name (docker reads their values from this

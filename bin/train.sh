@@ -2,7 +2,7 @@
 # Train in ${DOCKER_NAME}:dev as SageMaker would: the model lands in ./opt/ml/model and ./opt/ml/output/model.tar.gz,
 # a failure in ./opt/ml/output/failure. Hyperparameters: ./opt/ml/input/config/hyperparameters.json.
 # --instances N: a job on N hosts, algo-1 ... algo-N, each a container on a network made for the job
-# (docs/distributed-training.md); --cpus CPUS: each host's CPU share, as docker run --cpus. The logic of those is
+# (docs/how-to/train-on-several-hosts.md); --cpus CPUS: each host's CPU share, as docker run --cpus. The logic of those is
 # develop/local/training/cluster.py, run in the :dev image with the engine's socket, through which it starts the hosts.
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR

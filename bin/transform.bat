@@ -1,7 +1,7 @@
 @echo off
 rem A local batch transform in %DOCKER_NAME%:dev, as SageMaker runs one (the twin of bin/transform.sh): the image's
 rem `serve` in a container with a transform job's environment, and develop\local\transform\runner.py beside it
-rem (docs/batch-transform.md). bin\local.bat transform takes the same arguments without Docker.
+rem (docs/how-to/batch-transform.md). bin\local.bat transform takes the same arguments without Docker.
 rem Usage: bin\transform.bat [INPUT_DIR [OUTPUT_DIR]] [--SplitType Line] [--Accept text/csv] [--AssembleWith Line] ...
 rem Defaults: transform\input and transform\output. Every file under INPUT_DIR gets its <file>.out under OUTPUT_DIR.
 setlocal

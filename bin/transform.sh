@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local batch transform in ${DOCKER_NAME}:dev, as SageMaker runs one: the image's `serve` in a container with a
 # transform job's environment, and develop/local/transform/runner.py beside it sending it the input files
-# (docs/batch-transform.md). bin/local.sh transform takes the same arguments without Docker.
+# (docs/how-to/batch-transform.md). bin/local.sh transform takes the same arguments without Docker.
 # Usage: bin/transform.sh [INPUT_DIR [OUTPUT_DIR]] [--SplitType Line] [--Accept text/csv] [--AssembleWith Line] ...
 # Defaults: transform/input and transform/output. Every file under INPUT_DIR gets its <file>.out under OUTPUT_DIR.
 set -euo pipefail

@@ -17,7 +17,7 @@ COLLECTION = POSTMAN / "sagemaker-algorithm.postman_collection.json"
 # A multi-model server (SAGEMAKER_MULTI_MODEL=true) answers other routes: its requests are a collection of their own.
 MULTI_MODEL_COLLECTION = POSTMAN / "sagemaker-multi-model.postman_collection.json"
 ENVIRONMENT = POSTMAN / "local.postman_environment.json"
-# A deployed endpoint: SageMaker's runtime URL, requests signed with AWS Signature Version 4 (docs/sagemaker.md).
+# A deployed endpoint: SageMaker's runtime URL, requests signed with AWS Signature Version 4 (docs/how-to/sagemaker.md).
 ENDPOINT_ENVIRONMENT = POSTMAN / "sagemaker-endpoint.postman_environment.json"
 NEWMAN_UP = ROOT / ".ci" / "newman-up.sh"
 NEWMAN_TIMEOUT = 300

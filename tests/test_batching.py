@@ -205,7 +205,7 @@ def test_requests_that_cannot_merge_run_alone(make_project, start_server):
 
 def test_an_answered_request_is_not_kept_alive_into_the_next_call(make_project, start_server):
     # Kept in the dispatcher's variables, a 5 MB request's arrays made the next call fault its memory in again:
-    # 56,000 page faults and over 40% more CPU a request for the example's forest (docs/batching.md).
+    # 56,000 page faults and over 40% more CPU a request for the example's forest.
     _, server = serve(make_project, start_server, "counts_live_requests")
     for _ in range(3):
         answer = server.post("[[1, 2], [3, 4]]", "application/json")

@@ -136,7 +136,9 @@ def test_collection_has_a_request_for_every_route_the_server_answers(collection,
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     missing = [f"{method} {rule}" for (endpoint, method), rule in answered.items() if (endpoint, method) not in covered]
-    assert not missing, f"the server answers {missing}; add a request for each to {collection.name} (docs/postman.md)"
+    assert not missing, (
+        f"the server answers {missing}; add a request for each to {collection.name} (docs/how-to/postman.md)"
+    )
 
 
 def test_collection_sends_every_content_type_and_asks_for_every_answer_type():
@@ -154,11 +156,11 @@ def test_collection_sends_every_content_type_and_asks_for_every_answer_type():
     missing = [f"Content-Type: {t}" for t in codecs.decoders if t not in sent] + [
         f"Accept: {t}" for t in codecs.encoders if t not in asked
     ]
-    assert not missing, f"no request in {COLLECTION.name} has {missing}; add one (docs/postman.md)"
+    assert not missing, f"no request in {COLLECTION.name} has {missing}; add one (docs/how-to/postman.md)"
 
 
 def test_readme_runs_the_newman_version_ci_installs():
-    readme, guide = (ROOT / "README.md").read_text(), (ROOT / "docs" / "postman.md").read_text()
+    readme, guide = (ROOT / "README.md").read_text(), (ROOT / "docs" / "how-to" / "postman.md").read_text()
     versions = set(re.findall(r"newman@(\S+?)\b run", readme + guide))
     assert versions == {pinned_version()}
 

@@ -1,7 +1,7 @@
-"""bin/sagemaker.sh's commands end to end on AWS's own model of the platform (the 4th proof of docs/sagemaker.md): the
-SageMaker Python SDK's local mode runs the calls the commands make (CreateTrainingJob, CreateModel,
-CreateEndpointConfig, CreateEndpoint, InvokeEndpoint, the deletes) with the project's real :dev-base image in Docker,
-its locations file:// folders. train -> deploy -> predict -> destroy, once, shared by the tests below.
+"""bin/sagemaker.sh's commands end to end on AWS's own model of the platform (the 4th proof of
+docs/how-to/sagemaker.md): the SageMaker Python SDK's local mode runs the calls the commands make (CreateTrainingJob,
+CreateModel, CreateEndpointConfig, CreateEndpoint, InvokeEndpoint, the deletes) with the project's real :dev-base image
+in Docker, its locations file:// folders. train -> deploy -> predict -> destroy, once, shared by the tests below.
 
 The commands run in tests/sagemaker_local_driver.py with the SDK's venv (.ci/sdk-up.sh: the SDK pins packages of its
 own); without an engine, that venv or a compose command the tests are skipped with a line that says which.

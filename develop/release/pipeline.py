@@ -327,7 +327,7 @@ def report(release: Release, failure: str | None) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog=PROG, description="A version, from tests to production (docs/deployment.md).")
+    top = argparse.ArgumentParser(prog=PROG, description="A version, from tests to production (docs/how-to/release.md)")
     top.add_argument("version", metavar="VERSION", help="the version to release (the image's tag), e.g. 1.2.0")
     top.add_argument("--from", dest="first", choices=STAGES, default=STAGES[0], help="the first stage to run")
     top.add_argument("--to", dest="last", choices=STAGES, default=STAGES[-1], help="the last stage to run")

@@ -33,7 +33,9 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--prefix", help="S3_PREFIX (default: the image's name)")
     group.add_argument("--endpoint", help="ENDPOINT_NAME (default: the image's name)")
 
-    top = argparse.ArgumentParser(prog=PROG, description="SageMaker itself, from the project (docs/sagemaker.md).")
+    top = argparse.ArgumentParser(
+        prog=PROG, description="SageMaker itself, from the project (docs/how-to/sagemaker.md)"
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("train", parents=[common], help="a training job on opt/ml/input/data")

@@ -11,7 +11,7 @@ Every worker answers for every model: the list of loaded models is shared (regis
 asked for a model another worker loaded loads its own copy on first use. The worker that takes POST /models loads
 the model before it answers, so that a model that cannot load is an error there, not on its first invocation.
 Loads run on their own thread, so /ping and other models' predictions go on while a big model loads.
-docs/multi-model.md has the design and its reasons.
+docs/explanation/design.md has the design and its reasons.
 """
 
 import gc

@@ -140,7 +140,7 @@ def next_call(invoker: Invoker, waiting: list[Pending], max_records: int) -> lis
     done += run_group(invoker, group)
     for pending, _ in done:
         # Dropped once answered, on this thread, as without batching: a large request's arrays kept alive into the
-        # next call cost a 5 MB forest request 56,000 page faults and over 40% more CPU (docs/batching.md).
+        # next call cost a 5 MB forest request 56,000 page faults and over 40% more CPU.
         pending.data = None
     return done
 

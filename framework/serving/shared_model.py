@@ -12,7 +12,7 @@ Two things do not survive a fork: threads (the worker has only the thread that f
 stays held forever, the classic hang) and open connections (every worker would write to the same socket). A model
 whose initialize leaves either behind in the master is refused at start with one line that names them; with
 SHARED_MODEL = False in algorithm.py, each worker loads its own copy after the fork, as SageMaker's own model
-servers do. docs/shared-model.md says which libraries need it.
+servers do. docs/reference/algorithm-hooks.md says which libraries need it.
 """
 
 import gc
@@ -78,7 +78,7 @@ def load_before_fork(algorithm: ModuleType) -> Any:
         raise ForkUnsafe(
             f"initialize left {' and '.join(threads + sockets)} in the server's main process, from which the workers "
             f"fork, and {'; '.join(why)}: close them before initialize returns, or declare {OPT_OUT} in algorithm.py "
-            "to load the model in each worker (docs/shared-model.md)"
+            "to load the model in each worker (docs/reference/algorithm-hooks.md)"
         )
     gc.collect()
     gc.freeze()  # the model's objects, out of the collector's reach: no worker copies their pages by collecting

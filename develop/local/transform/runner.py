@@ -13,7 +13,7 @@ bin/local.sh transform runs it with .venv's Python and `main.py serve` (no Docke
   mini-batches of whole records up to MaxPayloadInMB, keeps MaxConcurrentTransforms requests in flight, and writes
   the answers in input order to <output>/<same relative path>.out, written aside and renamed when complete.
 Any 4xx/5xx stops the job with the file, the record range and the container's message; finished files stay.
-The options keep the names of create-transform-job's fields; docs/batch-transform.md maps each one.
+The options keep the names of create-transform-job's fields; docs/how-to/batch-transform.md maps each one.
 Standard library only: it runs in the image's Python and in .venv alike.
 """
 
@@ -51,7 +51,7 @@ class JobError(Exception):
 
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="transform", description="A local batch transform, as SageMaker runs one (docs/batch-transform.md)."
+        prog="transform", description="A local batch transform, as SageMaker runs one (docs/how-to/batch-transform.md)."
     )
     parser.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT, help="folder of input files (S3Uri)")
     parser.add_argument("output", nargs="?", type=Path, default=DEFAULT_OUTPUT, help="folder of .out (S3OutputPath)")
