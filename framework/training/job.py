@@ -43,15 +43,23 @@ class TrainingJob:
     model_dir: Path  # write the model here; SageMaker packs it into model.tar.gz
     output_data_dir: Path  # other outputs (plots, reports); SageMaker uploads them as output.tar.gz
     checkpoint_dir: Path  # synced with S3 when the job configures checkpointing
-    current_host: str = "algo-1"
-    hosts: list[str] = field(default_factory=lambda: ["algo-1"])
     input_data_config: dict[str, dict] = field(default_factory=dict)  # channel -> ContentType, TrainingInputMode, ...
     resource_config: dict[str, Any] = field(default_factory=dict)
     platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_*, _tuning_objective_metric, ...
     metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
-    cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))
+    cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))  # the hosts, once
     every_host_writes: bool = False  # algorithm.EVERY_HOST_WRITES: metrics and model files from every host
     _dask: Any = field(default=None, init=False, repr=False)  # the leader's Dask cluster, from job.dask() to the end
+
+    @property
+    def current_host(self) -> str:
+        """This host's name, as resourceconfig.json says (algo-1 on a local run)."""
+        return self.cluster.current_host
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every host of the job, sorted (a new list each time: the job's hosts do not change)."""
+        return list(self.cluster.hosts)
 
     @property
     def leader(self) -> str:
@@ -142,7 +150,7 @@ def _check_model_writer(job: TrainingJob) -> None:
     written = sorted(p.name for p in job.model_dir.iterdir() if p.name not in PLACEHOLDERS)
     if written:
         raise RuntimeError(
-            f"host {job.cluster.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
+            f"host {job.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
             f"({job.leader}) writes the model: write it when job.is_leader, or set EVERY_HOST_WRITES = True in "
             "algorithm.py (each host's file names must then differ)"
         )
@@ -203,8 +211,6 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
         model_dir=paths.model,
         output_data_dir=paths.output_data,
         checkpoint_dir=paths.checkpoints,
-        current_host=cluster.current_host,
-        hosts=list(cluster.hosts),
         input_data_config=data_config or {name: {} for name in channels},
         resource_config=resources,
         platform_hyperparameters=platform,
