@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
 from framework.training import hyperparameters, metrics
-from framework.training.cluster import Cluster, LeaderDone
+from framework.training.cluster import Cluster, Failed, LeaderDone, Outcome, Stopped, Succeeded
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -95,7 +95,7 @@ class TrainingJob:
             self._dask = dask_cluster.LeaderCluster(self.cluster, nthreads)
         yield self._dask.client
 
-    def _end(self, outcome: str) -> None:
+    def _end(self, outcome: Outcome) -> None:
         # The worker hosts of job.dask() leave with the leader's outcome only now, its model written.
         if self._dask is not None:
             self._dask.end(outcome)
@@ -118,16 +118,16 @@ def run(algorithm_loader) -> int:
         )
         algorithm.train(job)
         _check_model_writer(job)
-        job._end("succeeded")  # raises when a worker host left early
+        job._end(Succeeded())  # raises when a worker host left early
     except LeaderDone as done:
         log.info("training succeeded: %s", done)
         return 0
     except JobStopped as stop:
-        _end_quietly(job, f"was {stop}")
+        _end_quietly(job, Stopped(signal.Signals(stop.signum).name))
         log.warning("training %s; exiting with %d", stop, 128 + stop.signum)
         return 128 + stop.signum
     except Exception as exc:
-        _end_quietly(job, f"failed: {type(exc).__name__}: {exc}")
+        _end_quietly(job, Failed(f"{type(exc).__name__}: {exc}"))
         code = 2 if isinstance(exc, ConfigError) else 1
         _report_failure(paths, exc)
         return code
@@ -135,7 +135,7 @@ def run(algorithm_loader) -> int:
     return 0
 
 
-def _end_quietly(job: TrainingJob | None, outcome: str) -> None:
+def _end_quietly(job: TrainingJob | None, outcome: Outcome) -> None:
     # The job has failed already: the reason to report is its own, not a second one from closing the cluster.
     try:
         if job is not None:
