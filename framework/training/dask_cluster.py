@@ -30,8 +30,8 @@ from typing import NoReturn
 from distributed import Client, Scheduler, Worker
 from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 
+from framework.cpus import cpus
 from framework.errors import ConfigError
-from framework.settings import cpus
 from framework.training.cluster import Cluster, ClusterError, LeaderDone, Outcome, Succeeded, start_timeout
 
 log = logging.getLogger("train")
