@@ -6,7 +6,8 @@ configuration (hyperparameters, channels), 1 for an error raised by the algorith
 job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
 With several hosts (docs/distributed-training.md) every host runs this; only the leader reports metrics and writes
 the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the leader's
-train() has returned.
+train() has returned. An algorithm that never looks at its hosts (host_aware.py) is trained by the leader alone; the
+other hosts wait for it in its Dask cluster, then exit 0.
 """
 
 import json
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
-from framework.training import hyperparameters, metrics
+from framework.training import host_aware, hyperparameters, metrics
 from framework.training.cluster import Cluster, Failed, LeaderDone, Outcome, Stopped, Succeeded
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def run(algorithm_loader) -> int:
             sorted(job.channels),
             job.hyperparameters,
         )
-        algorithm.train(job)
+        _train(algorithm, job)
         _check_model_writer(job)
         job._end(Succeeded())  # raises when a worker host left early
     except LeaderDone as done:
@@ -133,6 +134,38 @@ def run(algorithm_loader) -> int:
         return code
     log.info("training succeeded; model in %s", paths.model)
     return 0
+
+
+def _train(algorithm: ModuleType, job: TrainingJob) -> None:
+    if not job.cluster.distributed or host_aware.uses_the_hosts(algorithm):
+        algorithm.train(job)
+        return
+    # Written for one host: every host would compute the same model. The leader trains; the others wait in its Dask
+    # cluster until it is done, since where the first host to exit ends the job (the SDK's local mode), leaving at
+    # once would stop the leader.
+    sharded = sorted(c for c, config in job.input_data_config.items() if _sharded(config))
+    if sharded:
+        raise ConfigError(
+            f"channel {', '.join(sharded)} is ShardedByS3Key (each host gets part of its files), but algorithm.py "
+            "never uses the job's hosts, so only the leader would train, on its part: make the channel "
+            "FullyReplicated, or train across the hosts (docs/distributed-training.md)"
+        )
+    why = "algorithm.py never uses the job's hosts (job.dask(), job.cluster, job.is_leader, ...)"
+    if job.is_leader:
+        log.info("%s: the leader %s trains alone; the other hosts wait for it", why, job.leader)
+    else:
+        log.info(
+            "host %s has nothing to do: %s, so the leader %s trains alone; this host waits for it, then exits 0",
+            job.current_host,
+            why,
+            job.leader,
+        )
+    with job.dask(nthreads=1):  # the other hosts never get past this
+        algorithm.train(job)
+
+
+def _sharded(config: Any) -> bool:
+    return isinstance(config, dict) and config.get("S3DistributionType") == "ShardedByS3Key"
 
 
 def _end_quietly(job: TrainingJob | None, outcome: Outcome) -> None:
