@@ -39,6 +39,10 @@ def main(argv: list[str]) -> int:
             monkey.patch_all()
         finally:
             metadata.entry_points = scan
+        # Before NumPy and the algorithm's libraries load: OpenMP and BLAS read their pools' sizes once, then.
+        from framework.cpus import size_thread_pools_per_worker
+
+        size_thread_pools_per_worker()
 
     from framework import logs
     from framework.errors import ConfigError

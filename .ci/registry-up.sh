@@ -6,6 +6,8 @@
 # Debian's awscli (2.9) is too old for AWS_ENDPOINT_URL (2.13 / 1.29), which the tests point at moto.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=.ci/venv.sh
+source .ci/venv.sh
 
 log() { echo "registry-up: $*" >&2; }
 
@@ -16,20 +18,5 @@ if ! command -v docker-registry >/dev/null 2>&1; then
     apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
 fi
 
-tools=${TEMPLATE_AWS_TOOLS:-$HOME/.cache/sagemaker-template/aws-tools}
-requirements=.ci/requirements-aws.txt
-stamp="$tools/.requirements-installed"
-wanted=$(cksum <"$requirements")
-if [[ -f $stamp && $(<"$stamp") == "$wanted" ]]; then
-    log "AWS CLI and moto already in $tools"
-    exit 0
-fi
-if [[ -e $tools && ! -f $tools/pyvenv.cfg ]]; then
-    echo "registry-up: error: $tools exists and is not a venv: remove it or set TEMPLATE_AWS_TOOLS" >&2
-    exit 1
-fi
-log "installing the AWS CLI and moto into $tools"
-rm -rf "$tools"
-"${PYTHON:-python3}" -m venv "$tools" >&2
-"$tools/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2
-echo "$wanted" >"$stamp"
+venv=${TEMPLATE_AWS_TOOLS:-$HOME/.cache/sagemaker-template/aws-tools}
+provision_venv "the AWS CLI and moto" "$venv" TEMPLATE_AWS_TOOLS .ci/requirements-aws.txt

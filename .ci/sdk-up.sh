@@ -6,6 +6,8 @@
 # The venv: $TEMPLATE_SAGEMAKER_SDK, by default ~/.cache/sagemaker-template/sagemaker-sdk, where the tests look for it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=.ci/venv.sh
+source .ci/venv.sh
 
 log() { echo "sdk-up: $*" >&2; }
 
@@ -16,20 +18,5 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
     apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 
-sdk=${TEMPLATE_SAGEMAKER_SDK:-$HOME/.cache/sagemaker-template/sagemaker-sdk}
-requirements=.ci/requirements-sdk.txt
-stamp="$sdk/.requirements-installed"
-wanted=$(cksum <"$requirements")
-if [[ -f $stamp && $(<"$stamp") == "$wanted" ]]; then
-    log "the SageMaker Python SDK already in $sdk"
-    exit 0
-fi
-if [[ -e $sdk && ! -f $sdk/pyvenv.cfg ]]; then
-    echo "sdk-up: error: $sdk exists and is not a venv: remove it or set TEMPLATE_SAGEMAKER_SDK" >&2
-    exit 1
-fi
-log "installing the SageMaker Python SDK into $sdk"
-rm -rf "$sdk"
-"${PYTHON:-python3}" -m venv "$sdk" >&2
-"$sdk/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$requirements" >&2
-echo "$wanted" >"$stamp"
+venv=${TEMPLATE_SAGEMAKER_SDK:-$HOME/.cache/sagemaker-template/sagemaker-sdk}
+provision_venv "the SageMaker Python SDK" "$venv" TEMPLATE_SAGEMAKER_SDK .ci/requirements-sdk.txt --no-deps

@@ -11,14 +11,27 @@ One folder for each kind of job SageMaker runs the image for, and what they all 
   over the workers) and, when algorithm.py asks for it, batching.py (requests sharing predict calls);
 - multi_model/ (a multi-model endpoint, SAGEMAKER_MULTI_MODEL=true): routes.py (SageMaker's /models API),
   registry.py (which models are loaded, shared by the workers) and memory.py (the memory budget);
-- shared: settings.py (SageMaker's serving environment), paths.py (the /opt/ml tree), errors.py, logs.py.
+- shared: settings.py (SageMaker's serving environment), cpus.py (the CPUs a process may use; the thread pools sized
+  to them), paths.py (the /opt/ml tree), errors.py, logs.py.
 An algorithm imports only what this file exports.
 """
 
-from framework.errors import InputError, JobStopped
-from framework.serving.features import feature_matrix
-from framework.serving.invocation import Prediction
-from framework.training.job import TrainingJob
-from framework.training.ranges import Range
+import importlib
 
-__all__ = ["InputError", "JobStopped", "Prediction", "Range", "TrainingJob", "feature_matrix"]
+# Each name, from its module when first asked for (PEP 562): importing framework.cpus, which main.py does before
+# NumPy may load, must not load NumPy.
+_EXPORTS = {
+    "InputError": "framework.errors",
+    "JobStopped": "framework.errors",
+    "Prediction": "framework.serving.invocation",
+    "Range": "framework.training.ranges",
+    "TrainingJob": "framework.training.job",
+    "feature_matrix": "framework.serving.features",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'framework' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

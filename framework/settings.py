@@ -3,8 +3,8 @@
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 
+from framework.cpus import cpus
 from framework.errors import ConfigError
 from framework.multi_model import memory
 from framework.serving import media_types
@@ -91,30 +91,3 @@ def _boolean(name: str) -> bool:
     if text not in ("", "true", "false"):
         raise ConfigError(f"{name}={text!r} must be true or false")
     return text == "true"
-
-
-def cpus() -> int:
-    """The CPUs this process may use: its CPU affinity (a container's cpuset), lowered to its CPU quota when it has one
-    (`docker run --cpus 1`, ECS and Kubernetes CPU limits), so that workers never outnumber the CPU time they get."""
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    quota = cpu_quota()
-    # Rounded down: a worker beyond the quota would get the cgroup throttled, and /ping stalled with it.
-    return max(1, min(available, int(quota))) if quota else available
-
-
-def cpu_quota(cgroup: Path = Path("/sys/fs/cgroup")) -> float | None:
-    """The CPUs' worth of time the container's cgroup may use per period, or None when it is not limited."""
-    for quota_file, period_file in (
-        ("cpu.max", None),  # cgroup v2: "<quota> <period>", or "max <period>"
-        ("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us"),  # cgroup v1: a quota of -1 is no limit
-        ("cpu,cpuacct/cpu.cfs_quota_us", "cpu,cpuacct/cpu.cfs_period_us"),
-    ):
-        try:
-            fields = (cgroup / quota_file).read_text().split()
-            if period_file:
-                fields.append((cgroup / period_file).read_text().strip())
-            quota, period = fields[0], int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        return None if quota in ("max", "-1") else int(quota) / period
-    return None

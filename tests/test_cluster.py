@@ -347,3 +347,71 @@ def test_the_simulation_without_a_docker_cli_says_to_rebuild_the_image(tmp_path)
         "error: training failed: the docker command is missing in this image: rebuild it with bin/docker-build.sh\n"
     )
     assert (tmp_path / "opt" / "ml" / "output" / "failure").read_text().startswith("the docker command is missing")
+
+
+# --- An algorithm written for one host, on several ------------------------------------------------------------------
+
+
+def test_an_algorithm_that_never_uses_its_hosts_trains_on_the_leader_and_the_others_exit_0(make_project):
+    job = Hosts(make_project("trains_on_one_host"), 3)
+    job.start()
+    assert job.wait() == {name: 0 for name in job.names}, job.log("127.0.0.1")
+    leader = job.log("127.0.0.1")
+    assert "algorithm.py never uses the job's hosts" in leader and "metric train:accuracy=0.75" in leader
+    assert job.model("127.0.0.1") == ["model.txt"] and (job.roots["127.0.0.1"] / "output/data/trained.txt").exists()
+    for worker in job.names[1:]:
+        log = job.log(worker)
+        [why] = [line for line in log.splitlines() if "has nothing to do" in line]
+        assert f"host {worker} has nothing to do: algorithm.py never uses the job's hosts" in why
+        assert "so the leader 127.0.0.1 trains alone; this host waits for it, then exits 0" in why
+        assert "the leader 127.0.0.1 is done" in log and job.failure(worker) is None
+        assert job.model(worker) == [] and not (job.roots[worker] / "output/data/trained.txt").exists()
+
+
+def test_when_that_leader_fails_the_other_hosts_fail_with_its_reason(make_project):
+    job = Hosts(make_project("trains_on_one_host"), 2, {"fail": True})
+    job.start()
+    assert job.wait() == {"127.0.0.1": 1, "127.0.0.2": 1}
+    assert job.failure("127.0.0.1") == "ValueError: this model cannot be trained"
+    reason = "ClusterError: the leader 127.0.0.1 failed: ValueError: this model cannot be trained"
+    assert job.failure("127.0.0.2") == reason
+
+
+def test_a_sharded_channel_for_an_algorithm_that_never_uses_its_hosts_is_refused(make_project):
+    job = Hosts(make_project("trains_on_one_host"), 2)
+    for root in job.roots.values():
+        config = {"training": {"TrainingInputMode": "File", "S3DistributionType": "ShardedByS3Key"}}
+        (root / "input" / "config" / "inputdataconfig.json").write_text(json.dumps(config))
+    job.start()
+    assert job.wait() == {"127.0.0.1": 2, "127.0.0.2": 2}
+    assert job.failure("127.0.0.2").startswith(
+        "ConfigError: channel training is ShardedByS3Key (each host gets part of its files), but algorithm.py never "
+        "uses the job's hosts, so only the leader would train, on its part"
+    )
+
+
+@pytest.mark.parametrize(
+    "algorithm, helper, uses",
+    [
+        ("def train(job):\n    fit(job.channels)\n", "", False),
+        ("def train(job):\n    with job.dask():\n        fit(job)\n", "", True),
+        ("def train(job):\n    if job.is_leader:\n        save()\n", "", True),
+        ("def train(job):\n    getattr(job, 'current_host')\n", "", True),
+        ("def train(job):\n    open('/opt/ml/input/config/resourceconfig.json')\n", "", True),
+        ("from lib import helper\n\ndef train(job):\n    helper.fit(job)\n", "def fit(job):\n    job.dask()", True),
+        ("from lib import helper\n\ndef train(job):\n    helper.fit(job)\n", "def fit(job):\n    job.model_dir", False),
+        ("EVERY_HOST_WRITES = True\n\ndef train(job):\n    pass\n", "", True),
+    ],
+)
+def test_an_algorithm_uses_its_hosts_when_it_or_lib_names_them(tmp_path, algorithm, helper, uses):
+    import types
+
+    from framework.training.host_aware import uses_the_hosts
+
+    (tmp_path / "algorithm.py").write_text(algorithm)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helper.py").write_text(helper)
+    module = types.ModuleType("algorithm")
+    module.__file__ = str(tmp_path / "algorithm.py")
+    module.EVERY_HOST_WRITES = "EVERY_HOST_WRITES = True" in algorithm
+    assert uses_the_hosts(module) is uses

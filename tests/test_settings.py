@@ -2,7 +2,7 @@
 
 import pytest
 
-from framework import settings
+from framework import cpus, settings
 
 
 @pytest.mark.parametrize(
@@ -22,15 +22,15 @@ def test_cpu_quota_from_cgroup_v2_and_v1(tmp_path, files, quota):
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert settings.cpu_quota(tmp_path) == quota
+    assert cpus.cpu_quota(tmp_path) == quota
 
 
 @pytest.mark.parametrize("quota, expected", [(None, 8), (1.0, 1), (1.5, 1), (0.5, 1), (3.0, 3), (16.0, 8)])
 def test_workers_default_to_the_cpus_allowed_and_never_past_the_quota(monkeypatch, quota, expected):
-    monkeypatch.setattr(settings.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    monkeypatch.setattr(settings, "cpu_quota", lambda: quota)
+    monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(cpus, "cpu_quota", lambda: quota)
     monkeypatch.delenv("SAGEMAKER_MODEL_SERVER_WORKERS", raising=False)
-    assert settings.cpus() == expected
+    assert cpus.cpus() == expected
     assert settings.ServingSettings.from_env().workers == expected
 
 

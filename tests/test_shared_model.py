@@ -133,3 +133,92 @@ def test_shared_model_must_be_true_or_false(make_project):
     server = Server(make_project("declares_shared_model_wrongly"))
     assert server.process.wait(timeout=30) == 2
     assert "serve: SHARED_MODEL in algorithm.py must be True or False, not 'no'" in server.log
+
+
+# --- Native threads a model's libraries start: which survive the fork ------------------------------------------------
+
+
+def test_a_model_unpickled_without_its_library_shares_though_openblas_started_its_threads(make_project, start_server):
+    """pickle.load imports scikit-learn and SciPy, whose OpenBLAS starts a thread in the master (two per pool asked
+    for); OpenBLAS stops it before the fork and starts it again in the worker, which multiplies on it."""
+    project = make_project("unpickles_its_model_without_importing_its_library")
+    assert project.train().returncode == 0
+    server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2", OPENBLAS_NUM_THREADS="2")
+    for _ in range(4):
+        answer = server.post('{"instances": [[1, 2]]}').json()
+        assert answer["predictions"] == [5.0] and answer["product"] == 400.0, answer
+        assert answer["threads"] >= 2, answer  # the worker's own thread, and OpenBLAS's started again
+    log = server.stop()
+    assert "initialize started 1 OpenBLAS thread: allowed" in log, log
+    assert "share this one copy of the model" in log
+
+
+def test_an_openmp_pool_a_warm_up_started_is_refused_at_start_naming_gnu_openmp(make_project):
+    from conftest import Server
+
+    project = make_project("warms_up_an_openmp_model_at_load")
+    assert project.train().returncode == 0
+    server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2", OMP_NUM_THREADS="2")
+    assert server.process.wait(timeout=60) == 2
+    [line] = [line for line in server.log.splitlines() if line.startswith("serve: ")]
+    assert "initialize left 1 native thread running" in line and "GNU OpenMP, loaded here" in line, line
+    assert "predict nothing in initialize" in line and "declare SHARED_MODEL = False" in line
+    assert "Booting worker" not in server.log
+
+
+def test_the_same_warm_up_on_one_openmp_thread_per_worker_starts_no_pool_and_shares(make_project, start_server):
+    """One thread per worker (the default when the workers are as many as the CPUs): OpenMP runs the warm-up on the
+    calling thread, and no pool is left to orphan."""
+    project = make_project("warms_up_an_openmp_model_at_load")
+    assert project.train().returncode == 0
+    server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2", OMP_NUM_THREADS="1")
+    assert len(server.post('{"instances": [[1, 2, 3, 4]]}').json()["predictions"]) == 1
+    assert "share this one copy of the model" in server.stop()
+
+
+FORK_AFTER_OPENMP = """
+import os, sys, time
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor
+rows = np.random.default_rng(0).normal(size=(2000, 4))
+model = HistGradientBoostingRegressor(max_iter=5).fit(rows, rows[:, 0])
+model.predict(rows)  # GNU OpenMP's pool now runs in this process
+child = os.fork()
+if child == 0:
+    model.predict(rows)
+    os._exit(0)
+deadline = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < deadline:
+    if os.waitpid(child, os.WNOHANG)[0]:
+        print("the child predicted")
+        sys.exit(0)
+    time.sleep(0.05)
+os.kill(child, 9)
+print("the child hung")
+"""
+
+
+@pytest.mark.parametrize("threads, outcome", [("2", "the child hung"), ("1", "the child predicted")])
+def test_why_an_openmp_pool_is_refused_a_forked_child_hangs_in_its_next_openmp_call(threads, outcome):
+    """What the check prevents, shown without the server: after a parallel region with a pool, a forked child's next
+    one never returns; with one thread there is no pool, and the child predicts."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": threads}
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_OPENMP, "15"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == outcome, done.stderr
+
+
+def test_openblas_threads_let_through_do_not_hide_a_native_thread_of_the_model(make_project):
+    from conftest import Server
+
+    project = make_project("unpickles_its_model_and_starts_a_native_thread")
+    assert project.train().returncode == 0
+    server = Server(project, SAGEMAKER_MODEL_SERVER_WORKERS="2", OPENBLAS_NUM_THREADS="2")
+    assert server.process.wait(timeout=60) == 2
+    [line] = [line for line in server.log.splitlines() if line.startswith("serve: ")]
+    assert "initialize left 1 native thread running" in line and "a thread does not survive a fork" in line, line
+    assert "initialize started 1 OpenBLAS thread: allowed" in server.log

@@ -31,9 +31,10 @@ from develop.sagemaker import waiting
 from develop.sagemaker.aws import Aws
 from develop.sagemaker.config import Config, ConfigError, common_content_type
 from develop.sagemaker.deploy import deploy, describe_endpoint
+from develop.sagemaker.names import TAG_KEY
 from develop.sagemaker.predict import predict
 from develop.sagemaker.state import State
-from develop.sagemaker.train import TAG_KEY, Interrupted, train
+from develop.sagemaker.train import Interrupted, train
 
 from . import registry
 

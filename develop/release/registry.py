@@ -14,7 +14,7 @@ from develop.sagemaker import waiting
 from develop.sagemaker.algorithm import specification
 from develop.sagemaker.aws import not_found
 from develop.sagemaker.config import Config, ConfigError
-from develop.sagemaker.train import tags
+from develop.sagemaker.names import tags
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 # ECR image URIs: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]/REPOSITORY:TAG, as bin/docker-push.sh reads them.

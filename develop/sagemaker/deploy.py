@@ -10,8 +10,8 @@ from . import waiting
 from .algorithm import Algorithm
 from .aws import not_found
 from .config import Config, ConfigError
+from .names import tags, unique_name
 from .state import State
-from .train import job_name, tags
 
 VARIANT = "AllTraffic"  # one variant; an update must keep its name
 MODES = ("realtime", "serverless", "async")
@@ -36,7 +36,7 @@ def create_model(aws, state: State, config: Config, *, model_data: str | None, i
         model_data, trained_with = model_data_of(state)
         image = image or trained_with
     image = image or Algorithm.of(config.project, None).image
-    name = job_name(config)
+    name = unique_name(config)
     aws.sagemaker.create_model(
         ModelName=name,
         PrimaryContainer={"Image": image, "ModelDataUrl": model_data},

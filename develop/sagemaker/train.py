@@ -3,35 +3,22 @@ status changes while it runs, and the model's S3 URI (stdout) when it completes.
 
 import json
 import sys
-import time
 from pathlib import Path
 
 from . import s3sync, waiting
 from .algorithm import Algorithm
 from .cloudwatch import LogTail
 from .config import Config, ConfigError, common_content_type
+from .names import tags, unique_name
 from .state import State
 
 CHECKPOINTS = "/opt/ml/checkpoints"  # the container's folder SageMaker syncs with the checkpoint location
 STOP_TIMEOUT = 600  # a stopped job gets SIGTERM, then SIGKILL 120 s later, then uploads: enough to see it Stopped
 PROVISIONING = 3600  # what a wait allows beyond the job's own limits: instances, image pull, data download, upload
-TAG_KEY = "sagemaker-template:project"
 
 
 class Interrupted(Exception):
     """Ctrl-C: what was done about it is the message."""
-
-
-def job_name(config: Config, kind: str = "") -> str:
-    """A name SageMaker accepts (at most 63 characters), unique to the millisecond and readable in the console
-    (SageMaker refuses a name that exists)."""
-    now = time.time()
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"-{int(now * 1000) % 1000:03d}"
-    return f"{config.name}{'-' + kind if kind else ''}-{stamp}"[:63]
-
-
-def tags(config: Config) -> list[dict]:
-    return [{"Key": TAG_KEY, "Value": config.name}]
 
 
 def hyperparameters(project: Path) -> dict[str, str]:
@@ -136,7 +123,7 @@ def train(
         or spec.training_content_types[0]
         for c in present
     }
-    name = job_name(config)
+    name = unique_name(config)
     request = training_request(
         config,
         spec,

@@ -16,8 +16,9 @@ from develop.local.transform import runner  # bin/transform.sh's runner: the sam
 from . import s3sync, waiting
 from .config import Config, ConfigError, common_content_type
 from .deploy import create_model
+from .names import tags, unique_name
 from .state import State
-from .train import Interrupted, job_name, tags
+from .train import Interrupted
 
 TRANSFORM_TIMEOUT = 3600  # botocore's transform_job_completed_or_stopped waiter: 60 s x 60
 # The options of bin/transform.sh (develop/local/transform/runner.py), under create-transform-job's names;
@@ -122,7 +123,7 @@ def transform(
     if model is None:
         latest = state.latest("model")
         model = latest["name"] if latest else create_model(aws, state, config, model_data=None, image=None)
-    name = job_name(config, "transform")
+    name = unique_name(config, "transform")
     request = transform_request(
         config,
         name,

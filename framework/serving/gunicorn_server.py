@@ -10,6 +10,7 @@ import time
 
 from gunicorn.app.base import BaseApplication
 
+from framework import cpus
 from framework.multi_model.registry import Registry
 from framework.serving import balancing, batching, content_types, shared_model
 from framework.serving.routes import (
@@ -69,6 +70,11 @@ def run(algorithm_loader) -> int:
         settings.workers,
         settings.timeout,
         settings.max_payload_mb,
+    )
+    # main.py sized them before the libraries loaded (framework/cpus.py), where the environment left them unset.
+    log.info(
+        "native thread pools per worker: %s",
+        ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in cpus.THREAD_POOL_VARIABLES[:3]),
     )
     if batching.declared(algorithm):  # here, before the fork: a wrong declaration stops serve with one line
         log.info(

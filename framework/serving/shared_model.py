@@ -13,6 +13,9 @@ stays held forever, the classic hang) and open connections (every worker would w
 whose initialize leaves either behind in the master is refused at start with one line that names them; with
 SHARED_MODEL = False in algorithm.py, each worker loads its own copy after the fork, as SageMaker's own model
 servers do. docs/reference/algorithm-hooks.md says which libraries need it.
+One kind of thread is let through: OpenBLAS's own (SciPy loads it when a model is unpickled), which OpenBLAS stops
+before every fork and starts again when the worker next multiplies (its pthread_atfork handler). GNU OpenMP's threads,
+which a prediction in initialize starts, are refused with their own reason: a worker's next OpenMP call would hang.
 """
 
 import gc
@@ -33,6 +36,11 @@ from framework.paths import MLPaths
 log = logging.getLogger("serve")
 
 OPT_OUT = "SHARED_MODEL = False"
+THREAD_REASON = "a thread does not survive a fork (a lock it holds would stay held in every worker)"
+OPENMP_REASON = (
+    "a thread does not survive a fork (GNU OpenMP, loaded here, keeps its threads once a parallel region has run, "
+    "and a worker's next OpenMP call would then hang: predict nothing in initialize)"
+)
 
 
 class ForkUnsafe(ConfigError):
@@ -71,14 +79,18 @@ def load_before_fork(algorithm: ModuleType) -> Any:
     threads or sockets behind, and initialize's own exception when it fails."""
     before = _Resources.now()
     model = load_model(algorithm, traceback=True)
-    threads, sockets = _Resources.now().added_since(before)
-    if threads or sockets:
-        why = ["a thread does not survive a fork (a lock it holds would stay held in every worker)"] if threads else []
-        why += ["every worker would write to the same socket"] if sockets else []
+    after = _Resources.now()
+    if after.openblas > before.openblas:
+        log.info(
+            "initialize started %s: allowed, as OpenBLAS stops them before a fork and starts them again after it",
+            _count(after.openblas - before.openblas, "OpenBLAS thread"),
+        )
+    left, why = after.added_since(before)
+    if left:
         raise ForkUnsafe(
-            f"initialize left {' and '.join(threads + sockets)} in the server's main process, from which the workers "
-            f"fork, and {'; '.join(why)}: close them before initialize returns, or declare {OPT_OUT} in algorithm.py "
-            "to load the model in each worker (docs/reference/algorithm-hooks.md)"
+            f"initialize left {' and '.join(left)} in the server's main process, from which the workers fork, and "
+            f"{'; '.join(why)}: close them before initialize returns, or declare {OPT_OUT} in algorithm.py to load "
+            "the model in each worker (docs/reference/algorithm-hooks.md)"
         )
     gc.collect()
     gc.freeze()  # the model's objects, out of the collector's reach: no worker copies their pages by collecting
@@ -94,6 +106,8 @@ class _Resources:
     tasks: frozenset[str]
     sockets: frozenset[str]  # "socket:[inode]": a number reused by a new socket is not the old one
     gevent_pool: int  # gevent's own native threads (its DNS resolver's pool), which it restarts after a fork
+    openblas: int  # OpenBLAS's threads, which it stops before a fork and starts again after it
+    gnu_openmp: bool  # a GNU OpenMP runtime is loaded, whose threads a fork orphans
 
     @classmethod
     def now(cls) -> "_Resources":
@@ -107,21 +121,32 @@ class _Resources:
                 if (link := _link(f"/proc/self/fd/{fd}")).startswith("socket:")
             ),
             _gevent_pool_size(),
+            *_native_pools(),
         )
 
     def added_since(self, before: "_Resources") -> tuple[list[str], list[str]]:
-        """The threads and the sockets that appeared since `before` and are still there, as words for the error."""
-        found, sockets = [], len(self.sockets - before.sockets)
+        """What appeared since `before` and is still there, and why a fork does not take it: words for the error."""
+        found, why, sockets = [], [], len(self.sockets - before.sockets)
         threads = [t for t in self.threads - before.threads if t.is_alive()]
         if threads:
             found.append(f"{_count(len(threads), 'thread')} running ({', '.join(sorted(t.name for t in threads))})")
+            why.append(THREAD_REASON)
         # A Python thread is a greenlet once gevent has patched threading, else an operating system thread too.
         tasks = self.tasks - before.tasks - {str(t.native_id) for t in threads}
-        native = len(tasks) - max(0, self.gevent_pool - before.gevent_pool)
+        native = (
+            len(tasks)
+            - max(0, self.gevent_pool - before.gevent_pool)
+            - max(0, self.openblas - before.openblas)  # OpenBLAS's: they survive the fork (see the module's docstring)
+        )
         if native > 0:
             names = sorted({_comm(task) for task in tasks})
             found.append(f"{_count(native, 'native thread')} running (named {', '.join(names)})")
-        return found, [f"{_count(sockets, 'socket')} open"] if sockets else []
+            # Named like the process, as OpenMP's threads are: with GNU OpenMP loaded, they may be its pool's.
+            why = [r for r in why if r != THREAD_REASON] + [OPENMP_REASON if self.gnu_openmp else THREAD_REASON]
+        if sockets:
+            found.append(f"{_count(sockets, 'socket')} open")
+            why.append("every worker would write to the same socket")
+        return found, why
 
 
 def _listing(folder: Path) -> list[str]:
@@ -143,6 +168,22 @@ def _comm(task: str) -> str:
         return Path(f"/proc/self/task/{task}/comm").read_text().strip()
     except OSError:
         return "?"
+
+
+def _native_pools() -> tuple[int, bool]:
+    """The threads the loaded OpenBLAS libraries keep (each keeps its thread count less one, the caller's), and whether
+    a GNU OpenMP runtime is loaded; (0, False) without threadpoolctl (scikit-learn's dependency), which tells."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 0, False
+    pools = threadpool_info()
+    openblas = sum(
+        max(0, pool["num_threads"] - 1)
+        for pool in pools
+        if pool["internal_api"] == "openblas" and pool.get("threading_layer") == "pthreads"
+    )
+    return openblas, any(pool["prefix"] == "libgomp" for pool in pools)
 
 
 def _gevent_pool_size() -> int:

@@ -82,6 +82,37 @@ class Cluster:
         return found
 
 
+@dataclass(frozen=True)
+class Succeeded:
+    """The leader's train() returned and its model is written."""
+
+    def __str__(self) -> str:
+        return "succeeded"
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The leader's train() raised."""
+
+    reason: str  # "ValueError: ..."
+
+    def __str__(self) -> str:
+        return f"failed: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The leader's job was stopped (SIGTERM from SageMaker, or Ctrl-C)."""
+
+    signal: str  # "SIGTERM"
+
+    def __str__(self) -> str:
+        return f"was stopped by {self.signal}"
+
+
+Outcome = Succeeded | Failed | Stopped  # how the leader's job ended, as it tells the worker hosts
+
+
 class ClusterError(RuntimeError):
     """The hosts could not form or keep their cluster: the job fails with this reason."""
 

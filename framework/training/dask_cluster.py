@@ -18,19 +18,21 @@ The leader logs how many tasks each host ran.
 """
 
 import asyncio
+import enum
 import logging
 import os
 import threading
 import time
 from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import NoReturn
 
 from distributed import Client, Scheduler, Worker
-from distributed.diagnostics.plugin import SchedulerPlugin
+from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 
+from framework.cpus import cpus
 from framework.errors import ConfigError
-from framework.settings import cpus
-from framework.training.cluster import Cluster, ClusterError, LeaderDone, start_timeout
+from framework.training.cluster import Cluster, ClusterError, LeaderDone, Outcome, Succeeded, start_timeout
 
 log = logging.getLogger("train")
 
@@ -54,28 +56,40 @@ def _settings(cluster: Cluster) -> tuple[float, int, dict[str, str]]:
     return timeout, port, cluster.addresses(timeout)
 
 
+class Phase(enum.Enum):
+    """Where the leader's cluster is in its life; a worker host that leaves fails the job only while it is FORMED."""
+
+    FORMING = "forming"  # waiting for every host's worker to join
+    FORMED = "formed"  # every host joined; the leader's code runs
+    ENDING = "ending"  # the worker hosts were told the outcome and leave
+    ENDED = "ended"  # closed
+
+
 class LeaderCluster:
     """On the leader: the scheduler, the leader's own worker and a Client, from the first job.dask() until the job
-    ends (end()). Starting it waits until every host's worker has joined."""
+    ends (end()). Forming it waits until every host's worker has joined."""
 
     def __init__(self, cluster: Cluster, nthreads: int | None = None):
         timeout, port, _ = _settings(cluster)
-        self.cluster, self.census, self.ended = cluster, _Census(), False
+        self.cluster, self.phase = cluster, Phase.FORMING
+        self.census = _Census(departure_fails=lambda: self.phase is Phase.FORMED)
         self.loop = _LoopThread()
         self.scheduler = self.worker = self.client = None
         try:
-            self._start(port, nthreads, timeout)
+            self._form(port, nthreads, timeout)
         except BaseException:
             self._close()
             raise
 
-    def _start(self, port: int, nthreads: int | None, timeout: float) -> None:
+    def _form(self, port: int, nthreads: int | None, timeout: float) -> None:
         cluster, census = self.cluster, self.census
         self.scheduler = self.loop.run(
-            _start(lambda: Scheduler(interface=cluster.network_interface, port=port, dashboard=False, plugins=[census]))
+            _made_in_loop(
+                lambda: Scheduler(interface=cluster.network_interface, port=port, dashboard=False, plugins=[census])
+            )
         )
         address = self.scheduler.address
-        self.worker = self.loop.run(_start(lambda: _worker(cluster, address, nthreads, timeout)))
+        self.worker = self.loop.run(_made_in_loop(lambda: _worker(cluster, address, nthreads, timeout)))
         log.info(
             "Dask scheduler at %s on %s (%s); waiting for the workers of %d hosts",
             address,
@@ -93,31 +107,29 @@ class LeaderCluster:
                 f"the Dask workers of {', '.join(missing)} did not join the scheduler at {address} on the "
                 f"leader {cluster.leader} within {timeout:g} s"
             ) from None
-        census.joined = True
+        self.phase = Phase.FORMED
         log.info(
             "Dask cluster formed in %.1f s: %s",
             time.monotonic() - started,
             ", ".join(f"{name} {address}" for address, name in sorted(census.names.items(), key=lambda n: n[1])),
         )
 
-    def end(self, outcome: str) -> None:
-        """Tell every worker host how the leader's job ended ("succeeded", "failed: <reason>", ...), wait (bounded)
-        for them to leave, and close. Once only. Raises ClusterError when the job succeeded on the leader but a
-        worker host had left before."""
-        if self.ended:
+    def end(self, outcome: Outcome) -> None:
+        """Tell every worker host how the leader's job ended, wait (bounded) for them to leave, and close. Once only.
+        Raises ClusterError when the job succeeded on the leader but a worker host had left before."""
+        if self.phase in (Phase.ENDING, Phase.ENDED):
             return
-        self.ended = True
         try:
             self._announce(outcome)
         finally:
             self._close()
-        if outcome == "succeeded" and self.census.left:
+        if isinstance(outcome, Succeeded) and self.census.left:
             raise ClusterError(
                 f"worker host {', '.join(sorted(self.census.left))} left the Dask cluster before the leader "
                 "was done (its host failed or was stopped)"
             )
 
-    def _announce(self, outcome: str) -> None:
+    def _announce(self, outcome: Outcome) -> None:
         census, cluster = self.census, self.cluster
         log.info(
             "Dask tasks run per host: %s (computing for %s s)",
@@ -125,11 +137,11 @@ class LeaderCluster:
             ", ".join(f"{census.compute[h]:.1f}" for h in cluster.hosts),
         )
         others = [address for address, name in census.names.items() if name != cluster.leader]
-        census.closing = True
+        self.phase = Phase.ENDING
         if not others:
             return
         try:
-            self.client.run(_receive_outcome, outcome, workers=others)
+            self.client.run(_tell_outcome, outcome, workers=others)
         except Exception as exc:  # a worker host already gone: it fails the job by itself; the leader's outcome stands
             log.warning("could not tell every worker host that the leader %s: %s", outcome, exc)
             return
@@ -138,6 +150,7 @@ class LeaderCluster:
             time.sleep(0.05)
 
     def _close(self) -> None:
+        self.phase = Phase.ENDED
         if self.client is not None:
             self.client.close(timeout=CLOSE_TIMEOUT)
         for server in (self.worker, self.scheduler):
@@ -152,11 +165,11 @@ def serve(cluster: Cluster, nthreads: int | None = None) -> NoReturn:
     timeout, port, addresses = _settings(cluster)
     scheduler = f"tcp://{addresses[cluster.leader]}:{port}"
     log.info("serving as a Dask worker of the scheduler %s on the leader %s", scheduler, cluster.leader)
-    _outcome.clear()
+    told = _ToldOutcome()
     loop = _LoopThread()
     try:
         try:
-            worker = loop.run(_start(lambda: _worker(cluster, scheduler, nthreads, timeout)))
+            worker = loop.run(_made_in_loop(lambda: _worker(cluster, scheduler, nthreads, timeout, told)))
         except Exception as exc:
             raise ClusterError(
                 f"could not join the Dask scheduler {scheduler} on the leader {cluster.leader} within {timeout:g} s: "
@@ -164,22 +177,26 @@ def serve(cluster: Cluster, nthreads: int | None = None) -> NoReturn:
             ) from None
         closed = loop.submit(worker.finished())
         try:
-            while not _outcome.done.wait(0.2) and not closed.done():
+            # Short waits, so that SIGTERM's JobStopped reaches this (the main) thread promptly.
+            while not wait((told.outcome, closed), timeout=0.2, return_when=FIRST_COMPLETED).done:
                 pass
         finally:
             loop.run(worker.close(), timeout=CLOSE_TIMEOUT)
     finally:
         loop.stop()
-    if _outcome.value == "succeeded":
+    outcome = told.outcome.result() if told.outcome.done() else None
+    if isinstance(outcome, Succeeded):
         raise LeaderDone(f"the leader {cluster.leader} is done; worker host {cluster.current_host} leaves the job")
-    if _outcome.value is not None:
-        raise ClusterError(f"the leader {cluster.leader} {_outcome.value}")
+    if outcome is not None:
+        raise ClusterError(f"the leader {cluster.leader} {outcome}")
     raise ClusterError(
         f"lost the Dask scheduler on the leader {cluster.leader} before it was done (its host failed or was stopped)"
     )
 
 
-def _worker(cluster: Cluster, scheduler: str, nthreads: int | None, timeout: float) -> Worker:
+def _worker(
+    cluster: Cluster, scheduler: str, nthreads: int | None, timeout: float, told: "_ToldOutcome | None" = None
+) -> Worker:
     # No nanny: one process per host, so that the host's exit code is the job's. One thread per CPU the container may
     # use, its quota included (`docker run --cpus`): Dask's own count misses a cgroup v1 quota, and two threads on
     # half a CPU only slow each other.
@@ -191,56 +208,52 @@ def _worker(cluster: Cluster, scheduler: str, nthreads: int | None, timeout: flo
         nthreads=nthreads,
         death_timeout=timeout,
         dashboard=False,
+        plugins=(told,) if told is not None else (),
     )
 
 
-async def _start(make):
-    # Made in the loop's thread: a Dask server binds itself to the event loop that creates it.
+async def _made_in_loop(make):
+    # Made and started in the loop's thread: a Dask server binds itself to the event loop that creates it.
     server = make()
     await server
     return server
 
 
-class _Outcome:
-    """What the leader told this worker host; set by _receive_outcome on the worker's event loop."""
+class _ToldOutcome(WorkerPlugin):
+    """On a worker host's worker: the leader's outcome, once the leader tells it (_tell_outcome)."""
+
+    name = "sagemaker-template-outcome"
 
     def __init__(self):
-        self.done = threading.Event()
-        self.value: str | None = None
-
-    def clear(self) -> None:
-        self.done.clear()
-        self.value = None
+        self.outcome: Future = Future()
 
 
-_outcome = _Outcome()
-
-
-def _receive_outcome(outcome: str) -> str:
-    # Run on each worker host by the leader's client.run: the module is importable there (the same image).
-    _outcome.value = outcome
-    _outcome.done.set()
-    return outcome
+def _tell_outcome(outcome: Outcome, dask_worker: Worker) -> str:
+    # Run on each worker host by the leader's client.run (Dask passes the worker as dask_worker); the function and the
+    # outcome's class are importable there: the same image.
+    dask_worker.plugins[_ToldOutcome.name].outcome.set_result(outcome)
+    return str(outcome)
 
 
 class _Census(SchedulerPlugin):
-    """On the leader's scheduler: which host each worker is, the tasks each host ran, and the hosts that left."""
+    """On the leader's scheduler: which host each worker is, the tasks each host ran, and the hosts that left while
+    `departure_fails()`."""
 
     name = "sagemaker-template-census"
 
-    def __init__(self):
+    def __init__(self, departure_fails):
         self.names: dict[str, str] = {}  # worker address -> host name
         self.tasks: Counter[str] = Counter()
         self.compute: Counter[str] = Counter()  # seconds spent computing tasks, per host
         self.left: set[str] = set()
-        self.joined = self.closing = False
+        self.departure_fails = departure_fails
 
     def add_worker(self, scheduler, worker):
         self.names[worker] = scheduler.workers[worker].name
 
     def remove_worker(self, scheduler, worker, **kwargs):
         name = self.names.pop(worker, worker)
-        if self.joined and not self.closing:
+        if self.departure_fails():
             self.left.add(name)
             log.error("worker host %s (%s) left the Dask cluster before the leader was done", name, worker)
 

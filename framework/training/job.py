@@ -4,9 +4,10 @@ Outcome: exit 0 and no output/failure on success; on failure the reason in outpu
 1024 characters as the job's FailureReason), the traceback in the log and a non-zero exit: 2 for a wrong
 configuration (hyperparameters, channels), 1 for an error raised by the algorithm. SIGTERM (how SageMaker stops a
 job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
-With several hosts (docs/how-to/train-on-several-hosts.md) every host runs this; only the leader reports metrics and
-writes the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the
-leader's train() has returned.
+With several hosts (docs/how-to/train-on-several-hosts.md) every host runs this; only the leader reports metrics and writes
+the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the leader's
+train() has returned. An algorithm that never looks at its hosts (host_aware.py) is trained by the leader alone; the
+other hosts wait for it in its Dask cluster, then exit 0.
 """
 
 import json
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from framework.errors import ConfigError, JobStopped
 from framework.paths import MLPaths
-from framework.training import hyperparameters, metrics
-from framework.training.cluster import Cluster, LeaderDone
+from framework.training import host_aware, hyperparameters, metrics
+from framework.training.cluster import Cluster, Failed, LeaderDone, Outcome, Stopped, Succeeded
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -43,15 +44,23 @@ class TrainingJob:
     model_dir: Path  # write the model here; SageMaker packs it into model.tar.gz
     output_data_dir: Path  # other outputs (plots, reports); SageMaker uploads them as output.tar.gz
     checkpoint_dir: Path  # synced with S3 when the job configures checkpointing
-    current_host: str = "algo-1"
-    hosts: list[str] = field(default_factory=lambda: ["algo-1"])
     input_data_config: dict[str, dict] = field(default_factory=dict)  # channel -> ContentType, TrainingInputMode, ...
     resource_config: dict[str, Any] = field(default_factory=dict)
     platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_*, _tuning_objective_metric, ...
     metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
-    cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))
+    cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))  # the hosts, once
     every_host_writes: bool = False  # algorithm.EVERY_HOST_WRITES: metrics and model files from every host
     _dask: Any = field(default=None, init=False, repr=False)  # the leader's Dask cluster, from job.dask() to the end
+
+    @property
+    def current_host(self) -> str:
+        """This host's name, as resourceconfig.json says (algo-1 on a local run)."""
+        return self.cluster.current_host
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every host of the job, sorted (a new list each time: the job's hosts do not change)."""
+        return list(self.cluster.hosts)
 
     @property
     def leader(self) -> str:
@@ -87,7 +96,7 @@ class TrainingJob:
             self._dask = dask_cluster.LeaderCluster(self.cluster, nthreads)
         yield self._dask.client
 
-    def _end(self, outcome: str) -> None:
+    def _end(self, outcome: Outcome) -> None:
         # The worker hosts of job.dask() leave with the leader's outcome only now, its model written.
         if self._dask is not None:
             self._dask.end(outcome)
@@ -108,18 +117,18 @@ def run(algorithm_loader) -> int:
             sorted(job.channels),
             job.hyperparameters,
         )
-        algorithm.train(job)
+        _train(algorithm, job)
         _check_model_writer(job)
-        job._end("succeeded")  # raises when a worker host left early
+        job._end(Succeeded())  # raises when a worker host left early
     except LeaderDone as done:
         log.info("training succeeded: %s", done)
         return 0
     except JobStopped as stop:
-        _end_quietly(job, f"was {stop}")
+        _end_quietly(job, Stopped(signal.Signals(stop.signum).name))
         log.warning("training %s; exiting with %d", stop, 128 + stop.signum)
         return 128 + stop.signum
     except Exception as exc:
-        _end_quietly(job, f"failed: {type(exc).__name__}: {exc}")
+        _end_quietly(job, Failed(f"{type(exc).__name__}: {exc}"))
         code = 2 if isinstance(exc, ConfigError) else 1
         _report_failure(paths, exc)
         return code
@@ -127,7 +136,39 @@ def run(algorithm_loader) -> int:
     return 0
 
 
-def _end_quietly(job: TrainingJob | None, outcome: str) -> None:
+def _train(algorithm: ModuleType, job: TrainingJob) -> None:
+    if not job.cluster.distributed or host_aware.uses_the_hosts(algorithm):
+        algorithm.train(job)
+        return
+    # Written for one host: every host would compute the same model. The leader trains; the others wait in its Dask
+    # cluster until it is done, since where the first host to exit ends the job (the SDK's local mode), leaving at
+    # once would stop the leader.
+    sharded = sorted(c for c, config in job.input_data_config.items() if _sharded(config))
+    if sharded:
+        raise ConfigError(
+            f"channel {', '.join(sharded)} is ShardedByS3Key (each host gets part of its files), but algorithm.py "
+            "never uses the job's hosts, so only the leader would train, on its part: make the channel "
+            "FullyReplicated, or train across the hosts (docs/how-to/train-on-several-hosts.md)"
+        )
+    why = "algorithm.py never uses the job's hosts (job.dask(), job.cluster, job.is_leader, ...)"
+    if job.is_leader:
+        log.info("%s: the leader %s trains alone; the other hosts wait for it", why, job.leader)
+    else:
+        log.info(
+            "host %s has nothing to do: %s, so the leader %s trains alone; this host waits for it, then exits 0",
+            job.current_host,
+            why,
+            job.leader,
+        )
+    with job.dask(nthreads=1):  # the other hosts never get past this
+        algorithm.train(job)
+
+
+def _sharded(config: Any) -> bool:
+    return isinstance(config, dict) and config.get("S3DistributionType") == "ShardedByS3Key"
+
+
+def _end_quietly(job: TrainingJob | None, outcome: Outcome) -> None:
     # The job has failed already: the reason to report is its own, not a second one from closing the cluster.
     try:
         if job is not None:
@@ -142,7 +183,7 @@ def _check_model_writer(job: TrainingJob) -> None:
     written = sorted(p.name for p in job.model_dir.iterdir() if p.name not in PLACEHOLDERS)
     if written:
         raise RuntimeError(
-            f"host {job.cluster.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
+            f"host {job.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
             f"({job.leader}) writes the model: write it when job.is_leader, or set EVERY_HOST_WRITES = True in "
             "algorithm.py (each host's file names must then differ)"
         )
@@ -203,8 +244,6 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
         model_dir=paths.model,
         output_data_dir=paths.output_data,
         checkpoint_dir=paths.checkpoints,
-        current_host=cluster.current_host,
-        hosts=list(cluster.hosts),
         input_data_config=data_config or {name: {} for name in channels},
         resource_config=resources,
         platform_hyperparameters=platform,
