@@ -4,10 +4,10 @@ Outcome: exit 0 and no output/failure on success; on failure the reason in outpu
 1024 characters as the job's FailureReason), the traceback in the log and a non-zero exit: 2 for a wrong
 configuration (hyperparameters, channels), 1 for an error raised by the algorithm. SIGTERM (how SageMaker stops a
 job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
-With several hosts (docs/how-to/train-on-several-hosts.md) every host runs this; only the leader reports metrics and writes
-the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the leader's
-train() has returned. An algorithm that never looks at its hosts (host_aware.py) is trained by the leader alone; the
-other hosts wait for it in its Dask cluster, then exit 0.
+With several hosts (docs/how-to/train-on-several-hosts.md) every host runs this; only the leader reports metrics and
+writes the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the
+leader's train() has returned. An algorithm that never looks at its hosts (host_aware.py) is trained by the leader
+alone; the other hosts wait for it in its Dask cluster, then exit 0.
 """
 
 import json
