@@ -8,6 +8,7 @@ import logging
 import os
 import time
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from framework.multi_model.registry import Registry
@@ -18,6 +19,20 @@ from framework.serving.routes import (
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
+
+
+class _Logger(glogging.Logger):
+    """gunicorn's own lines through the root logger's handler (framework/logs.py): the same format and level."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+
+
+def _quiet(worker, request) -> None:
+    pass
 
 
 class _Gunicorn(BaseApplication):
@@ -52,9 +67,10 @@ def run(algorithm_loader) -> int:
         "timeout": settings.timeout,
         # SageMaker sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before that.
         "graceful_timeout": 20,
-        "accesslog": None,  # one line per /ping every few seconds is noise in CloudWatch
-        "errorlog": "-",
-        "loglevel": "info",
+        "accesslog": None,  # one line per /ping every few seconds is noise in CloudWatch (routes.py logs at DEBUG)
+        "logger_class": _Logger,
+        "pre_request": _quiet,  # gunicorn's default logs each request at DEBUG, /ping too
+        "loglevel": logging.getLevelName(logging.getLogger().level).lower(),
         "proc_name": "sagemaker-serve",
         "control_socket_disable": True,  # gunicornc is not part of the contract; one fixed socket path would clash
     }
