@@ -131,3 +131,20 @@ def test_the_level_takes_names_and_sagemakers_numbers(monkeypatch):
     monkeypatch.setenv(logs.LEVEL_SETTING, "-10")
     with pytest.raises(ConfigError, match="SAGEMAKER_CONTAINER_LOG_LEVEL='-10'"):
         logs.level()
+
+
+def test_a_stream_that_fails_after_it_started_logs_the_requests_id(make_project, start_server):
+    """The stream is made after the view has returned: its failure is logged with the request's id all the same."""
+    server = start_server(make_project("streams_tokens"), LOG_FORMAT="json")
+    body = json.dumps({"tokens": ["a", "b", "c"], "fail_after": 2})
+    headers = {"Content-Type": "application/json", "Accept": "application/jsonlines", INFERENCE_ID: "req-stream"}
+    with requests.post(server.url + "/invocations", data=body, headers=headers, stream=True, timeout=30) as answer:
+        assert answer.status_code == 200
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            b"".join(answer.iter_content(chunk_size=None))
+    errors = [e for e in json_lines(server.stop()) if e["level"] == "ERROR"]
+    # The framework's line, then gunicorn's as it cuts the connection: both the request's.
+    assert [(e["logger"], e["message"].split(" [")[0], e["request_id"]) for e in errors] == [
+        ("serve", "streamed answer failed after it started", "req-stream"),
+        ("gunicorn.error", "Error handling request", "req-stream"),
+    ]

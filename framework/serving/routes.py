@@ -23,19 +23,10 @@ from flask import Flask, Response, g, request
 from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
-from framework import logs
 from framework.multi_model import routes as multi_model_routes
 from framework.multi_model.registry import Registry
 from framework.serving import batching, content_types, media_types, request_body
-from framework.serving.invocation import (
-    CUSTOM_ATTRIBUTES,
-    INFERENCE_ID,
-    Answer,
-    Invoker,
-    StreamBroken,
-    error,
-    negotiate,
-)
+from framework.serving.invocation import CUSTOM_ATTRIBUTES, Answer, Invoker, StreamBroken, error, negotiate
 from framework.serving.shared_model import load_model
 from framework.settings import ServingSettings
 
@@ -84,7 +75,6 @@ def create_app(
             return _response(accept)
         answer = run(body, request.mimetype, accept, request.headers.get(CUSTOM_ATTRIBUTES))
         if isinstance(answer.body, Iterator):
-            # Its context now: the stream is made after the view has returned, when the request's id is reset.
             return _response(answer, _made_on(predictor, answer.body, contextvars.copy_context()))
         return _response(answer)
 
@@ -98,14 +88,8 @@ def create_app(
             return answer(run)
 
     @app.before_request
-    def note_request():
-        logs.request_id.set(request.headers.get(INFERENCE_ID))
+    def note_start():
         g.started = time.perf_counter()
-
-    @app.teardown_request
-    def forget_request(_exc):
-        # A keep-alive connection's greenlet serves its requests one after another: no id may outlive its request.
-        logs.request_id.set(None)
 
     @app.after_request
     def log_request(response: Response) -> Response:
