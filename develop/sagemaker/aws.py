@@ -1,5 +1,6 @@
 """The boto3 clients every command uses, made once the region and the credentials are known to be there."""
 
+import os
 import re
 
 import boto3
@@ -8,8 +9,10 @@ import botocore.exceptions
 
 from .config import Config, ConfigError
 
-# botocore's standard retry mode: throttling and transient errors are retried with backoff, up to this many attempts.
-RETRIES = {"mode": "standard", "max_attempts": 10}
+# botocore's standard retry mode: throttling and transient errors (a refused connection too) are retried with
+# backoff, up to this many attempts in all, the first one included, unless AWS_MAX_ATTEMPTS (or the profile's
+# max_attempts) says otherwise.
+RETRY_MODE, MAX_ATTEMPTS = "standard", 10
 
 
 class Aws:
@@ -18,6 +21,13 @@ class Aws:
     def __init__(self, session: boto3.Session, profile: str | None = None):
         self.session, self.profile = session, profile
         self.region = session.region_name
+        try:  # the user's own setting, as botocore reads it: a value given to the clients would override it
+            self.max_attempts = session._session.get_config_variable("max_attempts") or MAX_ATTEMPTS
+        except ValueError:
+            given = os.environ.get("AWS_MAX_ATTEMPTS")
+            raise ConfigError(
+                f"AWS_MAX_ATTEMPTS={given!r} (or the profile's max_attempts) is not a whole number"
+            ) from None
         self._clients: dict = {}
         self._regions: dict[str, Aws] = {}
 
@@ -58,7 +68,8 @@ class Aws:
 
     def client(self, service: str):
         if service not in self._clients:
-            config = botocore.config.Config(retries=RETRIES, user_agent_extra="sagemaker-template")
+            retries = {"mode": RETRY_MODE, "total_max_attempts": self.max_attempts}
+            config = botocore.config.Config(retries=retries, user_agent_extra="sagemaker-template")
             self._clients[service] = self.session.client(service, config=config)
         return self._clients[service]
 
