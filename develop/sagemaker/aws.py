@@ -2,11 +2,13 @@
 
 import os
 import re
+import sys
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
+from . import emulator
 from .config import Config, ConfigError
 
 # botocore's standard retry mode: throttling and transient errors (a refused connection too) are retried with
@@ -56,7 +58,10 @@ class Aws:
                 "no AWS credentials: set AWS_PROFILE in .env (a profile of `aws configure`), or export "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them"
             )
-        return cls(session, config.profile)
+        aws = cls(session, config.profile)
+        for note in emulator.redirect():  # an emulator on this machine, reached from the :dev container
+            print(note, file=sys.stderr)
+        return aws
 
     def in_region(self, region: str) -> "Aws":
         """The same credentials in another region: a resource recorded there is described and deleted there."""
