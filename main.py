@@ -47,9 +47,15 @@ def main(argv: list[str]) -> int:
     from framework import logs
     from framework.errors import ConfigError
 
-    logs.configure()
+    try:
+        logs.configure()
+        bad_setting = None
+    except ConfigError as exc:  # logging works meanwhile; reported where each command reports its settings' errors
+        bad_setting = exc
 
     def load_algorithm():
+        if bad_setting is not None:
+            raise bad_setting
         import algorithm
 
         missing = [hook for hook in HOOKS[command] if not hasattr(algorithm, hook)]

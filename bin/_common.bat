@@ -55,8 +55,9 @@ exit /b 0
 
 :aws_run_args
 rem The docker run options of a container that calls AWS (bin\sagemaker.bat, bin\release.bat): AWS's own variables
-rem (credentials included) and the NAMEs that are set, passed by name, never by value; %USERPROFILE%\.aws read-only.
-set "RUN_AWS_ARGS="
+rem (credentials included) and the NAMEs that are set, passed by name, never by value; %USERPROFILE%\.aws read-only;
+rem this machine as host.docker.internal, where an emulator on its localhost is (develop\sagemaker\emulator.py).
+set "RUN_AWS_ARGS= --add-host host.docker.internal:host-gateway"
 call :aws_variables 2>nul
 :aws_run_args_name
 shift

@@ -26,8 +26,10 @@ DEV_BASE="$DOCKER_NAME:dev-base"
 DEV="$DOCKER_NAME:dev"
 
 # The docker run options of a container that calls AWS (bin/sagemaker.sh, bin/release.sh): AWS's own variables
-# (credentials included) and the named settings that are set, passed by name, never by value; ~/.aws read-only.
+# (credentials included) and the named settings that are set, passed by name, never by value; ~/.aws read-only;
+# this machine as host.docker.internal, where an emulator on its localhost is (develop/sagemaker/emulator.py).
 aws_run_args() {
+    run_args+=(--add-host host.docker.internal:host-gateway)
     local var
     for var in $(compgen -e); do
         if [[ $var == AWS_* ]]; then run_args+=(-e "$var"); fi

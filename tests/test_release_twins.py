@@ -21,6 +21,7 @@ USAGE = "usage: bin/release.sh [--from STAGE] [--to STAGE] [--only STAGE] [--app
 def release_run(*args: str, names: str = "") -> list[str]:
     """The docker run of the SageMaker stages, after dev_run()'s options."""
     return [
+        *windows.AWS_RUN,
         *names.split(),
         "-i",
         "-e",

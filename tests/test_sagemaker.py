@@ -503,6 +503,40 @@ def test_aws_out_of_reach_is_one_line(project):
     assert "Could not connect to the endpoint URL" in done.stderr
 
 
+@pytest.mark.parametrize("max_attempts, sends", [(None, None), ("3", 3)])
+def test_attempts_are_ten_in_all_unless_aws_max_attempts_says(project, max_attempts, sends):
+    """botocore's "max_attempts" in a client's retries counts the retries alone (11 sends) and overrides the user's
+    AWS_MAX_ATTEMPTS: the clients give "total_max_attempts", and only when the user gives none."""
+    count = (
+        "import boto3, botocore.exceptions\n"
+        "from develop.sagemaker.aws import Aws\n"
+        "client, sent = Aws(boto3.Session(region_name='eu-west-1')).sagemaker, []\n"
+        "print(client.meta.config.retries)\n"
+        "client.meta.events.register('before-send', lambda **_: sent.append(1))\n"
+        "try:\n"
+        "    client.list_endpoints()\n"
+        "except botocore.exceptions.EndpointConnectionError:\n"
+        "    print(len(sent))\n"
+    )
+    env = {k: v for k, v in environment().items() if k != "AWS_MAX_ATTEMPTS"}
+    env |= {**CREDENTIALS, "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "PYTHONPATH": str(project)}
+    if max_attempts is not None:
+        env["AWS_MAX_ATTEMPTS"] = max_attempts
+    if sends is None:  # ten real attempts take half a minute of backoff: the client's configuration says it
+        count = count.split("client.meta.events")[0]
+    done = subprocess.run([AWS_PYTHON, "-c", count], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == str({"mode": "standard", "total_max_attempts": int(max_attempts or 10)})
+    assert lines[1:] == ([] if sends is None else [str(sends)])
+
+
+def test_a_bad_aws_max_attempts_is_one_line(project):
+    done = command(project, "status", **CREDENTIALS, AWS_REGION="eu-west-1", AWS_MAX_ATTEMPTS="many")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "AWS_MAX_ATTEMPTS='many' (or the profile's max_attempts) is not a whole number" in done.stderr
+
+
 # --- failures moto cannot produce: botocore's Stubber -----------------------------------------------------------------
 
 

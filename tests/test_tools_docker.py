@@ -11,13 +11,15 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
 
 import pytest
+from test_algorithm_spec import AWS_PYTHON, NO_AWS_PYTHON
 
-from docker_helpers import BUILD_TIMEOUT, ROOT, DockerProject, copy_project, docker_unavailable, run
+from docker_helpers import BUILD_TIMEOUT, ROOT, DockerProject, copy_project, docker_unavailable, free_port, run
 from projects import develop_path, develop_tool
 from tuning_helpers import assert_tuning_run
 
@@ -207,8 +209,8 @@ def test_sagemaker_without_a_region_is_one_line_and_no_call(project):
 @needs_docker
 def test_sagemaker_train_describes_the_algorithm_in_the_image_then_calls_aws(project):
     """Everything up to the first request runs in the image: the settings and credentials (passed by name), the
-    algorithm described by the runtime's Python, boto3's first call, which finds AWS out of reach (a closed port
-    inside the container): one line, and nothing recorded as created."""
+    algorithm described by the runtime's Python, boto3's first call, which finds AWS out of reach (a closed port on
+    this machine, host.docker.internal in the container): one line, and nothing recorded as created."""
     (project.folder / "image-uri.txt").write_text(IMAGE + "\n")
     secret = "fake-secret-never-printed"
     done = sagemaker(
@@ -219,14 +221,74 @@ def test_sagemaker_train_describes_the_algorithm_in_the_image_then_calls_aws(pro
         AWS_REGION="eu-west-1",
         AWS_ACCESS_KEY_ID="AKIAFAKE",
         AWS_SECRET_ACCESS_KEY=secret,
-        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_ENDPOINT_URL="http://host.docker.internal:9",
         AWS_MAX_ATTEMPTS="1",
         EXECUTION_ROLE=ROLE,
     )
     assert done.returncode == 1 and done.stdout == "", tail(done)
-    assert done.stderr.startswith('error: Could not connect to the endpoint URL: "http://127.0.0.1:9/my-bucket?')
+    assert done.stderr.startswith(
+        'error: Could not connect to the endpoint URL: "http://host.docker.internal:9/my-bucket?'
+    )
     assert done.stderr.count("\n") == 1 and secret not in done.stderr
     assert not (project.folder / "sagemaker-state.json").exists()
+
+
+def answers(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def docker_bridge_address() -> str | None:
+    """This machine's address on Docker's default bridge (Linux: docker0), which host.docker.internal names."""
+    done = run(["ip", "-4", "-o", "addr", "show", "docker0"]) if shutil.which("ip") else None
+    fields = done.stdout.split() if done and done.returncode == 0 else []
+    return fields[fields.index("inet") + 1].split("/")[0] if "inet" in fields else None
+
+
+@needs_docker
+def test_sagemaker_reaches_an_emulator_on_this_machines_localhost(project, tmp_path):
+    """AWS_ENDPOINT_URL=http://localhost:PORT, a user's moto server: in the container localhost is the container, so
+    the command reaches this machine as host.docker.internal and says so; nothing there is one line at once."""
+    address = docker_bridge_address()
+    if address is None or AWS_PYTHON is None:
+        pytest.skip(NO_AWS_PYTHON if address else "no docker0 bridge on this machine (Docker Desktop has none)")
+    port = free_port()
+    aws = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": "fake"}
+    state = project.folder / "sagemaker-state.json"
+    entry = {"kind": "endpoint", "name": "e", "region": "eu-west-1", "created": "2026-12-03T12:00:00+00:00"}
+    state.write_text(json.dumps({"resources": [entry]}))
+    # Listening on the bridge's address only: what the container reaches, and nothing beyond this machine.
+    server = [AWS_PYTHON, "-m", "moto.server", "-H", address, "-p", str(port)]
+    with open(tmp_path / "moto.log", "w") as log:
+        moto = subprocess.Popen(server, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while not answers(address, port):
+            assert moto.poll() is None and time.monotonic() < deadline, (tmp_path / "moto.log").read_text()
+            time.sleep(0.2)
+        done = sagemaker(project, "status", AWS_ENDPOINT_URL=f"http://localhost:{port}", **aws)
+        assert done.returncode == 0, tail(done)
+        assert done.stderr.splitlines()[0] == (
+            f"AWS_ENDPOINT_URL=http://localhost:{port} is this machine: the :dev container reaches it as "
+            f"http://host.docker.internal:{port}"
+        )
+        assert "gone" in done.stdout  # moto's answer: no such endpoint
+        assert "POST / " in (tmp_path / "moto.log").read_text()
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)
+        state.unlink()
+    started = time.monotonic()
+    done = sagemaker(project, "status", AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", **aws)  # nothing listens now
+    assert done.returncode == 2 and time.monotonic() - started < 20, tail(done)
+    assert done.stderr == (
+        f"error: AWS_ENDPOINT_URL=http://127.0.0.1:{port}: nothing answers at 127.0.0.1:{port} in the :dev container, "
+        f"nor at host.docker.internal:{port}, this machine as the container sees it: start the emulator listening on "
+        "every address (moto_server -H 0.0.0.0; LocalStack's published port does), or give the address it listens on\n"
+    )
 
 
 # --- bin/release.sh: its SageMaker stages in the same image ----------------------------------------------------------
@@ -247,7 +309,7 @@ def test_release_runs_its_sagemaker_stages_in_the_image_and_reports_a_failure(pr
             "AWS_REGION": "eu-west-1",
             "AWS_ACCESS_KEY_ID": "AKIAFAKE",
             "AWS_SECRET_ACCESS_KEY": "fake-secret-never-printed",
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+            "AWS_ENDPOINT_URL": "http://host.docker.internal:9",
             "AWS_MAX_ATTEMPTS": "1",
             "EXECUTION_ROLE": ROLE,
             "S3_BUCKET": "my-bucket",
@@ -257,6 +319,8 @@ def test_release_runs_its_sagemaker_stages_in_the_image_and_reports_a_failure(pr
     )
     assert done.returncode == 1, tail(done)
     assert done.stderr.startswith("== release 1.2.0: stage train started\n== release 1.2.0: stage train FAILED: ")
-    assert done.stderr.splitlines()[-1].startswith('error: train: Could not connect to the endpoint URL: "http://127')
+    assert done.stderr.splitlines()[-1].startswith(
+        'error: train: Could not connect to the endpoint URL: "http://host.docker.internal:9'
+    )
     assert done.stdout.startswith("release 1.2.0: FAILED at train: Could not connect")
     assert "fake-secret-never-printed" not in done.stdout + done.stderr

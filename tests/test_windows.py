@@ -1149,6 +1149,8 @@ def test_benchmark_without_wrk(twins):
 
 # --- bin/sagemaker.sh: develop/sagemaker in the :dev image's AWS venv ------------------------------------------------
 
+# aws_run_args: this machine as host.docker.internal, where an emulator on its localhost is (emulator.py)
+AWS_RUN = ["--add-host", "host.docker.internal:host-gateway"]
 SAGEMAKER_RUN = [
     "-i",
     "-e",
@@ -1186,6 +1188,7 @@ def test_sagemaker_passes_aws_variables_and_settings_by_name_only(twins):
         "docker",
         "run",
         *dev_run(),
+        *AWS_RUN,
         *"-e AWS_PROFILE -e AWS_REGION -e AWS_SECRET_ACCESS_KEY -e DOCKER_NAME -e EXECUTION_ROLE -e S3_BUCKET".split(),
         "-v",
         "<CWD>:/opt/cwd",  # run from outside the project: relative paths are the current folder's
@@ -1203,6 +1206,7 @@ def test_sagemaker_from_the_project_folder_works_there(twins):
         "docker",
         "run",
         *dev_run(),
+        *AWS_RUN,
         "-e",
         "DOCKER_NAME",
         *sagemaker_run("/opt/program", "predict", "opt/ml/input/payload.json"),

@@ -1,15 +1,20 @@
 """The boto3 clients every command uses, made once the region and the credentials are known to be there."""
 
+import os
 import re
+import sys
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
+from . import emulator
 from .config import Config, ConfigError
 
-# botocore's standard retry mode: throttling and transient errors are retried with backoff, up to this many attempts.
-RETRIES = {"mode": "standard", "max_attempts": 10}
+# botocore's standard retry mode: throttling and transient errors (a refused connection too) are retried with
+# backoff, up to this many attempts in all, the first one included, unless AWS_MAX_ATTEMPTS (or the profile's
+# max_attempts) says otherwise.
+RETRY_MODE, MAX_ATTEMPTS = "standard", 10
 
 
 class Aws:
@@ -18,6 +23,13 @@ class Aws:
     def __init__(self, session: boto3.Session, profile: str | None = None):
         self.session, self.profile = session, profile
         self.region = session.region_name
+        try:  # the user's own setting, as botocore reads it: a value given to the clients would override it
+            self.max_attempts = session._session.get_config_variable("max_attempts") or MAX_ATTEMPTS
+        except ValueError:
+            given = os.environ.get("AWS_MAX_ATTEMPTS")
+            raise ConfigError(
+                f"AWS_MAX_ATTEMPTS={given!r} (or the profile's max_attempts) is not a whole number"
+            ) from None
         self._clients: dict = {}
         self._regions: dict[str, Aws] = {}
 
@@ -46,7 +58,10 @@ class Aws:
                 "no AWS credentials: set AWS_PROFILE in .env (a profile of `aws configure`), or export "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them"
             )
-        return cls(session, config.profile)
+        aws = cls(session, config.profile)
+        for note in emulator.redirect():  # an emulator on this machine, reached from the :dev container
+            print(note, file=sys.stderr)
+        return aws
 
     def in_region(self, region: str) -> "Aws":
         """The same credentials in another region: a resource recorded there is described and deleted there."""
@@ -58,7 +73,8 @@ class Aws:
 
     def client(self, service: str):
         if service not in self._clients:
-            config = botocore.config.Config(retries=RETRIES, user_agent_extra="sagemaker-template")
+            retries = {"mode": RETRY_MODE, "total_max_attempts": self.max_attempts}
+            config = botocore.config.Config(retries=retries, user_agent_extra="sagemaker-template")
             self._clients[service] = self.session.client(service, config=config)
         return self._clients[service]
 

@@ -16,6 +16,7 @@ the call with a 500 carrying one error id, logged once; so does a result whose "
 record. A result that cannot be split (not a dict, keys besides "predictions") runs the requests again one by one.
 """
 
+import contextvars
 import inspect
 import itertools
 import logging
@@ -28,6 +29,7 @@ import numpy as np
 from gevent.event import AsyncResult, Event
 from gevent.threadpool import ThreadPool
 
+from framework import logs
 from framework.errors import ConfigError, InputError
 from framework.serving.invocation import Answer, Invoker
 from framework.settings import ServingSettings
@@ -59,6 +61,8 @@ class Pending:
     data: Any = None  # what the decoder made of the body (a custom decoder may make anything)
     key: tuple | None = None  # requests with equal keys can share a call; None: this one runs alone
     records: int = 0
+    # The request's context, made in its greenlet: what is logged for it alone, on the predictor thread, carries its id.
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
 
 
 class Batcher:
@@ -105,7 +109,7 @@ class Batcher:
         try:
             done = self.predictor.apply(next_call, (self.invoker, waiting, self.max_records))
         except Exception as exc:  # a fault here must not leave requests waiting forever
-            answer = self.invoker.failed(exc, f"batching failed for {len(waiting)} request(s)")
+            answer = self.invoker.failed(exc, f"batching failed for {len(waiting)} request(s){_ids(waiting)}")
             done = [(pending, answer) for pending in waiting]
         for pending, answer in done:
             pending.answer.set(answer)
@@ -122,9 +126,9 @@ def next_call(invoker: Invoker, waiting: list[Pending], max_records: int) -> lis
     for pending in waiting:
         if not pending.decoded:
             try:
-                pending.data = invoker.decode(pending.body, pending.content_type)
+                pending.data = pending.context.run(invoker.decode, pending.body, pending.content_type)
             except Exception as exc:
-                done.append((pending, invoker.failed(exc)))
+                done.append((pending, pending.context.run(invoker.failed, exc)))
                 continue
             pending.decoded, pending.body = True, b""  # the bytes are no longer needed while it waits
             pending.key, pending.records = merge_key(pending.data, pending.attributes, max_records)
@@ -174,10 +178,10 @@ def run_group(invoker: Invoker, group: list[Pending]) -> list[tuple[Pending, Ans
         return []
     if len(group) == 1:
         head = group[0]
-        return [(head, invoker.respond(head.data, head.accept, head.attributes))]
+        return [(head, head.context.run(invoker.respond, head.data, head.accept, head.attributes))]
 
     def alone() -> list[tuple[Pending, Answer]]:
-        return [(p, invoker.respond(p.data, p.accept, p.attributes)) for p in group]
+        return [(p, p.context.run(invoker.respond, p.data, p.accept, p.attributes)) for p in group]
 
     parts = [p.data["instances"] for p in group]
     merged = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else list(itertools.chain.from_iterable(parts))
@@ -186,7 +190,7 @@ def run_group(invoker: Invoker, group: list[Pending]) -> list[tuple[Pending, Ans
     except Exception as exc:
         if isinstance(exc, InputError):
             return alone()  # which request is bad? Each alone tells: only that one gets the 400
-        answer = invoker.failed(exc, f"predict failed on a merged call of {len(group)} requests")
+        answer = invoker.failed(exc, f"predict failed on a merged call of {len(group)} requests{_ids(group)}")
         return [(p, answer) for p in group]
 
     predictions = result.get("predictions") if type(result) is dict and result.keys() == {"predictions"} else None
@@ -196,8 +200,9 @@ def run_group(invoker: Invoker, group: list[Pending]) -> list[tuple[Pending, Ans
     if len(predictions) != len(merged):
         answer = invoker.failed(
             ValueError(f"{len(predictions)} predictions for {len(merged)} records"),
-            f"predict returned {len(predictions)} predictions for a merged call of {len(group)} requests with "
-            f"{len(merged)} records: with ADAPTIVE_BATCHING, predict must answer one prediction per record, in order",
+            f"predict returned {len(predictions)} predictions for a merged call of {len(group)} requests{_ids(group)} "
+            f"with {len(merged)} records: with ADAPTIVE_BATCHING, predict must answer one prediction per record, in "
+            "order",
         )
         return [(p, answer) for p in group]
 
@@ -206,10 +211,16 @@ def run_group(invoker: Invoker, group: list[Pending]) -> list[tuple[Pending, Ans
         share = predictions[start : start + len(p.data["instances"])]
         start += len(share)
         try:
-            done.append((p, invoker.encode({"predictions": share}, p.accept)))
+            done.append((p, p.context.run(invoker.encode, {"predictions": share}, p.accept)))
         except Exception as exc:
-            done.append((p, invoker.failed(exc)))
+            done.append((p, p.context.run(invoker.failed, exc)))
     return done
+
+
+def _ids(group: list[Pending]) -> str:
+    """The request ids of a merged call, for its log line (which no single request's id fits)."""
+    ids = [rid for p in group if (rid := p.context.get(logs.request_id)) is not None]
+    return f" (request ids {', '.join(ids)})" if ids else ""
 
 
 _warned = False

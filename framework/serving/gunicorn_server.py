@@ -8,17 +8,40 @@ import logging
 import os
 import time
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
-from framework import cpus
+from framework import cpus, logs
 from framework.multi_model.registry import Registry
 from framework.serving import balancing, batching, content_types, shared_model
+from framework.serving.invocation import INFERENCE_ID
 from framework.serving.routes import (
     create_app,  # Flask too, before the fork: workers inherit it instead of importing it
 )
 from framework.settings import ServingSettings
 
 log = logging.getLogger("serve")
+_INFERENCE_ID = INFERENCE_ID.upper()  # as gunicorn's parsed headers spell the name
+
+
+class _Logger(glogging.Logger):
+    """gunicorn's own lines through the root logger's handler (framework/logs.py): the same format and level."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+
+
+def _request_started(worker, request) -> None:
+    # In place of gunicorn's default, which logs each request at DEBUG, /ping too. The id is set here rather than in
+    # the app so that gunicorn's own lines about the request (a stream that failed once started) carry it too.
+    logs.request_id.set(next((value for name, value in request.headers if name == _INFERENCE_ID), None))
+
+
+def _request_ended(worker, request, environ, response) -> None:
+    logs.request_id.set(None)  # the greenlet of a keep-alive connection serves its next request
 
 
 class _Gunicorn(BaseApplication):
@@ -53,9 +76,11 @@ def run(algorithm_loader) -> int:
         "timeout": settings.timeout,
         # SageMaker sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before that.
         "graceful_timeout": 20,
-        "accesslog": None,  # one line per /ping every few seconds is noise in CloudWatch
-        "errorlog": "-",
-        "loglevel": "info",
+        "accesslog": None,  # one line per /ping every few seconds is noise in CloudWatch (routes.py logs at DEBUG)
+        "logger_class": _Logger,
+        "pre_request": _request_started,
+        "post_request": _request_ended,
+        "loglevel": logging.getLevelName(logging.getLogger().level).lower(),
         "proc_name": "sagemaker-serve",
         "control_socket_disable": True,  # gunicornc is not part of the contract; one fixed socket path would clash
     }

@@ -20,6 +20,7 @@ from framework.serving.encoders import event
 log = logging.getLogger("serve")
 
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+INFERENCE_ID = "X-Amzn-SageMaker-Inference-Id"  # the caller's InferenceId, which SageMaker forwards: the request's id
 _MAX_ATTRIBUTES = 1024  # SageMaker's limit on the header, both ways
 _END = object()
 

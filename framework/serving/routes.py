@@ -10,13 +10,16 @@ With SAGEMAKER_MULTI_MODEL=true, no model is loaded at start: framework/multi_mo
 /models API instead of /invocations, and /models/<name>/invoke answers exactly as /invocations does.
 """
 
+import contextvars
 import json
+import logging
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from types import ModuleType
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from gevent.threadpool import ThreadPool
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +32,8 @@ from framework.settings import ServingSettings
 
 # One model's predict as the routes call it: (body, content type, accept, custom attributes) -> Answer.
 Run = Callable[[bytes, str, str, str | None], Answer]
+
+log = logging.getLogger("serve")
 
 
 def create_app(
@@ -49,7 +54,8 @@ def create_app(
         """A model's predict on the predictor thread, through a batcher of its own when algorithm.py batches."""
         if batched:
             return batching.Batcher(invoke, predictor, settings)
-        return lambda *args: predictor.apply(invoke, args)
+        # In the request's context: what predict logs on that thread carries the request's id.
+        return lambda *args: predictor.apply(contextvars.copy_context().run, (invoke, *args))
 
     def answer(run: Run | Answer) -> Response:
         """One model's answer to the request: /invocations, and /models/<name>/invoke in multi-model mode (where
@@ -69,7 +75,7 @@ def create_app(
             return _response(accept)
         answer = run(body, request.mimetype, accept, request.headers.get(CUSTOM_ATTRIBUTES))
         if isinstance(answer.body, Iterator):
-            return _response(answer, _made_on(predictor, answer.body))
+            return _response(answer, _made_on(predictor, answer.body, contextvars.copy_context()))
         return _response(answer)
 
     if settings.multi_model:
@@ -80,6 +86,18 @@ def create_app(
         @app.post("/invocations")
         def invocations():
             return answer(run)
+
+    @app.before_request
+    def note_start():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        # No access log (gunicorn_server.py): at DEBUG, one line per request but /ping, which comes every few seconds.
+        if request.path != "/ping" and log.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.perf_counter() - g.started) * 1000
+            log.debug("%s %s %d in %.1f ms", request.method, request.path, response.status_code, elapsed_ms)
+        return response
 
     @app.get("/ping")
     def ping():
@@ -120,19 +138,19 @@ def _response(answer: Answer, body=None) -> Response:
     )
 
 
-def _made_on(predictor: ThreadPool, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """A streamed answer: each chunk made on the predictor thread and sent at once (chunked transfer encoding) from
-    the event loop, which answers /ping between chunks."""
+def _made_on(predictor: ThreadPool, chunks: Iterator[bytes], context: contextvars.Context) -> Iterator[bytes]:
+    """A streamed answer: each chunk made on the predictor thread, in the request's context, and sent at once
+    (chunked transfer encoding) from the event loop, which answers /ping between chunks."""
     end = object()
     try:
-        while (chunk := predictor.apply(_next, (chunks, end))) is not end:
+        while (chunk := predictor.apply(context.run, (_next, chunks, end))) is not end:
             if isinstance(chunk, StreamBroken):
                 raise chunk  # to gunicorn, which then closes the connection without the final chunk
             yield chunk
     finally:
         # Also when the caller hangs up mid-stream: predict's generator is closed on the predictor thread, where its
         # cleanup (`finally`, `with`) runs at once, not on the event loop whenever the garbage collector gets to it.
-        predictor.apply(chunks.close)
+        predictor.apply(context.run, (chunks.close,))
 
 
 def _next(chunks: Iterator[bytes], end: object) -> bytes | object:
