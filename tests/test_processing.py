@@ -1,10 +1,14 @@
 """`main.py process [ARGS]` end to end, in a temporary copy of the project, as SageMaker runs a processing job."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
+
+from conftest import ROOT
 
 
 def process(project, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
@@ -173,3 +177,67 @@ def test_sigterm_stops_the_job_its_cleanup_runs_and_it_exits_143(make_project):
     assert (project.ml / "processing" / "report" / "cleaned-up").exists()
     assert "received SIGTERM: stopping processing" in stderr
     assert not (project.ml / "output" / "message").exists()  # stopped, not failed
+
+
+def example_project(make_project):
+    project = make_project("example")
+    shutil.copytree(ROOT / "opt" / "ml" / "processing", project.ml / "processing")
+    return project
+
+
+def test_the_example_preprocesses_the_raw_file_into_the_sample_channels_byte_for_byte(make_project):
+    project = example_project(make_project)
+    done = process(project, "preprocess")
+    assert done.returncode == 0, done.stderr
+    for channel in ("training", "validation"):
+        written = project.ml / "processing" / "output" / channel / "iris.csv"
+        assert written.read_bytes() == (ROOT / "opt" / "ml" / "input" / "data" / channel / "iris.csv").read_bytes()
+    assert message(project) == "120 training and 30 validation records\n"
+
+
+def test_the_example_evaluates_a_trained_model_in_the_model_registry_format(make_project):
+    project = example_project(make_project)
+    assert project.train().returncode == 0
+    processing = project.ml / "processing"
+    with tarfile.open(processing / "input" / "model" / "model.tar.gz", "w:gz") as archive:
+        for file in (project.ml / "model").iterdir():
+            archive.add(file, arcname=file.name)
+    validation = (project.ml / "input" / "data" / "validation" / "iris.csv").read_text()
+    (processing / "input" / "test" / "iris.csv").write_text(validation)
+    done = process(project, "evaluate")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((processing / "output" / "evaluation" / "evaluation.json").read_text())
+    metrics = report["multiclass_classification_metrics"]
+    assert set(metrics) == {
+        "confusion_matrix",
+        "accuracy",
+        "weighted_precision",
+        "weighted_recall",
+        "weighted_f1",
+        "accuracy_best_constant_classifier",
+    }
+    assert 0.9 <= metrics["accuracy"]["value"] <= 1 and metrics["accuracy"]["standard_deviation"] == "NaN"
+    assert 0.2 <= metrics["accuracy_best_constant_classifier"]["value"] < 0.5
+    matrix = metrics["confusion_matrix"]
+    assert sorted(matrix) == ["setosa", "versicolor", "virginica"]
+    assert sum(sum(row.values()) for row in matrix.values()) == 30
+    assert sum(matrix[name][name] for name in matrix) == round(metrics["accuracy"]["value"] * 30)
+    assert message(project).startswith("accuracy 0.9") and "on 30 held-out records" in message(project)
+
+    # From 200 records on, each value has its standard deviation (Model Monitor's rule: 5 samples of 80%).
+    header, *rows = validation.splitlines()
+    (processing / "input" / "test" / "iris.csv").write_text("\n".join([header, *rows * 7]) + "\n")
+    assert process(project, "evaluate").returncode == 0
+    report = json.loads((processing / "output" / "evaluation" / "evaluation.json").read_text())
+    deviation = report["multiclass_classification_metrics"]["weighted_f1"]["standard_deviation"]
+    assert isinstance(deviation, float) and 0 <= deviation < 0.1
+
+
+def test_the_example_refuses_unknown_arguments_and_a_missing_model_saying_why(make_project):
+    project = example_project(make_project)
+    done = process(project, "transmogrify")
+    assert done.returncode == 1
+    assert "arguments ['transmogrify']: usage: process [-h] {preprocess,evaluate}" in message(project)
+    done = process(project, "evaluate")
+    assert done.returncode == 2
+    assert "input 'model'" in message(project) and "holds no model" in message(project)

@@ -11,8 +11,12 @@ Outcome (framework/jobs.py, shared with training): exit 0 on success; on failure
 1 for an error raised by the algorithm; SIGTERM (StopProcessingJob) and SIGINT raise JobStopped; exit 128+signal.
 """
 
+import atexit
 import logging
 import os
+import shutil
+import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from framework import jobs
 from framework.errors import ConfigError
 from framework.jobs import HostsJob
 from framework.paths import MLPaths
+from framework.training.job import PLACEHOLDERS
 
 log = logging.getLogger("process")
 
@@ -67,6 +72,23 @@ class ProcessingJob(HostsJob):
         if len(text.encode()) > MESSAGE_LIMIT:
             log.warning("exit message of %d bytes: SageMaker shows the first %d", len(text.encode()), MESSAGE_LIMIT)
         jobs.write_reason(self.message_file, text, log)
+
+    def model_dir(self, input_name: str = "model") -> Path:
+        """The model an input holds, as initialize(model_dir) takes it: the input's model.tar.gz (what a training job
+        writes) unpacked into a temporary folder, or the input's folder itself when it holds the model's files."""
+        folder = self.inputs[input_name]
+        archives = sorted(folder.glob("*.tar.gz"))
+        if len(archives) > 1:
+            raise ConfigError(f"input {input_name!r} holds {len(archives)} .tar.gz files; one model.tar.gz expected")
+        if not archives:
+            if not folder.is_dir() or not [p for p in folder.iterdir() if p.name not in PLACEHOLDERS]:
+                raise ConfigError(f"input {input_name!r} ({folder}) holds no model: a model.tar.gz or its files")
+            return folder
+        target = Path(tempfile.mkdtemp(prefix=f"{input_name}-"))
+        atexit.register(shutil.rmtree, target, ignore_errors=True)
+        _unpack(archives[0], target)
+        log.info("unpacked %s into %s", archives[0], target)
+        return target
 
 
 def run(algorithm_loader, arguments: list[str]) -> int:
@@ -152,6 +174,18 @@ def _local_paths(entries: dict[str, dict], paths: MLPaths, config_file: Path) ->
             raise ConfigError(f"{config_file}: {name}'s LocalPath {local!r} is not under {PROCESSING_ROOT}")
         found[name] = paths.local(local)
     return found
+
+
+def _unpack(archive_path: Path, target: Path) -> None:
+    inside = target.resolve()
+    with tarfile.open(archive_path) as archive:
+        members = archive.getmembers()
+        for member in members:
+            # Only plain files and folders, inside the target (Debian's Python 3.11.2 predates extraction filters).
+            if not (member.isfile() or member.isdir()) or not (inside / member.name).resolve().is_relative_to(inside):
+                raise ConfigError(f"refusing to unpack {member.name!r} from {archive_path}")
+        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        archive.extractall(target, members=members, **extra)
 
 
 def _folders_under(parent: Path) -> dict[str, Path]:
