@@ -216,7 +216,16 @@ def process(job: ProcessingJob) -> None:
 
 
 def _preprocess(job: ProcessingJob, validation_fraction: float, seed: int) -> None:
+    # On several hosts, ShardedByS3Key gives each host a share of the raw files: each writes the channels of its
+    # share, under its own file names. FullyReplicated gives every host all of them: the leader alone writes.
+    sharded = job.input_config["raw"].get("S3Input", {}).get("S3DataDistributionType") == "ShardedByS3Key"
+    if job.cluster.distributed and not sharded and not job.is_leader:
+        log.info("the raw input is FullyReplicated: the leader %s preprocesses it", job.leader)
+        return
     files = sorted(p for p in job.inputs["raw"].rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files and sharded and job.cluster.distributed:
+        log.info("no raw file in this host's share")
+        return
     if not files:
         raise ValueError(f"input raw ({job.inputs['raw']}) holds no file")
     frame = pd.concat([pd.read_csv(f, header=None, names=RAW_COLUMNS) for f in files], ignore_index=True)
@@ -227,8 +236,9 @@ def _preprocess(job: ProcessingJob, validation_fraction: float, seed: int) -> No
     # Not stratified: the split depends on the number of records alone, so the same raw file always gives the same
     # channels (the sample's are this split of opt/ml/processing/input/raw/iris.data).
     training, validation = train_test_split(complete, test_size=validation_fraction, random_state=seed)
+    file_name = f"iris-{job.current_host}.csv" if sharded and job.cluster.distributed else "iris.csv"
     for name, part in (("training", training), ("validation", validation)):
-        part.to_csv(job.outputs[name] / "iris.csv", index=False)
+        part.to_csv(job.outputs[name] / file_name, index=False)
     job.write_exit_message(f"{len(training)} training and {len(validation)} validation records")
 
 

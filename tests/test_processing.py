@@ -9,6 +9,7 @@ import tarfile
 import time
 
 from conftest import ROOT
+from projects import free_port
 
 
 def process(project, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
@@ -241,3 +242,48 @@ def test_the_example_refuses_unknown_arguments_and_a_missing_model_saying_why(ma
     done = process(project, "evaluate")
     assert done.returncode == 2
     assert "input 'model'" in message(project) and "holds no model" in message(project)
+
+
+def test_two_hosts_form_one_dask_cluster_as_in_training_and_both_exit_0(make_project):
+    """job.dask() is training's (framework/jobs.py): two `main.py process` hosts on 127.0.0.x, each with its own
+    /opt/ml whose resourceconfig.json names it."""
+    project = make_project("processes_by_argument")
+    names, port = ["127.0.0.1", "127.0.0.2"], str(free_port())
+    running = {}
+    for name in names:
+        root = project.folder / "hosts" / name
+        (root / "config").mkdir(parents=True)
+        resources = {"current_host": name, "hosts": names, "network_interface_name": "lo"}
+        (root / "config" / "resourceconfig.json").write_text(json.dumps(resources))
+        (root / "processing" / "output" / "report").mkdir(parents=True)
+        with open(root / "process.log", "w") as log:
+            running[name] = subprocess.Popen(
+                [sys.executable, str(project.folder / "main.py"), "process", "dask"],
+                env=project.env(ML_ROOT=str(root), CLUSTER_SCHEDULER_PORT=port, CLUSTER_START_TIMEOUT="60"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+    try:
+        codes = {name: process.wait(timeout=120) for name, process in running.items()}
+    finally:
+        for process in running.values():
+            if process.poll() is None:
+                process.kill()
+    logs = {name: (project.folder / "hosts" / name / "process.log").read_text() for name in names}
+    assert codes == {name: 0 for name in names}, logs
+    reports = {name: project.folder / "hosts" / name / "processing" / "output" / "report" for name in names}
+    assert json.loads((reports["127.0.0.1"] / "dask.json").read_text()) == {"sum": 2470, "workers": names}
+    assert not (reports["127.0.0.2"] / "dask.json").exists()  # the worker host never ran the block
+    worker = json.loads((reports["127.0.0.2"] / "host-127.0.0.2.json").read_text())
+    assert worker == {"hosts": names, "is_leader": False, "leader": "127.0.0.1"}
+
+
+def test_a_model_archive_that_writes_outside_its_folder_is_refused(make_project):
+    project = example_project(make_project)
+    evil = project.folder / "escape.txt"
+    evil.write_text("x")
+    with tarfile.open(project.ml / "processing" / "input" / "model" / "model.tar.gz", "w:gz") as archive:
+        archive.add(evil, arcname="../../escaped.txt")
+    done = process(project, "evaluate")
+    assert done.returncode == 2
+    assert "refusing to unpack '../../escaped.txt'" in message(project)

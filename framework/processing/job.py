@@ -13,7 +13,6 @@ Outcome (framework/jobs.py, shared with training): exit 0 on success; on failure
 
 import atexit
 import logging
-import os
 import shutil
 import tarfile
 import tempfile
@@ -138,7 +137,7 @@ def _prepare(paths: MLPaths, arguments: list[str]) -> ProcessingJob:
         outputs=Folders("output", outputs),
         message_file=paths.message,
         environment={**environment},
-        job_name=config.get("ProcessingJobName") or os.environ.get("PROCESSING_JOB_NAME", ""),
+        job_name=config.get("ProcessingJobName") or "",
         current_host=cluster.current_host,
         hosts=list(cluster.hosts),
         input_config=input_config,

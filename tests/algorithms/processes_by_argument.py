@@ -31,6 +31,15 @@ def process(job: ProcessingJob) -> None:
         raise RuntimeError(f"the data in {sorted(job.inputs)} is not usable")
     elif action == "needs":
         print(job.inputs[job.arguments[1]])
+    elif action == "dask":
+        # Every host says who it is; only the leader gets into the block, and runs tasks on every host's worker.
+        facts = {"hosts": job.hosts, "is_leader": job.is_leader, "leader": job.leader}
+        (job.outputs["report"] / f"host-{job.current_host}.json").write_text(json.dumps(facts))
+        with job.dask() as client:
+            workers = client.scheduler_info()["workers"]
+            squares = client.gather(client.map(_square, range(20)))
+            ran = {w["name"] for w in workers.values()}
+            (job.outputs["report"] / "dask.json").write_text(json.dumps({"sum": sum(squares), "workers": sorted(ran)}))
     elif action == "sleep":
         marker = job.outputs["report"]
         (marker / "started").write_text("")
@@ -38,3 +47,7 @@ def process(job: ProcessingJob) -> None:
             time.sleep(60)
         finally:
             (marker / "cleaned-up").write_text("")
+
+
+def _square(number):
+    return number * number
