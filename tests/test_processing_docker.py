@@ -17,7 +17,7 @@ from test_docker import needs_docker, project, stop, tail, trained  # noqa: F401
 from test_sagemaker_local import MISSING as SDK_MISSING
 from test_sagemaker_local import NETWORK, sdk_python
 
-from docker_helpers import ROOT, docker
+from docker_helpers import PROJECT_LABEL, ROOT, docker, run
 
 RAW = ROOT / "opt" / "ml" / "processing" / "input" / "raw" / "iris.data"
 SAMPLE = ROOT / "opt" / "ml" / "input" / "data"
@@ -163,6 +163,42 @@ def test_process_script_preprocesses_then_evaluates_the_trained_model_on_the_hos
     done = project.script("process.sh", "no-such-action")
     assert done.returncode == 1
     assert "usage: process [-h] {preprocess,evaluate}" in (project.ml / "output" / "message").read_text()
+
+
+@needs_docker
+def test_process_script_on_two_hosts_shares_a_sharded_input_and_combines_the_outputs(project, tmp_path):  # noqa: F811
+    # Another checkout of the same project (same .env, same images), whose job shards its raw input over two hosts.
+    copy = tmp_path / "copy"
+    shutil.copytree(project.folder, copy, ignore=shutil.ignore_patterns("model.tar.gz", "model.joblib"))
+    processing = copy / "opt" / "ml" / "processing"
+    shutil.rmtree(processing / "output")
+    raw = processing / "input" / "raw"
+    lines = (raw / "iris.data").read_text().splitlines(keepends=True)
+    (raw / "iris.data").unlink()
+    (raw / "part-1.data").write_text("".join(lines[:75]))
+    (raw / "part-2.data").write_text("".join(lines[75:]))
+    config = json.loads(job_config({"raw": "/opt/ml/processing/input/raw"}, {}))
+    config["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] = "ShardedByS3Key"
+    config["ProcessingOutputConfig"]["Outputs"] = [
+        {"OutputName": name, "S3Output": {"LocalPath": f"/opt/ml/processing/output/{name}", "S3Uri": f"s3://b/{name}"}}
+        for name in ("training", "validation")
+    ]
+    (copy / "opt" / "ml" / "config").mkdir(exist_ok=True)
+    (copy / "opt" / "ml" / "config" / "processingjobconfig.json").write_text(json.dumps(config))
+
+    done = run([str(copy / "bin" / "process.sh"), "--instances", "2", "preprocess"], timeout=600)
+    assert done.returncode == 0, tail(done)
+    assert "algo-1: input /opt/ml/processing/input/raw (ShardedByS3Key): 1 file(s)" in done.stdout
+    for channel, rows in (("training", 60), ("validation", 15)):
+        written = sorted((processing / "output" / channel).iterdir())
+        assert [p.name for p in written] == ["iris-algo-1.csv", "iris-algo-2.csv"]
+        assert [len(p.read_text().splitlines()) - 1 for p in written] == [rows, rows]
+    assert docker("network", "ls", "-q", "--filter", f"label={PROJECT_LABEL}={project.name}").stdout.split() == []
+
+    done = run([str(copy / "bin" / "process.sh"), "--instances", "2", "no-such-action"], timeout=600)
+    assert done.returncode == 1
+    message = (copy / "opt" / "ml" / "output" / "message").read_text()
+    assert message.startswith("algo-") and "usage: process [-h] {preprocess,evaluate}" in message
 
 
 # --- The SageMaker SDK's local mode: its Processor runs :dev-base as a processing job -------------------------------

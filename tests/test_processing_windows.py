@@ -40,3 +40,39 @@ def test_local_process_runs_main_py_process_with_the_arguments(twins):  # noqa: 
         "--validation-fraction",
         "0.3",
     ]
+
+
+def test_process_on_several_instances_runs_the_cluster_tool_with_the_engines_socket(twins):  # noqa: F811
+    twins.answers["docker-run.rc"] = "1"
+    sh, bat = twins.both("process", "--instances", "2", "--cpus", "1", "preprocess", "--seed", "3")
+    assert_same(sh, bat)
+    assert sh.rc == 1
+    assert sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        *dev_run(),
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "-e",
+        "HOST_PROJECT=<ROOT>",
+        "-e",
+        "DOCKER_NAME=sagemaker-algorithm",
+        "-e",
+        "DEV_IMAGE=sagemaker-algorithm:dev",
+        "-e",
+        "PYTHONPATH=/opt/program",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev",
+        "-P",
+        "-m",
+        "develop.local.processing.cluster",
+        "--instances",
+        "2",
+        "--cpus",
+        "1",
+        "preprocess",
+        "--seed",
+        "3",
+    ]

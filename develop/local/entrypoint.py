@@ -19,8 +19,8 @@ Standalone on purpose: stdlib only, nothing from the framework. It is not in the
 Dockerfile.develop copies this folder, outside /opt/program, where the project's source is mounted.
 ML_ROOT and PROGRAM_DIR move /opt/ml and /opt/program (the tests run it on the host that way).
 The development tools that bin/ runs in the :dev image (develop/local/training/tune.py,
-develop/sagemaker/algorithm_spec.py) import give_back_to_owner, first_missing and shown from here: what they
-write as root stays the user's, and the paths they print are the project's.
+develop/sagemaker/algorithm_spec.py, develop/local/processing/cluster.py) import give_back_to_owner, first_missing and
+shown from here: what they write as root stays the user's, and the paths they print are the project's.
 """
 
 import json
@@ -89,15 +89,15 @@ def write_missing_configs():
     write_missing(config, (("resourceconfig.json", resource_config()), ("inputdataconfig.json", input_data)))
 
 
-def processing_environment():
-    """Writes a processing job's missing config files; returns the job's Environment, which SageMaker sets."""
-    processing = ML_ROOT / "processing"
+def default_processing_config(processing):
+    """A processing job's processingjobconfig.json as SageMaker writes it, its inputs the folders under
+    `processing`/input, its outputs those under `processing`/output, each named by its folder."""
 
     def folders(kind):
         parent = processing / kind
         return sorted(p.name for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
 
-    job = {
+    return {
         "ProcessingJobName": "local-processing-job",
         "ProcessingInputs": [
             {
@@ -132,7 +132,12 @@ def processing_environment():
         "Environment": {},
         "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
     }
+
+
+def processing_environment():
+    """Writes a processing job's missing config files; returns the job's Environment, which SageMaker sets."""
     config = ML_ROOT / "config"
+    job = default_processing_config(ML_ROOT / "processing")
     write_missing(config, (("processingjobconfig.json", job), ("resourceconfig.json", resource_config())))
     try:
         environment = json.loads((config / "processingjobconfig.json").read_text()).get("Environment") or {}
