@@ -218,16 +218,17 @@ def process(job: ProcessingJob) -> None:
 def _preprocess(job: ProcessingJob, validation_fraction: float, seed: int) -> None:
     # On several hosts, ShardedByS3Key gives each host a share of the raw files: each writes the channels of its
     # share, under its own file names. FullyReplicated gives every host all of them: the leader alone writes.
+    raw = job.inputs["raw"]
     sharded = job.input_config["raw"].get("S3Input", {}).get("S3DataDistributionType") == "ShardedByS3Key"
     if job.cluster.distributed and not sharded and not job.is_leader:
         log.info("the raw input is FullyReplicated: the leader %s preprocesses it", job.leader)
         return
-    files = sorted(p for p in job.inputs["raw"].rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(p for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files and sharded and job.cluster.distributed:
         log.info("no raw file in this host's share")
         return
     if not files:
-        raise ValueError(f"input raw ({job.inputs['raw']}) holds no file")
+        raise ValueError(f"input raw ({raw}) holds no file")
     frame = pd.concat([pd.read_csv(f, header=None, names=RAW_COLUMNS) for f in files], ignore_index=True)
     complete = frame.dropna()
     if len(complete) < len(frame):
