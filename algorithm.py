@@ -1,11 +1,15 @@
 """The algorithm: the one file an algorithm author edits (helpers go in lib/). The framework calls train(job),
-initialize(model_dir) and predict(model, data), and reads the declarations below; every hook, `job` field and
-declaration is in docs/reference/algorithm-hooks.md, so this file can be replaced whole.
+initialize(model_dir), predict(model, data) and, in a processing job, process(job), and reads the declarations below;
+every hook, `job` field and declaration is in docs/reference/algorithm-hooks.md, so this file can be replaced whole.
 
 The example: a random forest on CSV files with a header row (the iris sample under opt/ml/input/data); with several
-hosts its trees are fitted on every host's cores through joblib's Dask backend.
+hosts its trees are fitted on every host's cores through joblib's Dask backend. Its processing job has two actions:
+`process preprocess` turns the raw file (UCI's iris.data: no header, "Iris-setosa" labels) into the training and
+validation channels (the sample channels are its output), `process evaluate` scores a model.tar.gz on held-out data
+and writes evaluation.json, the model-quality statistics SageMaker's Model Registry shows.
 """
 
+import argparse
 import json
 import logging
 import time
@@ -16,9 +20,11 @@ from typing import Annotated, Literal
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn import metrics
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
 
-from framework import InputError, Range, TrainingJob, feature_matrix
+from framework import InputError, ProcessingJob, Range, TrainingJob, feature_matrix
 
 log = logging.getLogger("algorithm")
 
@@ -132,3 +138,108 @@ def _read_channel(folder: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     if target not in frame.columns:
         raise ValueError(f"target column {target!r} is not in {folder.name}'s columns: {list(frame.columns)}")
     return frame.drop(columns=[target]), frame[target]
+
+
+# The raw file's columns, in order: it has no header row.
+RAW_COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+# Model Monitor's rule, which the Model Registry's reports follow: a standard deviation from 5 random samples of 80%
+# of the records, only from 200 records up ("NaN" below).
+DEVIATION_SAMPLES, DEVIATION_FRACTION, DEVIATION_MIN_RECORDS = 5, 0.8, 200
+
+
+def process(job: ProcessingJob) -> None:
+    """`process preprocess [--validation-fraction F] [--seed S]`: input raw -> outputs training, validation.
+    `process evaluate [--target COLUMN]`: inputs model (model.tar.gz) and test (CSV) -> output evaluation."""
+    parser = argparse.ArgumentParser(prog="process", exit_on_error=False)
+    actions = parser.add_subparsers(dest="action", required=True)
+    preprocess = actions.add_parser("preprocess")
+    preprocess.add_argument("--validation-fraction", type=float, default=0.2)
+    preprocess.add_argument("--seed", type=int, default=0)
+    evaluate = actions.add_parser("evaluate")
+    evaluate.add_argument("--target", default=Hyperparameters.target)
+    try:
+        args = parser.parse_args(job.arguments)
+    except (argparse.ArgumentError, SystemExit):
+        raise ValueError(f"arguments {job.arguments}: {parser.format_usage().strip()}") from None
+    if args.action == "preprocess":
+        _preprocess(job, args.validation_fraction, args.seed)
+    else:
+        _evaluate(job, args.target)
+
+
+def _preprocess(job: ProcessingJob, validation_fraction: float, seed: int) -> None:
+    # On several hosts, ShardedByS3Key gives each host a share of the raw files: each writes the channels of its
+    # share, under its own file names. FullyReplicated gives every host all of them: the leader alone writes.
+    raw = job.inputs["raw"]
+    sharded = job.input_config["raw"].get("S3Input", {}).get("S3DataDistributionType") == "ShardedByS3Key"
+    if job.cluster.distributed and not sharded and not job.is_leader:
+        log.info("the raw input is FullyReplicated: the leader %s preprocesses it", job.leader)
+        return
+    files = sorted(p for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files and sharded and job.cluster.distributed:
+        log.info("no raw file in this host's share")
+        return
+    if not files:
+        raise ValueError(f"input raw ({raw}) holds no file")
+    frame = pd.concat([pd.read_csv(f, header=None, names=RAW_COLUMNS) for f in files], ignore_index=True)
+    complete = frame.dropna()
+    if len(complete) < len(frame):
+        log.warning("dropped %d incomplete records of %d", len(frame) - len(complete), len(frame))
+    complete = complete.assign(species=complete["species"].str.removeprefix("Iris-"))
+    # Not stratified: the split depends on the number of records alone, so the same raw file always gives the same
+    # channels (the sample's are this split of opt/ml/processing/input/raw/iris.data).
+    training, validation = train_test_split(complete, test_size=validation_fraction, random_state=seed)
+    file_name = f"iris-{job.current_host}.csv" if sharded and job.cluster.distributed else "iris.csv"
+    for name, part in (("training", training), ("validation", validation)):
+        part.to_csv(job.outputs[name] / file_name, index=False)
+    job.write_exit_message(f"{len(training)} training and {len(validation)} validation records")
+
+
+def _evaluate(job: ProcessingJob, target: str) -> None:
+    # The serving hooks themselves: what is evaluated is what serves.
+    model = initialize(job.model_dir("model"))
+    features, labels = _read_channel(job.inputs["test"], target)
+    missing = [name for name in model.features if name not in features.columns]
+    if missing:
+        raise ValueError(f"the test data lacks the model's features {missing}; its columns: {list(features.columns)}")
+    rows = features[model.features].to_numpy(dtype=float)
+    predicted = np.array(predict(model, {"instances": rows})["predictions"], dtype=object)
+    labels = labels.to_numpy()
+    scores = {
+        "accuracy": metrics.accuracy_score,
+        "weighted_precision": lambda y, p: metrics.precision_score(y, p, average="weighted", zero_division=0),
+        "weighted_recall": lambda y, p: metrics.recall_score(y, p, average="weighted", zero_division=0),
+        "weighted_f1": lambda y, p: metrics.f1_score(y, p, average="weighted", zero_division=0),
+    }
+    most_frequent = pd.Series(labels).mode()[0]
+    constant = np.full(len(labels), most_frequent, dtype=object)
+    report = {"confusion_matrix": _confusion_matrix(labels, predicted)}
+    report |= {name: _statistic(score, labels, predicted) for name, score in scores.items()}
+    report["accuracy_best_constant_classifier"] = _statistic(metrics.accuracy_score, labels, constant)
+    evaluation = {"multiclass_classification_metrics": report}
+    (job.outputs["evaluation"] / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+    accuracy = report["accuracy"]["value"]
+    log.info(
+        "accuracy %.4f on %d held-out records (a constant guess: %.4f)",
+        accuracy,
+        len(labels),
+        report["accuracy_best_constant_classifier"]["value"],
+    )
+    job.write_exit_message(f"accuracy {accuracy:.4f} on {len(labels)} held-out records")
+
+
+def _statistic(score, labels: np.ndarray, predicted: np.ndarray) -> dict:
+    deviation: float | str = "NaN"
+    if len(labels) >= DEVIATION_MIN_RECORDS:
+        random = np.random.default_rng(0)
+        size = int(len(labels) * DEVIATION_FRACTION)
+        samples = [random.choice(len(labels), size, replace=False) for _ in range(DEVIATION_SAMPLES)]
+        deviation = float(np.std([score(labels[s], predicted[s]) for s in samples]))
+    return {"value": float(score(labels, predicted)), "standard_deviation": deviation}
+
+
+def _confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> dict:
+    """{actual: {predicted: count}}, every class both ways, as the Model Registry reads it."""
+    classes = sorted(set(labels) | set(predicted))
+    counts = metrics.confusion_matrix(labels, predicted, labels=classes)
+    return {str(a): {str(p): int(counts[i, j]) for j, p in enumerate(classes)} for i, a in enumerate(classes)}

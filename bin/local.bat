@@ -2,23 +2,25 @@
 rem The main job without Docker (the twin of bin/local.sh): trains algorithm.py on the repository's opt\ml, then
 rem serves the model on 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin\local.bat train` or
 rem `bin\local.bat serve` does one step only; `bin\local.bat transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local
-rem batch transform with bin\transform.bat's arguments (develop\local\transform\runner.py; docs\batch-transform.md). Creates
+rem batch transform with bin\transform.bat's arguments (develop\local\transform\runner.py; docs\batch-transform.md);
+rem `bin\local.bat process [ARGS]` runs algorithm.py's process(job) on opt\ml\processing (docs\processing.md). Creates
 rem .venv first when needed. Serving needs gunicorn, which runs on Linux and macOS only: on Windows, serve with Docker
 rem (bin\serve.bat).
 setlocal
 for %%R in ("%~dp0..") do set "ROOT=%%~fR"
 set "STEP=%~1"
 if "%STEP%"=="" set STEP=all
-if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" if not "%STEP%"=="transform" (
-    >&2 echo usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  ^(no argument: train, then serve^)
+if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" if not "%STEP%"=="transform" if not "%STEP%"=="process" (
+    >&2 echo usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]^|process [ARGS]]  ^(no argument: train, then serve^)
     exit /b 2
 )
-rem Only transform takes more; a multi-model server (bin\serve.bat --models) runs in Docker only.
+rem Only transform and process take more; a multi-model server (bin\serve.bat --models) runs in Docker only.
 set "ARG=%~2"
 if "%STEP%"=="transform" goto checked
+if "%STEP%"=="process" goto checked
 if not defined ARG goto checked
 setlocal enabledelayedexpansion
->&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  ^(no argument: train, then serve^)
+>&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]^|process [ARGS]]  ^(no argument: train, then serve^)
 exit /b 2
 :checked
 call "%~dp0setup.bat"
@@ -29,6 +31,7 @@ if not defined SERVE_HOST set SERVE_HOST=127.0.0.1
 set "PYTHON_EXE=%ROOT%\.venv\Scripts\python.exe"
 
 if "%STEP%"=="transform" goto transform
+if "%STEP%"=="process" goto process
 if "%STEP%"=="serve" goto serve
 "%PYTHON_EXE%" "%ROOT%\main.py" train
 if errorlevel 1 exit /b %errorlevel%
@@ -37,8 +40,9 @@ if "%STEP%"=="train" exit /b 0
 "%PYTHON_EXE%" "%ROOT%\main.py" serve
 exit /b %errorlevel%
 
+:process
 :transform
-rem The arguments after "transform" go to the runner (shift does not change %*).
+rem The arguments after the step go to the runner or to process (shift does not change %*).
 set "REST="
 :rest
 shift
@@ -46,7 +50,11 @@ if "%~1"=="" goto run
 set REST=%REST% %1
 goto rest
 :run
+if "%STEP%"=="process" goto run_process
 rem -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
 set "PYTHONPATH=%ROOT%"
 "%PYTHON_EXE%" -P -m develop.local.transform.runner%REST%
+exit /b %errorlevel%
+:run_process
+"%PYTHON_EXE%" "%ROOT%\main.py" process%REST%
 exit /b %errorlevel%

@@ -2,21 +2,23 @@
 # The main job without Docker: trains algorithm.py on the repository's opt/ml, then serves the model on
 # 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin/local.sh train` or `bin/local.sh serve` does
 # one step only. `bin/local.sh transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local batch transform with
-# bin/transform.sh's arguments (develop/local/transform/runner.py; docs/how-to/batch-transform.md). Creates .venv when needed.
+# bin/transform.sh's arguments (develop/local/transform/runner.py; docs/how-to/batch-transform.md). `bin/local.sh
+# process [ARGS]` runs algorithm.py's process(job) on opt/ml/processing (docs/how-to/processing.md). Creates .venv
+# when needed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-usage="usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  (no argument: train, then serve)"
+usage="usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]|process [ARGS]]  (no argument: train, then serve)"
 step=${1:-all}
 case $step in
-    all | train | serve | transform) ;;
+    all | train | serve | transform | process) ;;
     *)
         echo "$usage" >&2
         exit 2
         ;;
 esac
-# Only transform takes more; a multi-model server (bin/serve.sh --models) runs in Docker only.
-if [[ $step != transform && $# -gt 1 ]]; then
+# Only transform and process take more; a multi-model server (bin/serve.sh --models) runs in Docker only.
+if [[ $step != transform && $step != process && $# -gt 1 ]]; then
     echo "error: unknown argument '$2': $usage" >&2
     exit 2
 fi
@@ -30,6 +32,10 @@ python="$ROOT/.venv/bin/python"
 if [[ $step == transform ]]; then
     # -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
     PYTHONPATH=$ROOT exec "$python" -P -m develop.local.transform.runner "${@:2}"
+fi
+
+if [[ $step == process ]]; then
+    exec "$python" "$ROOT/main.py" process "${@:2}"
 fi
 
 if [[ $step != serve ]]; then

@@ -1,8 +1,9 @@
 """What development adds around the image SageMaker runs; none of it is in :dev-base. Three parts, one folder each:
 
 - local/: the stand-in for SageMaker's platform on this machine (no AWS): entrypoint.py, the :dev image's entry point
-  (bin/train.sh, bin/serve.sh), and the local jobs: training/cluster.py (bin/train.sh --instances N),
-  training/tune.py (bin/tune.sh), transform/runner.py (bin/transform.sh).
+  (bin/train.sh, bin/serve.sh, bin/process.sh), and the local jobs: training/cluster.py (bin/train.sh --instances N),
+  training/tune.py (bin/tune.sh), transform/runner.py (bin/transform.sh), processing/cluster.py (bin/process.sh
+  --instances N, on training/cluster.py's hosts).
 - sagemaker/: the commands that drive SageMaker itself through boto3 (bin/sagemaker.sh train | deploy | predict |
   transform | status | destroy), and algorithm_spec.py, the documents of SageMaker's API that describe the algorithm
   (bin/algorithm-spec.sh).

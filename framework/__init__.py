@@ -9,9 +9,12 @@ One folder for each kind of job SageMaker runs the image for, and what they all 
   request_body.py (framing and limits), invocation.py (one request through predict), media_types.py,
   content_types.py (picking the codecs), decoders.py, encoders.py, features.py, balancing.py (spreading requests
   over the workers) and, when algorithm.py asks for it, batching.py (requests sharing predict calls);
+- processing/ (`docker run IMAGE process [ARGS]`: a processing job): job.py (its inputs and outputs by name, its
+  arguments, start to exit code);
 - multi_model/ (a multi-model endpoint, SAGEMAKER_MULTI_MODEL=true): routes.py (SageMaker's /models API),
   registry.py (which models are loaded, shared by the workers) and memory.py (the memory budget);
-- shared: settings.py (SageMaker's serving environment), cpus.py (the CPUs a process may use; the thread pools sized
+- shared: jobs.py (what a training and a processing job share: hosts, job.dask(), stop, failure), settings.py
+  (SageMaker's serving environment), cpus.py (the CPUs a process may use; the thread pools sized
   to them), paths.py (the /opt/ml tree), errors.py, logs.py.
 An algorithm imports only what this file exports.
 """
@@ -24,6 +27,7 @@ _EXPORTS = {
     "InputError": "framework.errors",
     "JobStopped": "framework.errors",
     "Prediction": "framework.serving.invocation",
+    "ProcessingJob": "framework.processing.job",
     "Range": "framework.training.ranges",
     "TrainingJob": "framework.training.job",
     "feature_matrix": "framework.serving.features",

@@ -40,3 +40,22 @@ class MLPaths:
     @property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
+
+    @property
+    def processing(self) -> Path:
+        """Where a processing job's inputs and outputs are (each ProcessingInput's and ProcessingOutput's LocalPath)."""
+        return self.root / "processing"
+
+    @property
+    def processing_config(self) -> Path:
+        """A processing job's processingjobconfig.json and resourceconfig.json (not training's input/config)."""
+        return self.root / "config"
+
+    @property
+    def message(self) -> Path:
+        """A processing job's ExitMessage."""
+        return self.output / "message"
+
+    def local(self, container_path: str) -> Path:
+        """A path SageMaker names under /opt/ml (a LocalPath), in this tree: the same path unless ML_ROOT moves it."""
+        return self.root / Path(container_path).relative_to("/opt/ml")

@@ -21,7 +21,7 @@ def test_missing_or_unknown_command_prints_usage_and_exits_2():
     for args in ([], ["fit"], ["train", "extra"]):
         done = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True)
         assert done.returncode == 2
-        assert "usage: python main.py {train|serve}" in done.stderr
+        assert "usage: python main.py {train|serve|process [ARGS]}" in done.stderr
 
 
 def test_example_trains_reports_validation_and_writes_the_model(make_project):

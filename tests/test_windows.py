@@ -1094,7 +1094,7 @@ def test_local_usage(twins):
     sh, bat = twins.both("local", "predict")
     assert_same(sh, bat)
     assert sh.rc == 2 and sh.stderr == (
-        "usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]]"
+        "usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]|process [ARGS]]"
         "  (no argument: train, then serve)\n"
     )
 

@@ -1,8 +1,12 @@
 """Stand-in for what SageMaker's platform does around the container; the entry point of the development image.
 
-`python entrypoint.py train|serve` runs `python /opt/program/main.py train|serve` as a child and, around it:
+`python entrypoint.py train|serve|process [ARGS]` runs `python /opt/program/main.py` with the same arguments as a
+child and, around it:
 - before `train`: writes `resourceconfig.json` and `inputdataconfig.json` when missing, from the channel folders
   present, as the platform provides them;
+- before `process`: writes `/opt/ml/config/processingjobconfig.json` and `resourceconfig.json` when missing, the
+  inputs being the folders under `/opt/ml/processing/input/` and the outputs those under `/opt/ml/processing/output/`
+  (a processing job's LocalPaths), and passes the config's `Environment` to the child, as SageMaker does;
 - after a successful `train`: packs `/opt/ml/model` into `/opt/ml/output/model.tar.gz`, as SageMaker does before
   uploading it;
 - before `serve`: unpacks that `model.tar.gz` into `/opt/ml/model` when the model folder is empty, as SageMaker
@@ -15,8 +19,8 @@ Standalone on purpose: stdlib only, nothing from the framework. It is not in the
 Dockerfile.develop copies this folder, outside /opt/program, where the project's source is mounted.
 ML_ROOT and PROGRAM_DIR move /opt/ml and /opt/program (the tests run it on the host that way).
 The development tools that bin/ runs in the :dev image (develop/local/training/tune.py,
-develop/sagemaker/algorithm_spec.py) import give_back_to_owner, first_missing and shown from here: what they
-write as root stays the user's, and the paths they print are the project's.
+develop/sagemaker/algorithm_spec.py, develop/local/processing/cluster.py) import give_back_to_owner, first_missing and
+shown from here: what they write as root stays the user's, and the paths they print are the project's.
 """
 
 import json
@@ -47,11 +51,8 @@ def model_files(model_dir):
     return sorted(p for p in model_dir.iterdir() if p.name not in PLACEHOLDERS)
 
 
-def write_missing_configs():
-    config = ML_ROOT / "input" / "config"
-    data = ML_ROOT / "input" / "data"
-    channels = sorted(p.name for p in data.iterdir() if p.is_dir()) if data.is_dir() else []
-    resource = {
+def resource_config():
+    return {
         "current_host": "algo-1",
         "hosts": ["algo-1"],
         "network_interface_name": "eth0",
@@ -61,6 +62,21 @@ def write_missing_configs():
             {"instance_group_name": "homogeneousCluster", "instance_type": "local", "hosts": ["algo-1"]}
         ],
     }
+
+
+def write_missing(config, files):
+    for name, content in files:
+        path = config / name
+        if not path.exists():
+            config.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(content, indent=2) + "\n")
+            log(f"wrote {path} (missing; SageMaker provides it)")
+
+
+def write_missing_configs():
+    config = ML_ROOT / "input" / "config"
+    data = ML_ROOT / "input" / "data"
+    channels = sorted(p.name for p in data.iterdir() if p.is_dir()) if data.is_dir() else []
     input_data = {}
     for channel in channels:
         entry = {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
@@ -70,12 +86,64 @@ def write_missing_configs():
         if len(types) == 1 and None not in types:
             entry["ContentType"] = types.pop()
         input_data[channel] = entry
-    for name, content in (("resourceconfig.json", resource), ("inputdataconfig.json", input_data)):
-        path = config / name
-        if not path.exists():
-            config.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(content, indent=2) + "\n")
-            log(f"wrote {path} (missing; SageMaker provides it)")
+    write_missing(config, (("resourceconfig.json", resource_config()), ("inputdataconfig.json", input_data)))
+
+
+def default_processing_config(processing):
+    """A processing job's processingjobconfig.json as SageMaker writes it, its inputs the folders under
+    `processing`/input, its outputs those under `processing`/output, each named by its folder."""
+
+    def folders(kind):
+        parent = processing / kind
+        return sorted(p.name for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
+
+    return {
+        "ProcessingJobName": "local-processing-job",
+        "ProcessingInputs": [
+            {
+                "InputName": name,
+                "AppManaged": False,
+                "S3Input": {
+                    "LocalPath": f"/opt/ml/processing/input/{name}",
+                    "S3Uri": f"file:///opt/ml/processing/input/{name}",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                    "S3DataDistributionType": "FullyReplicated",
+                    "S3CompressionType": "None",
+                },
+            }
+            for name in folders("input")
+        ],
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": name,
+                    "AppManaged": False,
+                    "S3Output": {
+                        "LocalPath": f"/opt/ml/processing/output/{name}",
+                        "S3Uri": f"file:///opt/ml/processing/output/{name}",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+                for name in folders("output")
+            ]
+        },
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "local", "VolumeSizeInGB": 30}},
+        "Environment": {},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+    }
+
+
+def processing_environment():
+    """Writes a processing job's missing config files; returns the job's Environment, which SageMaker sets."""
+    config = ML_ROOT / "config"
+    job = default_processing_config(ML_ROOT / "processing")
+    write_missing(config, (("processingjobconfig.json", job), ("resourceconfig.json", resource_config())))
+    try:
+        environment = json.loads((config / "processingjobconfig.json").read_text()).get("Environment") or {}
+    except (json.JSONDecodeError, AttributeError):
+        return {}  # main.py reads it too, and fails the job saying what is wrong
+    return {str(name): str(value) for name, value in environment.items()} if isinstance(environment, dict) else {}
 
 
 def pack(target, members):
@@ -158,7 +226,7 @@ def shown(path, project):
     return str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
 
 
-def run_child(command):
+def run_child(command, environment=None):
     children = []
 
     def forward(signum, _frame):
@@ -168,7 +236,8 @@ def run_child(command):
     # Before the child starts: a signal in between must not kill the stand-in and orphan the child.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    children.append(subprocess.Popen([sys.executable, str(PROGRAM), *command]))
+    env = {**os.environ, **environment} if environment else None
+    children.append(subprocess.Popen([sys.executable, str(PROGRAM), *command], env=env))
     code = children[0].wait()
     # A child killed by a signal exits like a shell would report it.
     return 128 - code if code < 0 else code
@@ -177,11 +246,14 @@ def run_child(command):
 def main(argv):
     started = time.time() - 1  # file times may be coarser than the clock
     command = argv[1] if len(argv) > 1 else None
+    environment = None
     if command == "train":
         write_missing_configs()
     elif command == "serve":
         unpack_model()
-    code = run_child(argv[1:])
+    elif command == "process":
+        environment = processing_environment()
+    code = run_child(argv[1:], environment)
     if command == "train" and code == 0:
         pack_model()
     give_back_to_owner(started)

@@ -1,33 +1,27 @@
 """`main.py train`: reads SageMaker's input config, calls algorithm.train, and reports the outcome as SageMaker expects.
 
-Outcome: exit 0 and no output/failure on success; on failure the reason in output/failure (SageMaker shows its first
-1024 characters as the job's FailureReason), the traceback in the log and a non-zero exit: 2 for a wrong
-configuration (hyperparameters, channels), 1 for an error raised by the algorithm. SIGTERM (how SageMaker stops a
-job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its `finally` blocks run; exit 128+signal.
+Outcome (framework/jobs.py, shared with processing jobs): exit 0 and no output/failure on success; on failure the
+reason in output/failure (SageMaker shows its first 1024 characters as the job's FailureReason), the traceback in the
+log and a non-zero exit: 2 for a wrong configuration (hyperparameters, channels), 1 for an error raised by the
+algorithm. SIGTERM (how SageMaker stops a job; SIGKILL follows 120 s later) raises JobStopped in the algorithm so its
+`finally` blocks run; exit 128+signal.
 With several hosts (docs/how-to/train-on-several-hosts.md) every host runs this; only the leader reports metrics and
 writes the model, unless algorithm.py sets EVERY_HOST_WRITES = True. A worker host of `job.dask()` exits 0 once the
 leader's train() has returned. An algorithm that never looks at its hosts (host_aware.py) is trained by the leader
 alone; the other hosts wait for it in its Dask cluster, then exit 0.
 """
 
-import json
 import logging
-import signal
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from framework.errors import ConfigError, JobStopped
+from framework import jobs
+from framework.errors import ConfigError
+from framework.jobs import HostsJob
 from framework.paths import MLPaths
 from framework.training import host_aware, hyperparameters, metrics
-from framework.training.cluster import Cluster, Failed, LeaderDone, Outcome, Stopped, Succeeded
-
-if TYPE_CHECKING:
-    from distributed import Client
 
 # Files that only keep an empty folder in git; not a model (as develop/local/entrypoint.py, which packs it, says).
 PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}
@@ -36,8 +30,9 @@ log = logging.getLogger("train")
 
 
 @dataclass
-class TrainingJob:
-    """Everything algorithm.train gets. Paths are absolute; folders to write into exist."""
+class TrainingJob(HostsJob):
+    """Everything algorithm.train gets. Paths are absolute; folders to write into exist. Its hosts (cluster, leader,
+    is_leader, network_interface, dask()) are framework/jobs.py's, shared with processing jobs."""
 
     hyperparameters: Any  # an instance of algorithm.Hyperparameters
     channels: dict[str, Path]  # channel name -> its folder, for every channel with data
@@ -48,33 +43,7 @@ class TrainingJob:
     resource_config: dict[str, Any] = field(default_factory=dict)
     platform_hyperparameters: dict[str, Any] = field(default_factory=dict)  # sagemaker_*, _tuning_objective_metric, ...
     metrics: dict[str, str] = field(default_factory=dict)  # algorithm.METRICS: name -> "maximize" | "minimize"
-    cluster: Cluster = field(default_factory=lambda: Cluster(("algo-1",), "algo-1", "eth0"))  # the hosts, once
     every_host_writes: bool = False  # algorithm.EVERY_HOST_WRITES: metrics and model files from every host
-    _dask: Any = field(default=None, init=False, repr=False)  # the leader's Dask cluster, from job.dask() to the end
-
-    @property
-    def current_host(self) -> str:
-        """This host's name, as resourceconfig.json says (algo-1 on a local run)."""
-        return self.cluster.current_host
-
-    @property
-    def hosts(self) -> list[str]:
-        """Every host of the job, sorted (a new list each time: the job's hosts do not change)."""
-        return list(self.cluster.hosts)
-
-    @property
-    def leader(self) -> str:
-        """The first of the sorted hosts (not always called algo-1: SageMaker's local mode says algo-1-xxxxx)."""
-        return self.cluster.leader
-
-    @property
-    def is_leader(self) -> bool:
-        return self.cluster.is_leader
-
-    @property
-    def network_interface(self) -> str:
-        """The job network's interface (resourceconfig.json's network_interface_name): eth0, ethwe, eth1, ..."""
-        return self.cluster.network_interface
 
     def report_metric(self, name: str, value: float, epoch: int | None = None) -> None:
         """Log one value of a declared metric, in the line SageMaker's MetricDefinitions read (metrics.py).
@@ -82,33 +51,12 @@ class TrainingJob:
         if self.is_leader or self.every_host_writes:
             metrics.report(self.metrics, name, value, epoch)
 
-    @contextmanager
-    def dask(self, nthreads: int | None = None) -> Iterator["Client"]:
-        """`with job.dask() as client:` a Dask cluster with a worker on every host (`nthreads` threads each: default
-        the CPUs the container may use). Only the leader runs the block; every other host serves as a worker until
-        the leader's job is over (framework/training/dask_cluster.py). On the leader the cluster stays until the job
-        ends: a second `with job.dask()` gets the same one."""
-        from framework.training import dask_cluster  # Dask's import costs a second: only when used
-
-        if not self.cluster.is_leader:
-            dask_cluster.serve(self.cluster, nthreads)  # raises LeaderDone or ClusterError: never enters the block
-        if self._dask is None:
-            self._dask = dask_cluster.LeaderCluster(self.cluster, nthreads)
-        yield self._dask.client
-
-    def _end(self, outcome: Outcome) -> None:
-        # The worker hosts of job.dask() leave with the leader's outcome only now, its model written.
-        if self._dask is not None:
-            self._dask.end(outcome)
-
 
 def run(algorithm_loader) -> int:
     """Run one training job; `algorithm_loader` imports algorithm.py, so that its errors are reported like the rest."""
     paths = MLPaths.from_env()
-    paths.failure.unlink(missing_ok=True)  # a stale reason from an earlier local run would lie about this one
-    _stop_on(signal.SIGTERM, signal.SIGINT)
-    job = None
-    try:
+
+    def start():
         algorithm = algorithm_loader()
         job = _prepare(algorithm, paths)
         log.info(
@@ -117,23 +65,14 @@ def run(algorithm_loader) -> int:
             sorted(job.channels),
             job.hyperparameters,
         )
-        _train(algorithm, job)
-        _check_model_writer(job)
-        job._end(Succeeded())  # raises when a worker host left early
-    except LeaderDone as done:
-        log.info("training succeeded: %s", done)
-        return 0
-    except JobStopped as stop:
-        _end_quietly(job, Stopped(signal.Signals(stop.signum).name))
-        log.warning("training %s; exiting with %d", stop, 128 + stop.signum)
-        return 128 + stop.signum
-    except Exception as exc:
-        _end_quietly(job, Failed(f"{type(exc).__name__}: {exc}"))
-        code = 2 if isinstance(exc, ConfigError) else 1
-        _report_failure(paths, exc)
-        return code
-    log.info("training succeeded; model in %s", paths.model)
-    return 0
+
+        def hook():
+            _train(algorithm, job)
+            _check_model_writer(job)
+
+        return job, hook
+
+    return jobs.run("training", paths.failure, start, log, succeeded=f"; model in {paths.model}")
 
 
 def _train(algorithm: ModuleType, job: TrainingJob) -> None:
@@ -168,52 +107,20 @@ def _sharded(config: Any) -> bool:
     return isinstance(config, dict) and config.get("S3DistributionType") == "ShardedByS3Key"
 
 
-def _end_quietly(job: TrainingJob | None, outcome: Outcome) -> None:
-    # The job has failed already: the reason to report is its own, not a second one from closing the cluster.
-    try:
-        if job is not None:
-            job._end(outcome)
-    except Exception as exc:
-        log.warning("closing the Dask cluster: %s: %s", type(exc).__name__, exc)
-
-
 def _check_model_writer(job: TrainingJob) -> None:
     if job.is_leader or job.every_host_writes:
         return
     written = sorted(p.name for p in job.model_dir.iterdir() if p.name not in PLACEHOLDERS)
     if written:
         raise RuntimeError(
-            f"host {job.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
+            f"host {job.cluster.current_host} wrote {', '.join(written)} into the model folder, but only the leader "
             f"({job.leader}) writes the model: write it when job.is_leader, or set EVERY_HOST_WRITES = True in "
             "algorithm.py (each host's file names must then differ)"
         )
 
 
-def _stop_on(*signums: int) -> None:
-    # As PID 1 in a container the process has no default signal handling: without this, SIGTERM does nothing until
-    # SIGKILL arrives 120 s later and no checkpoint is saved.
-    def stop(signum, _frame):
-        name = signal.Signals(signum).name
-        signal.signal(signum, signal.SIG_DFL)  # a second signal is not caught again
-        log.warning("received %s: stopping training (cleanup runs; SageMaker sends SIGKILL 120 s after SIGTERM)", name)
-        raise JobStopped(signum, name)
-
-    for signum in signums:
-        signal.signal(signum, stop)
-
-
-def _report_failure(paths: MLPaths, exc: Exception) -> None:
-    reason = f"{type(exc).__name__}: {exc}"
-    log.error("training failed: %s\n%s", reason, "".join(traceback.format_exception(exc)).rstrip())
-    try:
-        paths.output.mkdir(parents=True, exist_ok=True)
-        paths.failure.write_text(reason + "\n")
-    except OSError as write_error:
-        log.error("could not write %s: %s", paths.failure, write_error)
-
-
 def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
-    raw = _read_json(paths.config / "hyperparameters.json", default={})
+    raw = jobs.read_json(paths.config / "hyperparameters.json", default={})
     if not isinstance(raw, dict):
         raise ConfigError(f"{paths.config / 'hyperparameters.json'} must hold a JSON object, not {type(raw).__name__}")
     declared, platform = hyperparameters.parse(algorithm.Hyperparameters, raw)
@@ -222,7 +129,7 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
     except ValueError as exc:
         raise ConfigError(f"algorithm.py: {exc}") from None
 
-    data_config = _read_json(paths.config / "inputdataconfig.json", default=None)
+    data_config = jobs.read_json(paths.config / "inputdataconfig.json", default=None)
     names = sorted(data_config) if data_config is not None else _folders(paths.data)
     channels = {name: paths.data / name for name in names if _has_files(paths.data / name)}
     for required in getattr(algorithm, "REQUIRED_CHANNELS", ()):
@@ -232,10 +139,7 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
                 f"required channel {required!r} is missing or empty in {paths.data}; channels with data: {present}"
             )
 
-    resources = _read_json(paths.config / "resourceconfig.json", default={})
-    if not isinstance(resources, dict):
-        raise ConfigError(f"{paths.config / 'resourceconfig.json'} must hold a JSON object")
-    cluster = Cluster.from_resource_config(resources)
+    resources, cluster = jobs.read_resources(paths.config / "resourceconfig.json")
     for folder in (paths.model, paths.output_data, paths.checkpoints):
         folder.mkdir(parents=True, exist_ok=True)
     return TrainingJob(
@@ -251,17 +155,6 @@ def _prepare(algorithm: ModuleType, paths: MLPaths) -> TrainingJob:
         cluster=cluster,
         every_host_writes=bool(getattr(algorithm, "EVERY_HOST_WRITES", False)),
     )
-
-
-def _read_json(path: Path, default: Any) -> Any:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return default
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
 
 
 def _folders(parent: Path) -> list[str]:

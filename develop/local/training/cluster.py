@@ -80,13 +80,13 @@ class Engine:
     def host_path(self, path: Path) -> str:
         return str(self.host_project.joinpath(*path.relative_to(PROJECT).parts))
 
-    def run_command(self, name: str, mounts: dict[Path, str], options: list[str], command: str) -> list[str]:
+    def run_command(self, name: str, mounts: dict[Path, str], options: list[str], *command: str) -> list[str]:
         args = ["docker", "run", "--rm", "--name", name, "--label", f"{PROJECT_LABEL}={self.project_name}", *options]
         for source, target in mounts.items():
             args += ["-v", f"{self.host_path(source)}:{target}"]
         # SageMaker passes the job's Environment to every host; here, the caller's SAGEMAKER_* variables.
         args += [arg for var in sorted(os.environ) if var.startswith("SAGEMAKER_") for arg in ("-e", var)]
-        return [*args, self.image, command]
+        return [*args, self.image, *command]
 
 
 def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -174,10 +174,10 @@ def prepare_hosts(hosts: list[str]) -> dict[str, dict[Path, str]]:
 
 
 class Host:
-    """One host's container, its log lines prefixed with its name."""
+    """One host's container, its log lines prefixed with its name; `reason_file` is where it writes why it failed."""
 
-    def __init__(self, name: str, command: list[str], width: int):
-        self.name = name
+    def __init__(self, name: str, command: list[str], width: int, reason_file: Path):
+        self.name, self.reason_file = name, reason_file
         self.container = command[command.index("--name") + 1]
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, bufsize=0
@@ -193,7 +193,7 @@ class Host:
 
     def failure(self) -> str:
         code = self.process.returncode
-        path = HOSTS_DIR / self.name / "output" / "failure"
+        path = self.reason_file
         reason = path.read_text().strip() if path.is_file() else ""
         return reason or f"the container exited with code {code}"
 
@@ -214,21 +214,24 @@ def stop(hosts: list[Host], grace: int) -> None:
         host.relay.join(10)
 
 
-def combine(hosts: list[str], folder: str) -> list[tuple[Path, str]]:
-    """(file, name) of every host's `folder` (model, output/data), refusing a name written by two hosts."""
+def combine(
+    hosts: list[str], folder: str, trees: Path = HOSTS_DIR, destination: str = "one archive"
+) -> list[tuple[Path, str]]:
+    """(file, name) of every host's `folder` (model, output/data) in its tree under `trees`, refusing a name written
+    by two hosts (SageMaker puts them all in `destination`)."""
     writers: dict[str, str] = {}
     members = []
     for host in hosts:
-        for name in files_of(HOSTS_DIR / host / folder):
+        for name in files_of(trees / host / folder):
             key = name.as_posix()
             if key in writers:
                 raise JobFailed(
                     f"{folder}/{key} was written by {writers[key]} and {host}: SageMaker combines every host's "
-                    f"/opt/ml/{folder} into one archive, so their file names must differ (usually only the leader "
+                    f"/opt/ml/{folder} into {destination}, so their file names must differ (usually only the leader "
                     "writes)"
                 )
             writers[key] = host
-            members.append((HOSTS_DIR / host / folder / name, key))
+            members.append((trees / host / folder / name, key))
     return members
 
 
@@ -245,35 +248,30 @@ def deliver(hosts: list[str]) -> None:
         print(f"combined the hosts' /opt/ml/{folder} ({len(members)} file(s)) into {shown(archive, PROJECT)}")
 
 
-def run_job(args: argparse.Namespace, engine: Engine) -> int:
-    hosts = [f"algo-{n}" for n in range(1, args.instances + 1)]
-    job_name = f"{re.sub(r'[^a-zA-Z0-9_.-]', '-', engine.project_name)}-{time.strftime('%Y%m%d-%H%M%S')}-"
-    job_name += uuid.uuid4().hex[:4]
-    mounts = prepare_hosts(hosts)
-    limits = ["--cpus", f"{args.cpus:g}"] if args.cpus else []
-    network = job_name
+def job_name_of(engine: Engine) -> str:
+    name = f"{re.sub(r'[^a-zA-Z0-9_.-]', '-', engine.project_name)}-{time.strftime('%Y%m%d-%H%M%S')}-"
+    return name + uuid.uuid4().hex[:4]
+
+
+def run_hosts(engine: Engine, job: dict, hosts: list[str], mounts: dict[str, dict[Path, str]], deliver_outputs) -> int:
+    """Runs `job["command"]` (e.g. ["train"]) in a container per host, on a network made for the job, and waits. A host
+    that fails fails the job with its reason (read from `job["reason"]` in its tree, `job["trees"]`), the others
+    stopped; Ctrl-C stops every host (exit 130). When all succeed, `deliver_outputs(hosts)` combines their outputs.
+    The network is removed in every case. `job`: kind ("training"), name, command, cpus, environment (variables)."""
+    limits = ["--cpus", f"{job['cpus']:g}"] if job["cpus"] else []
+    network = job["name"]
     made = docker("network", "create", "--label", f"{PROJECT_LABEL}={engine.project_name}", network)
     if made.returncode != 0:
         raise JobFailed(f"could not create the job's network {network}: {made.stderr.strip()}")
-    print(f"training job {job_name}: {len(hosts)} hosts on network {network}", flush=True)
+    print(f"{job['kind']} job {job['name']}: {len(hosts)} hosts on network {network}", flush=True)
     running: list[Host] = []
     try:
         for host in hosts:
-            options = [
-                *limits,
-                "--network",
-                network,
-                "--hostname",
-                host,
-                "--network-alias",
-                host,
-                "--label",
-                f"{JOB_LABEL}={job_name}",
-                "-e",
-                f"TRAINING_JOB_NAME={job_name}",
-            ]
-            command = engine.run_command(f"{job_name}-{host}", mounts[host], options, "train")
-            running.append(Host(host, command, max(map(len, hosts))))
+            options = [*limits, "--network", network, "--hostname", host, "--network-alias", host]
+            options += ["--label", f"{JOB_LABEL}={job['name']}"]
+            options += [arg for name, value in job["environment"].items() for arg in ("-e", f"{name}={value}")]
+            command = engine.run_command(f"{job['name']}-{host}", mounts[host], options, *job["command"])
+            running.append(Host(host, command, max(map(len, hosts)), job["trees"] / host / job["reason"]))
         failed = None
         while failed is None and any(h.process.poll() is None for h in running):
             failed = next((h for h in running if h.process.poll() not in (None, 0)), None)
@@ -286,7 +284,7 @@ def run_job(args: argparse.Namespace, engine: Engine) -> int:
             raise JobFailed(f"{failed.name}: {reason}", failed.process.returncode)
         for host in running:
             host.relay.join(10)
-        deliver(hosts)
+        deliver_outputs(hosts)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -299,8 +297,23 @@ def run_job(args: argparse.Namespace, engine: Engine) -> int:
                 stop(running, STOP_GRACE)
                 break
         docker("network", "rm", network)
-    print(f"training job {job_name} succeeded on {len(hosts)} hosts", flush=True)
+    print(f"{job['kind']} job {job['name']} succeeded on {len(hosts)} hosts", flush=True)
     return 0
+
+
+def run_job(args: argparse.Namespace, engine: Engine) -> int:
+    hosts = [f"algo-{n}" for n in range(1, args.instances + 1)]
+    name = job_name_of(engine)
+    job = {
+        "kind": "training",
+        "name": name,
+        "command": ["train"],
+        "cpus": args.cpus,
+        "environment": {"TRAINING_JOB_NAME": name},
+        "trees": HOSTS_DIR,
+        "reason": "output/failure",
+    }
+    return run_hosts(engine, job, hosts, prepare_hosts(hosts), deliver)
 
 
 def run_one(args: argparse.Namespace, engine: Engine) -> int:
