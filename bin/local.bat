@@ -1,24 +1,35 @@
 @echo off
 rem The main job without Docker (the twin of bin/local.sh): trains algorithm.py on the repository's opt\ml, then
 rem serves the model on 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin\local.bat train` or
-rem `bin\local.bat serve` does one step only; `bin\local.bat transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local
-rem batch transform with bin\transform.bat's arguments (develop\local\transform\runner.py; docs\batch-transform.md). Creates
-rem .venv first when needed. Serving needs gunicorn, which runs on Linux and macOS only: on Windows, serve with Docker
-rem (bin\serve.bat).
+rem `bin\local.bat serve` does one step only. The development tools run here too, with .venv's Python, taking the
+rem arguments of their Docker twins:
+rem   bin\local.bat transform [INPUT_DIR [OUTPUT_DIR]] [options]   a local batch transform (bin\transform.bat)
+rem   bin\local.bat tune [--trials N] [...]                        a seeded random search (bin\tune.bat)
+rem   bin\local.bat algorithm-spec [IMAGE_URI] [...]               the algorithm's spec\*.json (bin\algorithm-spec.bat)
+rem   bin\local.bat smoke [URL or --serve]                         opt\ml\input\smoke-tests.json against a server
+rem   bin\local.bat postman [--check]                              the Postman collections' bodies from the payloads
+rem Creates .venv first when needed. Serving needs gunicorn, which runs on Linux and macOS only: on Windows, serve
+rem with Docker (bin\serve.bat).
 setlocal
 for %%R in ("%~dp0..") do set "ROOT=%%~fR"
 set "STEP=%~1"
 if "%STEP%"=="" set STEP=all
-if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" if not "%STEP%"=="transform" (
-    >&2 echo usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  ^(no argument: train, then serve^)
+set "TOOL="
+if "%STEP%"=="transform" set TOOL=local.transform.runner
+if "%STEP%"=="tune" set TOOL=local.training.tune
+if "%STEP%"=="algorithm-spec" set TOOL=sagemaker.algorithm_spec
+if "%STEP%"=="smoke" set TOOL=release.smoke
+if "%STEP%"=="postman" set TOOL=local.postman
+if defined TOOL goto checked
+if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" (
+    >&2 echo usage: bin\local.bat [train^|serve^|transform^|tune^|algorithm-spec^|smoke^|postman [ARGUMENTS]]  ^(no argument: train, then serve^)
     exit /b 2
 )
-rem Only transform takes more; a multi-model server (bin\serve.bat --models) runs in Docker only.
+rem Only the tools take more; a multi-model server (bin\serve.bat --models) runs in Docker only.
 set "ARG=%~2"
-if "%STEP%"=="transform" goto checked
 if not defined ARG goto checked
 setlocal enabledelayedexpansion
->&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform [INPUT_DIR [OUTPUT_DIR]] [options]]  ^(no argument: train, then serve^)
+>&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform^|tune^|algorithm-spec^|smoke^|postman [ARGUMENTS]]  ^(no argument: train, then serve^)
 exit /b 2
 :checked
 call "%~dp0setup.bat"
@@ -28,7 +39,7 @@ rem A development server is not for the network.
 if not defined SERVE_HOST set SERVE_HOST=127.0.0.1
 set "PYTHON_EXE=%ROOT%\.venv\Scripts\python.exe"
 
-if "%STEP%"=="transform" goto transform
+if defined TOOL goto tool
 if "%STEP%"=="serve" goto serve
 "%PYTHON_EXE%" "%ROOT%\main.py" train
 if errorlevel 1 exit /b %errorlevel%
@@ -37,8 +48,8 @@ if "%STEP%"=="train" exit /b 0
 "%PYTHON_EXE%" "%ROOT%\main.py" serve
 exit /b %errorlevel%
 
-:transform
-rem The arguments after "transform" go to the runner (shift does not change %*).
+:tool
+rem The arguments after the step go to the tool (shift does not change %*).
 set "REST="
 :rest
 shift
@@ -46,7 +57,7 @@ if "%~1"=="" goto run
 set REST=%REST% %1
 goto rest
 :run
-rem -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
+rem -P: the develop package and algorithm.py are the project's (PYTHONPATH), whatever folder this runs from.
 set "PYTHONPATH=%ROOT%"
-"%PYTHON_EXE%" -P -m develop.local.transform.runner%REST%
+"%PYTHON_EXE%" -P -m develop.%TOOL%%REST%
 exit /b %errorlevel%

@@ -1094,9 +1094,24 @@ def test_local_usage(twins):
     sh, bat = twins.both("local", "predict")
     assert_same(sh, bat)
     assert sh.rc == 2 and sh.stderr == (
-        "usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]]"
+        "usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman [ARGUMENTS]]"
         "  (no argument: train, then serve)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("step", "module"),
+    [
+        ("tune", "develop.local.training.tune"),
+        ("algorithm-spec", "develop.sagemaker.algorithm_spec"),
+        ("smoke", "develop.release.smoke"),
+        ("postman", "develop.local.postman"),
+    ],
+)
+def test_local_tools(twins, step, module):
+    sh, bat = twins.both("local", step, "--out", "my folder")
+    assert_same(sh, bat)
+    assert sh.rc == 0 and sh.calls[-1][1:] == ["<venv python>", "-P", "-m", module, "--out", "my folder"]
 
 
 def test_local_transform(twins):

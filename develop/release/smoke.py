@@ -11,16 +11,22 @@ A JSON answer compares as a value, a JSON Lines answer as the list of its lines'
 of text with CSV fields compared one by one. Numbers anywhere in them (JSON numbers, CSV fields) are equal when
 math.isclose says so with the file's tolerance (none given: exactly equal).
 
-    python -P -m develop.release.smoke [URL]     runs every case against a server (default http://127.0.0.1:8080)
+    python -P -m develop.release.smoke [URL]      every case against a server (default http://127.0.0.1:8080)
+    python -P -m develop.release.smoke --serve    the same against `main.py serve`, started and stopped for it
 
 Standard library only: it runs in .venv, in the :dev image's Python and in its AWS tools' venv.
 """
 
+import argparse
 import csv
 import json
 import math
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -203,18 +209,79 @@ def post_to(url: str, timeout: float = 60):
     return post
 
 
+def arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bin/local.sh smoke", description="Runs opt/ml/input/smoke-tests.json.")
+    parser.add_argument("url", nargs="?", help="the server (default http://127.0.0.1:$SAGEMAKER_BIND_TO_PORT, 8080)")
+    parser.add_argument("--serve", action="store_true", help="start `main.py serve` on the trained model, then stop it")
+    parser.add_argument("--serve-command", help=argparse.SUPPRESS)  # bin/smoke.sh: the image's own serve command
+    args = parser.parse_args(argv)
+    if args.url and args.serve:
+        parser.error("give a URL or --serve, not both")
+    if args.url and not args.url.startswith(("http://", "https://")):
+        parser.error(f"{args.url!r} is not an http:// or https:// URL")
+    return args
+
+
+def serve(command: list[str], timeout: float = 240) -> tuple[subprocess.Popen, str]:
+    """The server started as a child on a free port of 127.0.0.1, once /ping answers 200: (its process, its URL)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "SERVE_HOST": "127.0.0.1"}
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "/ping", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    if process.returncode not in (None, 0, -signal.SIGTERM):
+        raise SmokeError(f"the server exited with code {process.returncode} before /ping answered (its log is above)")
+    raise SmokeError(f"the server did not answer /ping within {timeout:g} s (its log is above)")
+
+
+def ping(url: str) -> None:
+    try:
+        urllib.request.urlopen(url.rstrip("/") + "/ping", timeout=10).close()
+    except urllib.error.HTTPError:
+        pass  # a server answers: its /invocations are the test
+    except OSError as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SmokeError(f"no server answers at {url} ({reason}): start bin/local.sh, or give --serve") from None
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # as SageMaker stops an endpoint
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) > 1 or (argv and not argv[0].startswith(("http://", "https://"))):
-        print("usage: bin/local.sh smoke [URL]  (default http://127.0.0.1:$HOST_PORT, 8080)", file=sys.stderr)
-        return 2
-    url = argv[0] if argv else f"http://127.0.0.1:{os.environ.get('HOST_PORT') or 8080}"
+    args = arguments(argv)
     project = Path(os.environ.get("PROJECT_DIR") or Path(__file__).resolve().parents[2])
+    url = args.url or f"http://127.0.0.1:{os.environ.get('SAGEMAKER_BIND_TO_PORT') or 8080}"
+    server = None
     try:
         smoke = load(project)
+        if args.serve or args.serve_command:
+            command = (args.serve_command or "").split() or [sys.executable, str(project / "main.py"), "serve"]
+            server, url = serve(command)
+        else:
+            ping(url)
+        failures = check(smoke, post_to(url))
     except SmokeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    failures = check(smoke, post_to(url))
+    finally:
+        if server:
+            stop(server)
     for line in failures:
         print(f"smoke: {line}", file=sys.stderr)
     if failures:
