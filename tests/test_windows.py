@@ -449,12 +449,14 @@ def sources(script: str, text: str) -> bool:
 
 TWINS = sorted(commands(".sh") & commands(".bat"))
 COMMON = [s for s in TWINS if sources(s, "_common.sh")]
+# bin/predict.sh needs no image: it runs without .env (against bin/local.sh's server as well).
+NEEDS_ENV = [s for s in COMMON if not sources(s, "ENV_FILE_OPTIONAL=1")]
 REQUIRE_DOCKER = [s for s in COMMON if sources(s, "\nrequire_docker")]
 # bin/release.sh builds the :dev image in its own build stage, and needs it only after: tests/test_release_twins.py.
 REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"') and s != "release"]
 
 
-@pytest.mark.parametrize("script", COMMON)
+@pytest.mark.parametrize("script", NEEDS_ENV)
 def test_no_env_file(twins, script):
     twins.env_file({})
     for root in twins.roots.values():
@@ -465,7 +467,7 @@ def test_no_env_file(twins, script):
     assert sh.calls == []
 
 
-@pytest.mark.parametrize("script", COMMON)
+@pytest.mark.parametrize("script", NEEDS_ENV)
 def test_docker_name_unset(twins, script):
     twins.env_file({"DOCKER_NAME": "", "HOST_PORT": "8080"})
     assert_error(*twins.both(script), "DOCKER_NAME is not set in <ROOT>/.env")
@@ -930,6 +932,20 @@ def test_predict(twins):
         "@<ROOT>/opt/ml/input/payload.json",
         "http://127.0.0.1:8080/invocations",
     ]
+
+
+def test_predict_needs_no_env_file(twins):
+    """Against the server bin/local.sh starts (127.0.0.1:8080), before any .env exists."""
+    twins.env_file({})
+    for root in twins.roots.values():
+        (root / ".env").unlink()
+        (root / ".env.bat").unlink()
+    twins.answers["curl--s.out"] = '{"predictions": [1.5]}'
+    sh, bat = twins.both("predict")
+    assert_same(sh, bat)
+    assert sh.rc == 0 and sh.stdout == '{"predictions": [1.5]}\n'
+    assert sh.calls[0][-1] == "http://127.0.0.1:8080/invocations"
+    assert "predict" not in NEEDS_ENV and "train" in NEEDS_ENV
 
 
 def test_predict_csv(twins):
