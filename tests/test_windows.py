@@ -804,6 +804,7 @@ REFUSED = {
     "serve": "usage: bin/serve.sh [--models FOLDER]",
     "docker-destroy": "usage: bin/docker-destroy.sh",
     "predict": "usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]",
+    "smoke": "usage: bin/smoke.sh",
 }
 
 
@@ -871,6 +872,37 @@ def test_algorithm_spec(twins):
         "-m",
         "develop.sagemaker.algorithm_spec",
         *args,
+    ]
+
+
+def test_smoke_runs_the_release_code_in_the_dev_base_image(twins):
+    """The image a release pushes, with its own code: only opt/ml and the smoke test's code are mounted."""
+    twins.answers["docker-run.rc"] = "1"
+    sh, bat = twins.both("smoke")
+    assert_same(sh, bat)
+    assert sh.rc == 1 and sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        "--rm",
+        "--label",
+        "sagemaker-template.project=sagemaker-algorithm",
+        "-v",
+        "<ROOT>/opt/ml:/opt/ml",
+        "-v",
+        "<ROOT>/develop:/opt/smoke/develop:ro",
+        "-e",
+        "PYTHONPATH=/opt/smoke",
+        "-e",
+        "PROJECT_DIR=/",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev-base",
+        "-P",
+        "-m",
+        "develop.release.smoke",
+        "--serve-command",
+        "/opt/venv/bin/python /opt/program/main.py serve",
     ]
 
 
