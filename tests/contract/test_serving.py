@@ -62,8 +62,11 @@ def test_a_batch_transform_of_transform_input_answers_once_per_record(subject, s
     folder = subject.folder / "transform" / "input"
     if not folder.is_dir():
         pytest.skip("the project has no transform/input folder")
-    files = [path for path, _ in runner.input_files(folder, tmp_path)]
-    content_type = runner.content_type_of([(p, p) for p in files])
+    try:
+        files = [path for path, _ in runner.input_files(folder, tmp_path)]
+        content_type = runner.content_type_of([(p, p) for p in files])
+    except runner.JobError as exc:
+        fail("transform/input", str(exc).replace(str(subject.folder) + "/", ""))
     first = post(server, files[0], JSON).json()
     by_line = content_type in (CSV, JSONLINES) and JSONLINES in answer_types(subject, first)
     args = ["--url", server.url, str(folder), str(tmp_path / "out")]
