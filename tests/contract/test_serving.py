@@ -1,8 +1,6 @@
 """Serving, as an endpoint and a batch transform run it: every payload answered in every type the algorithm answers,
 the smoke tests' expected answers, one answer per record of transform/input."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -10,19 +8,22 @@ from develop.local.transform import runner
 from develop.release import smoke
 
 from .subject import fail
-from framework.serving.media_types import CSV, JSON, JSONLINES, NPY
+from framework.serving.media_types import CSV, EVENT_STREAM, JSON, JSONLINES, NPY
 
 RECORD_TYPES = (CSV, JSONLINES, NPY)  # built-in answers that need {"predictions": [...]}, one item per record
 
 
 def answer_types(subject, answer: dict) -> list[str]:
-    """The Accept types the algorithm answers this payload in: JSON, the encoders it declares, and the built-in ones
-    that write records when predict returns {"predictions": [...]} (.npy only for an array that is not of objects)."""
+    """The Accept types the algorithm answers this payload in: JSON, the encoders it declares, server-sent events for a
+    JSON object, and the built-in ones that write records when predict returns {"predictions": [...]} (.npy only for
+    an array that is not of objects)."""
     declared = subject.declarations
     records = answer.get("predictions") if isinstance(answer, dict) else None
     types = []
     for media_type in declared["encoders"]:
         if media_type == JSON or media_type in declared["own_encoders"]:
+            types.append(media_type)
+        elif media_type == EVENT_STREAM and isinstance(answer, dict):  # the whole answer as one event
             types.append(media_type)
         elif isinstance(records, list) and records and media_type in RECORD_TYPES:
             if media_type != NPY or np.asarray(records).dtype.kind in "biufU":
@@ -35,6 +36,9 @@ def post(server, payload, accept: str):
     if answer.status_code != 200:
         shown = answer.text.strip().replace("\n", " ")[:300]
         fail(f"opt/ml/input/{payload.name}", f"answered {answer.status_code} to Accept {accept}: {shown}")
+    answered = answer.headers.get("Content-Type", "")
+    if not answered.startswith(accept):
+        fail(f"opt/ml/input/{payload.name}", f"asked for {accept}, answered Content-Type {answered!r}")
     return answer
 
 
@@ -91,7 +95,7 @@ def test_a_batch_transform_of_transform_input_answers_once_per_record(subject, s
             fail(name, "the transform wrote no .out for it")
         if by_line:
             records = [line for line in file.read_text().splitlines() if line.strip()]
-            answers = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+            answers = [line for line in out.read_text().splitlines() if line.strip()]
             if len(answers) != len(records):
                 fail(name, f"{len(records)} records were answered with {len(answers)} lines")
         elif not out.read_bytes().strip():
