@@ -8,7 +8,8 @@ Nothing else of the collections changes.
     python -P -m develop.local.postman            rewrites the collections whose bodies differ, and names them
     python -P -m develop.local.postman --check    writes nothing; exit 1, naming each request that differs
 
-Standard library only: it runs in .venv and in the :dev image's Python alike.
+Standard library only: it runs in .venv and in the :dev image's Python alike (without .venv:
+`bin/shell.sh -c "PYTHONPATH=/opt/program /opt/venv/bin/python -P -m develop.local.postman"`).
 """
 
 import argparse
