@@ -1,4 +1,5 @@
-"""The contract suite's subject, copied once, trained once and served once for all its checks (tests/contract/)."""
+"""The contract suite's subject, copied once, trained once and served once for all its checks (tests/contract/), and
+stopped when they are done, not at the end of the whole test run."""
 
 import subprocess
 
@@ -9,12 +10,12 @@ from conftest import Server
 from framework.training.job import PLACEHOLDERS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def subject(tmp_path_factory) -> Subject:
     return Subject(tmp_path_factory.mktemp("contract") / "project", subject_folder())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def trained(subject) -> subprocess.CompletedProcess:
     """`main.py train` on the subject's opt/ml, as SageMaker runs a training job: one training for every check."""
     done = subject.train(timeout=900)
@@ -27,7 +28,7 @@ def trained(subject) -> subprocess.CompletedProcess:
     return done
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(subject, trained):
     """`main.py serve` on the trained model: a real gunicorn on 127.0.0.1, one worker."""
     server = Server(subject, SAGEMAKER_MODEL_SERVER_WORKERS="1")
