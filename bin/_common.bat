@@ -16,10 +16,14 @@ for %%R in ("%~dp0..") do set "ROOT=%%~fR"
 rem Every container and image of the project carries this label, so bin\docker-destroy.bat finds them all, and no other.
 set PROJECT_LABEL=sagemaker-template.project
 
+rem A script that needs no image (bin\predict.bat, against bin\local.bat's server too) sets ENV_FILE_OPTIONAL=1 first:
+rem without .env.bat it runs on the defaults below.
+if not exist "%ROOT%\.env.bat" if defined ENV_FILE_OPTIONAL goto defaults
 if not exist "%ROOT%\.env.bat" set "MSG=%ROOT%\.env.bat is missing: copy .env.bat.example to .env.bat and set DOCKER_NAME" & goto die
 call "%ROOT%\.env.bat"
 
-if not defined DOCKER_NAME set "MSG=DOCKER_NAME is not set in %ROOT%\.env.bat" & goto die
+if not defined DOCKER_NAME if not defined ENV_FILE_OPTIONAL set "MSG=DOCKER_NAME is not set in %ROOT%\.env.bat" & goto die
+:defaults
 rem Docker checks the name (lowercase components separated by '/') where it first reads it, and says what is wrong.
 if not defined HOST_PORT set HOST_PORT=8080
 if not defined BASE_IMAGE set BASE_IMAGE=python:3.11-slim-bookworm

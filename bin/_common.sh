@@ -11,19 +11,22 @@ die() {
     exit 1
 }
 
-[[ -f $ROOT/.env ]] || die "$ROOT/.env is missing: copy .env.example to .env and set DOCKER_NAME"
-[[ $(<"$ROOT/.env") != *$'\r'* ]] || die "$ROOT/.env has Windows line endings: save it with LF line endings"
-set -a
-# shellcheck source=/dev/null
-. "$ROOT/.env"
-set +a
-
-[[ -n ${DOCKER_NAME:-} ]] || die "DOCKER_NAME is not set in $ROOT/.env"
+# A script that needs no image (bin/predict.sh, against bin/local.sh's server too) sets ENV_FILE_OPTIONAL=1 first:
+# without .env it runs on the defaults below.
+if [[ -z ${ENV_FILE_OPTIONAL:-} || -f $ROOT/.env ]]; then
+    [[ -f $ROOT/.env ]] || die "$ROOT/.env is missing: copy .env.example to .env and set DOCKER_NAME"
+    [[ $(<"$ROOT/.env") != *$'\r'* ]] || die "$ROOT/.env has Windows line endings: save it with LF line endings"
+    set -a
+    # shellcheck source=/dev/null
+    . "$ROOT/.env"
+    set +a
+    [[ -n ${DOCKER_NAME:-} || -n ${ENV_FILE_OPTIONAL:-} ]] || die "DOCKER_NAME is not set in $ROOT/.env"
+fi
 # Docker checks the name (lowercase components separated by '/') where it first reads it, and says what is wrong.
 HOST_PORT=${HOST_PORT:-8080}
 BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
-DEV_BASE="$DOCKER_NAME:dev-base"
-DEV="$DOCKER_NAME:dev"
+DEV_BASE="${DOCKER_NAME:-}:dev-base"
+DEV="${DOCKER_NAME:-}:dev"
 
 # The docker run options of a container that calls AWS (bin/sagemaker.sh, bin/release.sh): AWS's own variables
 # (credentials included) and the named settings that are set, passed by name, never by value; ~/.aws read-only;

@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
 # The main job without Docker: trains algorithm.py on the repository's opt/ml, then serves the model on
 # 127.0.0.1:8080 (SAGEMAKER_BIND_TO_PORT moves it) until Ctrl-C. `bin/local.sh train` or `bin/local.sh serve` does
-# one step only. `bin/local.sh transform [INPUT_DIR [OUTPUT_DIR]] [options]` runs a local batch transform with
-# bin/transform.sh's arguments (develop/local/transform/runner.py; docs/how-to/batch-transform.md). `bin/local.sh
-# process [ARGS]` runs algorithm.py's process(job) on opt/ml/processing (docs/how-to/processing.md). Creates .venv
-# when needed.
+# one step only. The development tools run here too, with .venv's Python, taking the arguments of their Docker twins:
+#   bin/local.sh transform [INPUT_DIR [OUTPUT_DIR]] [options]   a local batch transform (bin/transform.sh)
+#   bin/local.sh tune [--trials N] [...]                        a seeded random search (bin/tune.sh)
+#   bin/local.sh algorithm-spec [IMAGE_URI] [...]               the algorithm's spec/*.json (bin/algorithm-spec.sh)
+#   bin/local.sh smoke [URL | --serve]                          opt/ml/input/smoke-tests.json against the server
+#                                                               bin/local.sh started (or URL, or one it starts)
+#   bin/local.sh postman [--check]                              the Postman collections' bodies from the payloads
+#   bin/local.sh process [ARGS]                                 algorithm.py's process(job) on opt/ml/processing
+#                                                               (bin/process.sh; docs/how-to/processing.md)
+# Creates .venv when needed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-usage="usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]|process [ARGS]]  (no argument: train, then serve)"
+usage="usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman|process [ARGUMENTS]]  (no argument: train, then serve)"
 step=${1:-all}
 case $step in
-    all | train | serve | transform | process) ;;
+    all | train | serve | process) tool= ;;
+    transform) tool=local.transform.runner ;;
+    tune) tool=local.training.tune ;;
+    algorithm-spec) tool=sagemaker.algorithm_spec ;;
+    smoke) tool=release.smoke ;;
+    postman) tool=local.postman ;;
     *)
         echo "$usage" >&2
         exit 2
         ;;
 esac
-# Only transform and process take more; a multi-model server (bin/serve.sh --models) runs in Docker only.
-if [[ $step != transform && $step != process && $# -gt 1 ]]; then
+# Only the tools and process take more; a multi-model server (bin/serve.sh --models) runs in Docker only.
+if [[ -z $tool && $step != process && $# -gt 1 ]]; then
     echo "error: unknown argument '$2': $usage" >&2
     exit 2
 fi
@@ -29,9 +40,9 @@ export ML_ROOT="$ROOT/opt/ml"
 export SERVE_HOST=${SERVE_HOST:-127.0.0.1}
 python="$ROOT/.venv/bin/python"
 
-if [[ $step == transform ]]; then
-    # -P: the develop package is the project's (PYTHONPATH), whatever folder this runs from.
-    PYTHONPATH=$ROOT exec "$python" -P -m develop.local.transform.runner "${@:2}"
+if [[ -n $tool ]]; then
+    # -P: the develop package and algorithm.py are the project's (PYTHONPATH), whatever folder this runs from.
+    PYTHONPATH=$ROOT exec "$python" -P -m "develop.$tool" "${@:2}"
 fi
 
 if [[ $step == process ]]; then

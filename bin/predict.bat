@@ -4,6 +4,8 @@ rem Usage: bin\predict.bat [--model NAME] [PAYLOAD_FILE [ACCEPT]]   (default: op
 rem The Content-Type follows the file's extension (develop\local\content-types.txt), else application/json.
 rem --model NAME: the model NAME of a multi-model server (bin\serve.bat --models FOLDER), loaded first, as SageMaker does.
 setlocal
+rem Without .env.bat it posts to 127.0.0.1:8080, where bin\local.bat serves.
+set ENV_FILE_OPTIONAL=1
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
 

@@ -3,7 +3,9 @@
 # Usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]   (default: opt/ml/input/payload.json, application/json)
 # The Content-Type follows the file's extension (develop/local/content-types.txt), else application/json.
 # --model NAME: the model NAME of a multi-model server (bin/serve.sh --models FOLDER), loaded first, as SageMaker does.
+# Without .env it posts to 127.0.0.1:8080, where bin/local.sh serves.
 set -euo pipefail
+ENV_FILE_OPTIONAL=1
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 

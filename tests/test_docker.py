@@ -230,6 +230,17 @@ def test_standin_packs_the_model_after_a_successful_train(standin):
     assert json.loads((config / "resourceconfig.json").read_text()) == {"current_host": "mine"}  # never overwritten
 
 
+def test_standin_leaves_a_channel_emptied_but_for_its_gitkeep_out_of_the_job(standin):
+    channel = standin.ml / "input" / "data" / "validation"
+    for file in channel.iterdir():
+        if file.name != ".gitkeep":
+            file.unlink()
+    assert [p.name for p in channel.iterdir()] == [".gitkeep"]  # the folder stays in git
+    done = standin.run("train", WRITE_MODEL)
+    assert done.returncode == 0, done.stderr
+    assert list(json.loads((standin.ml / "input" / "config" / "inputdataconfig.json").read_text())) == ["training"]
+
+
 def test_standin_passes_on_a_failed_trains_exit_code_and_packs_nothing(standin):
     done = standin.run("train", "import sys; sys.exit(3)")
     assert done.returncode == 3

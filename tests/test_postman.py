@@ -6,12 +6,17 @@ newman the newman tests are skipped with a line that says so."""
 import dataclasses
 import json
 import re
+import shutil
+import subprocess
+import sys
 import types
 from urllib.parse import urlsplit
 
 import pytest
 from sigv4_endpoint import Endpoint
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from develop.local import postman
 
 from conftest import EXAMPLE, ROOT, Project, Server
 from postman_helpers import (
@@ -35,7 +40,6 @@ MULTI_MODEL_REQUESTS = collection_requests(MULTI_MODEL_COLLECTION)
 EVERY_REQUEST = REQUESTS + MULTI_MODEL_REQUESTS
 # Requests the server must answer with 2xx; the folder "errors" holds those it must refuse.
 ANSWERED = [request for request in REQUESTS if request["folder"] != "errors"]
-SAMPLE = re.compile(r"^Body: `(opt/ml/input/[^`]+)`$", re.MULTILINE)
 
 
 def served_routes(multi_model: bool):
@@ -96,21 +100,45 @@ def test_each_request_has_a_description_and_checks_status_and_answer(request_):
     assert tests.count("pm.test(") >= 2
 
 
-def test_bodies_are_the_sample_payloads_they_name():
+def test_bodies_are_what_bin_local_postman_writes_from_the_sample_payloads():
+    for collection in postman.collections(ROOT):
+        text, changed = postman.written(ROOT, collection)
+        assert not changed, f"{collection.name}: {changed} differ from their payloads: run bin/local.sh postman"
+        assert text == collection.read_text(encoding="utf-8"), f"{collection.name}: run bin/local.sh postman"
     named = set()
     for request in EVERY_REQUEST:
-        samples = SAMPLE.findall(request["request"].get("description", ""))
-        if samples:
-            (sample,) = samples
-            named.add(sample)
-            body = request["request"]["body"]
-            if body["mode"] == "file":  # a binary sample (e.g. .npy) is sent as the file itself
-                assert body["file"]["src"] == sample, request["name"]
-            else:
-                shipped = (ROOT / sample).read_text().replace("\r\n", "\n")
-                assert body["raw"] == shipped, f"{request['name']}: paste {sample} again"
+        named.update(postman.SAMPLE.findall(request["request"].get("description", "")))
     shipped = {f"opt/ml/input/{p.name}" for p in (ROOT / "opt" / "ml" / "input").glob("payload*")}
     assert named == shipped, "every sample payload is the body of a request, and every such body is shipped"
+
+
+def test_bin_local_postman_writes_a_changed_payload_into_every_request_that_sends_it(tmp_path):
+    shutil.copytree(ROOT / "postman", tmp_path / "postman")
+    shutil.copytree(ROOT / "opt" / "ml" / "input", tmp_path / "opt" / "ml" / "input")
+    (tmp_path / "opt/ml/input/payload.json").write_text('{"instances": [[1, 2, 3, 4]]}\r\n')
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-P", "-m", "develop.local.postman", *args],
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PROJECT_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    checked = run("--check")
+    assert checked.returncode == 1 and checked.stderr.count("\n") == 1, checked.stderr
+    assert "postman/sagemaker-algorithm.postman_collection.json: 'JSON object'" in checked.stderr
+    assert "postman/sagemaker-multi-model.postman_collection.json: 'Invoke a model'" in checked.stderr
+    assert run().returncode == 0 and run("--check").returncode == 0
+    sending = [r for r in collection_requests(tmp_path / "postman" / COLLECTION.name) if "payload.json`" in str(r)]
+    assert len(sending) == 4 and {r["request"]["body"]["raw"] for r in sending} == {'{"instances": [[1, 2, 3, 4]]}\n'}
+    (tmp_path / "opt/ml/input/payload.csv").unlink()
+    missing = run()
+    assert missing.returncode == 2 and missing.stderr == (
+        "error: postman/sagemaker-algorithm.postman_collection.json: request 'CSV answered as CSV' sends "
+        "opt/ml/input/payload.csv, which does not exist\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -191,7 +191,7 @@ def test_a_failed_smoke_test_leaves_staging_up_and_production_untouched(project,
     )
     (result,) = results
     message = failure(result)
-    assert message.startswith('smoke: payload.json (application/json) answered \'{"predictions": ["virginica"')
+    assert message.startswith("smoke: payload.json (application/json): answered 'virginica' at .predictions[0], ")
     assert f"staging endpoint {STAGING} is left up for inspection" in message
     assert stage_lines(result)[-2:] == ["stage smoke started", "stage smoke FAILED"]
     # nothing approved, nothing deployed to production; staging is still there, and the report says so

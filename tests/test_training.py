@@ -191,9 +191,13 @@ def test_missing_required_channel_lists_the_channels_present(make_project):
 
 
 def test_empty_required_channel_fails_the_job(make_project):
+    """Emptied as a user empties it: its data deleted, the .gitkeep that keeps the folder in git left."""
     project = make_project()
-    for file in (project.ml / "input" / "data" / "training").iterdir():
-        file.unlink()
+    channel = project.ml / "input" / "data" / "training"
+    for file in channel.iterdir():
+        if file.name != ".gitkeep":
+            file.unlink()
+    assert [p.name for p in channel.iterdir()] == [".gitkeep"]
     assert_failed(project, project.train(), 2, "ConfigError: required channel 'training' is missing or empty")
 
 

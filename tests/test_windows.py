@@ -449,12 +449,14 @@ def sources(script: str, text: str) -> bool:
 
 TWINS = sorted(commands(".sh") & commands(".bat"))
 COMMON = [s for s in TWINS if sources(s, "_common.sh")]
+# bin/predict.sh needs no image: it runs without .env (against bin/local.sh's server as well).
+NEEDS_ENV = [s for s in COMMON if not sources(s, "ENV_FILE_OPTIONAL=1")]
 REQUIRE_DOCKER = [s for s in COMMON if sources(s, "\nrequire_docker")]
 # bin/release.sh builds the :dev image in its own build stage, and needs it only after: tests/test_release_twins.py.
 REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"') and s != "release"]
 
 
-@pytest.mark.parametrize("script", COMMON)
+@pytest.mark.parametrize("script", NEEDS_ENV)
 def test_no_env_file(twins, script):
     twins.env_file({})
     for root in twins.roots.values():
@@ -465,7 +467,7 @@ def test_no_env_file(twins, script):
     assert sh.calls == []
 
 
-@pytest.mark.parametrize("script", COMMON)
+@pytest.mark.parametrize("script", NEEDS_ENV)
 def test_docker_name_unset(twins, script):
     twins.env_file({"DOCKER_NAME": "", "HOST_PORT": "8080"})
     assert_error(*twins.both(script), "DOCKER_NAME is not set in <ROOT>/.env")
@@ -802,6 +804,7 @@ REFUSED = {
     "serve": "usage: bin/serve.sh [--models FOLDER]",
     "docker-destroy": "usage: bin/docker-destroy.sh",
     "predict": "usage: bin/predict.sh [--model NAME] [PAYLOAD_FILE [ACCEPT]]",
+    "smoke": "usage: bin/smoke.sh",
 }
 
 
@@ -872,6 +875,37 @@ def test_algorithm_spec(twins):
     ]
 
 
+def test_smoke_runs_the_release_code_in_the_dev_base_image(twins):
+    """The image a release pushes, with its own code: only opt/ml and the smoke test's code are mounted."""
+    twins.answers["docker-run.rc"] = "1"
+    sh, bat = twins.both("smoke")
+    assert_same(sh, bat)
+    assert sh.rc == 1 and sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        "--rm",
+        "--label",
+        "sagemaker-template.project=sagemaker-algorithm",
+        "-v",
+        "<ROOT>/opt/ml:/opt/ml",
+        "-v",
+        "<ROOT>/develop:/opt/smoke/develop:ro",
+        "-e",
+        "PYTHONPATH=/opt/smoke",
+        "-e",
+        "PROJECT_DIR=/",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev-base",
+        "-P",
+        "-m",
+        "develop.release.smoke",
+        "--serve-command",
+        "/opt/venv/bin/python /opt/program/main.py serve",
+    ]
+
+
 def test_algorithm_spec_passes_its_exit_code(twins):
     twins.answers["docker-run.rc"] = "2"
     sh, bat = twins.both("algorithm-spec")
@@ -930,6 +964,20 @@ def test_predict(twins):
         "@<ROOT>/opt/ml/input/payload.json",
         "http://127.0.0.1:8080/invocations",
     ]
+
+
+def test_predict_needs_no_env_file(twins):
+    """Against the server bin/local.sh starts (127.0.0.1:8080), before any .env exists."""
+    twins.env_file({})
+    for root in twins.roots.values():
+        (root / ".env").unlink()
+        (root / ".env.bat").unlink()
+    twins.answers["curl--s.out"] = '{"predictions": [1.5]}'
+    sh, bat = twins.both("predict")
+    assert_same(sh, bat)
+    assert sh.rc == 0 and sh.stdout == '{"predictions": [1.5]}\n'
+    assert sh.calls[0][-1] == "http://127.0.0.1:8080/invocations"
+    assert "predict" not in NEEDS_ENV and "train" in NEEDS_ENV
 
 
 def test_predict_csv(twins):
@@ -1094,9 +1142,24 @@ def test_local_usage(twins):
     sh, bat = twins.both("local", "predict")
     assert_same(sh, bat)
     assert sh.rc == 2 and sh.stderr == (
-        "usage: bin/local.sh [train|serve|transform [INPUT_DIR [OUTPUT_DIR]] [options]|process [ARGS]]"
+        "usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman|process [ARGUMENTS]]"
         "  (no argument: train, then serve)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("step", "module"),
+    [
+        ("tune", "develop.local.training.tune"),
+        ("algorithm-spec", "develop.sagemaker.algorithm_spec"),
+        ("smoke", "develop.release.smoke"),
+        ("postman", "develop.local.postman"),
+    ],
+)
+def test_local_tools(twins, step, module):
+    sh, bat = twins.both("local", step, "--out", "my folder")
+    assert_same(sh, bat)
+    assert sh.rc == 0 and sh.calls[-1][1:] == ["<venv python>", "-P", "-m", module, "--out", "my folder"]
 
 
 def test_local_transform(twins):

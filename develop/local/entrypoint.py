@@ -82,6 +82,8 @@ def write_missing_configs():
         entry = {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
         # SageMaker sends a ContentType only when the job sets one; guess it when all files agree.
         files = [p for p in (data / channel).rglob("*") if p.is_file() and p.name not in PLACEHOLDERS]
+        if not files:
+            continue  # a channel folder emptied but for its .gitkeep: a job would not define that channel
         types = {CONTENT_TYPES.get(p.suffix) for p in files}
         if len(types) == 1 and None not in types:
             entry["ContentType"] = types.pop()

@@ -17,7 +17,6 @@ release made), so a build server may run each stage as a step of its own (--only
 
 import argparse
 import dataclasses
-import json
 import os
 import signal
 import sys
@@ -29,14 +28,14 @@ from botocore.exceptions import ClientError
 
 from develop.sagemaker import waiting
 from develop.sagemaker.aws import Aws
-from develop.sagemaker.config import Config, ConfigError, common_content_type
+from develop.sagemaker.config import Config, ConfigError
 from develop.sagemaker.deploy import deploy, describe_endpoint
 from develop.sagemaker.names import TAG_KEY
 from develop.sagemaker.predict import predict
 from develop.sagemaker.state import State
 from develop.sagemaker.train import Interrupted, train
 
-from . import registry
+from . import registry, smoke
 
 PROG = "bin/release.sh"
 # Every stage of a release, in order; bin/release.sh runs the first three itself (its bin/ commands).
@@ -44,7 +43,6 @@ STAGES = ("test", "build", "push", "train", "register", "staging", "smoke", "app
 LOCAL = STAGES[:3]
 STATE_FILE = "release-state.json"
 IMAGE_FILE = "image-uri.txt"  # what the push stage writes: bin/docker-push.sh VERSION > image-uri.txt
-SMOKE_FILE = Path("opt", "ml", "input", "smoke-tests.json")
 DEFAULTS = {
     "RELEASE_CANARY_PERCENT": "10",
     "RELEASE_BAKE_SECONDS": "600",
@@ -181,55 +179,36 @@ def stage_staging(release: Release) -> str:
     return f"staging endpoint {endpoint} serves version {release.version}"
 
 
-def smoke_cases(project: Path) -> list[dict]:
-    path = project / SMOKE_FILE
+def smoke_cases(project: Path) -> smoke.Smoke:
     try:
-        cases = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path} is missing: the smoke test's payloads and their expected answers") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) and "payload" in c for c in cases):
-        raise ConfigError(f'{path} must be a list of {{"payload": FILE, "accept": TYPE, "expect": ANSWER}}')
-    return cases
-
-
-def same_answer(answer: bytes, accept: str, expected) -> bool:
-    """JSON compares as values (JSON Lines: a list of them, one a line); any other answer as its lines of text."""
-    lines = [line.rstrip() for line in answer.decode(errors="replace").strip().splitlines()]
-    try:
-        if "jsonl" in accept or "jsonlines" in accept:
-            return [json.loads(line) for line in lines if line] == expected
-        if "json" in accept:
-            return json.loads(answer) == expected
-    except ValueError:
-        return False
-    return isinstance(expected, str) and lines == [line.rstrip() for line in expected.strip().splitlines()]
+        return smoke.load(project)
+    except smoke.SmokeError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def stage_smoke(release: Release) -> str:
     config = release.staging
-    folder = config.project / SMOKE_FILE.parent
     cases = smoke_cases(config.project)
-    for case in cases:
-        payload = folder / case["payload"]
-        accept = case.get("accept") or common_content_type(config.project, [payload]) or "application/json"
+
+    def post(payload: Path, sent: str, accept: str) -> tuple[int, bytes]:
+        # predict() sends the payload with the same Content-Type, from its extension.
         try:
-            answer = predict(release.aws, release.state, config, payload, accept)
+            return 200, predict(release.aws, release.state, config, payload, accept)
         except waiting.WaitFailed as exc:  # the container answered an error
             raise StageFailed(
-                f"{case['payload']} ({accept}): {exc}; staging endpoint {config.endpoint_name} is left up for "
-                "inspection"
+                f"{payload.name} ({accept}): {exc}; staging endpoint {config.endpoint_name} is left up for inspection"
             ) from None
-        if not same_answer(answer, accept, case.get("expect")):
-            shown = answer.decode(errors="replace").strip()[:200]
+
+    for case in cases.cases:
+        failed = smoke.check(smoke.Smoke(cases.path, [case], cases.tolerance), post)
+        if failed:
             raise StageFailed(
-                f"{case['payload']} ({accept}) answered {shown!r}, expected {case.get('expect')!r}; staging endpoint "
-                f"{config.endpoint_name} is left up for inspection (bin/sagemaker.sh predict --endpoint "
-                f"{config.endpoint_name} ...)"
+                f"{failed[0]}; staging endpoint {config.endpoint_name} is left up for inspection (bin/sagemaker.sh "
+                f"predict --endpoint {config.endpoint_name} ...)"
             )
-        print(f"smoke: {case['payload']} ({accept}): as expected", file=sys.stderr, flush=True)
-    return f"{len(cases)} payload(s) answered as expected by {config.endpoint_name}"
+        accept = case.accept or smoke.content_type(cases.payload(case))
+        print(f"smoke: {case.payload} ({accept}): as expected", file=sys.stderr, flush=True)
+    return f"{len(cases.cases)} payload(s) answered as expected by {config.endpoint_name}"
 
 
 def stage_approval(release: Release) -> str:

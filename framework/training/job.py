@@ -162,4 +162,5 @@ def _folders(parent: Path) -> list[str]:
 
 
 def _has_files(folder: Path) -> bool:
-    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+    # A channel folder kept in git by its .gitkeep alone is empty: an emptied channel must not become an empty dataset.
+    return folder.is_dir() and any(p.is_file() and p.name not in PLACEHOLDERS for p in folder.rglob("*"))

@@ -33,6 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from develop.local.entrypoint import PLACEHOLDERS
 from develop.local.transform.jsonpath import JSONPathError
 from develop.local.transform.records import CSV, JSON, JSONLINES_TYPES, Batch, DataError, Processing, assembler, split
 
@@ -109,7 +110,7 @@ def input_files(folder: Path, output: Path) -> list[tuple[Path, Path]]:
     folder, output = folder.resolve(), output.resolve()
     if output == folder or folder in output.parents:
         raise JobError(f"the output folder {output} is inside the input folder: choose another output folder")
-    files = sorted((p, p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    files = sorted((p, p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name not in PLACEHOLDERS)
     if not files:
         raise JobError(f"input folder {folder} has no files: put the files to transform in it")
     return files
