@@ -436,3 +436,35 @@ def test_bad_arguments_are_one_line_before_any_stage(tmp_path, args, message):
     assert (done.returncode, done.stdout, calls) == (2, "", [])
     assert done.stderr.startswith(f"error: {message}") and done.stderr.endswith(f": {USAGE}\n"), done.stderr
     assert done.stderr.count("\n") == 1
+
+
+STOPPING = """
+import sys
+from develop.release import pipeline
+
+def stopped(run):
+    raise KeyboardInterrupt
+
+def failed(run):
+    raise pipeline.StageFailed("it did not")
+
+pipeline.RUN["push"] = {"stopped": stopped, "failed": failed}[sys.argv[1]]
+sys.exit(pipeline.main(["--only", "push", "1.2.0"], project=sys.argv[2], environ={}))
+"""
+
+
+@needs_moto
+@pytest.mark.parametrize(
+    "how, code, line", [("stopped", 130, "STOPPED: stopped (Ctrl-C)"), ("failed", 1, "FAILED: it did not")]
+)
+def test_a_release_stopped_by_ctrl_c_says_so_in_its_exit_code(tmp_path, how, code, line):
+    done = subprocess.run(
+        [AWS_PYTHON, "-c", STOPPING, how, str(tmp_path)],
+        env={"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == code, done.stderr
+    assert done.stderr.splitlines()[1] == f"== release 1.2.0: stage push {line}"

@@ -450,8 +450,7 @@ def sources(script: str, text: str) -> bool:
 TWINS = sorted(commands(".sh") & commands(".bat"))
 COMMON = [s for s in TWINS if sources(s, "_common.sh")]
 REQUIRE_DOCKER = [s for s in COMMON if sources(s, "\nrequire_docker")]
-# bin/release.sh builds the :dev image in its own build stage, and needs it only after: tests/test_release_twins.py.
-REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"') and s != "release"]
+REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"')]
 
 
 @pytest.mark.parametrize("script", COMMON)

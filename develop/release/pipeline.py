@@ -370,11 +370,12 @@ def run(release: Run, stages: list[str]) -> Failure | None:
         started = time.monotonic()
         try:
             outcome = RUN[stage](release)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted) as exc:  # Interrupted: a job stopped on SageMaker after Ctrl-C
+            reason = str(exc) if isinstance(exc, Interrupted) else "stopped (Ctrl-C)"
             release.done.append((stage, time.monotonic() - started, "STOPPED"))
-            say(release.version, f"stage {stage} stopped (Ctrl-C)")
-            return Failure(stage, "stopped (Ctrl-C)", interrupted=True)
-        except (StageFailed, registry.Rejected, waiting.WaitFailed, ConfigError, Interrupted, push.PushFailed) as exc:
+            say(release.version, f"stage {stage} STOPPED: {reason}")
+            return Failure(stage, reason, interrupted=True)
+        except (StageFailed, registry.Rejected, waiting.WaitFailed, ConfigError, push.PushFailed) as exc:
             release.done.append((stage, time.monotonic() - started, "FAILED"))
             say(release.version, f"stage {stage} FAILED: {exc}")
             return Failure(stage, str(exc))
