@@ -339,6 +339,34 @@ def test_ecr_failure_of_the_aws_cli_is_one_line(ecr):
     assert "login" not in ecr.commands() and "push" not in ecr.commands()
 
 
+def test_another_registry_that_needs_a_login_gets_it_from_the_settings_before_it_is_asked(
+    tmp_path, monkeypatch, capsys
+):
+    """REGISTRY_USERNAME and REGISTRY_PASSWORD: the container's docker logs in (the password on stdin), then the
+    version check and the push; the stand-in docker says every version exists, so the push is --force."""
+    fake = stand_in(tmp_path / "fake", "docker", RECORDING_DOCKER.format(python=sys.executable))
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_RECORD", str(tmp_path / "calls.jsonl"))
+    settings = {
+        "DOCKER_NAME": "algo",
+        "REGISTRY": "r.example.com",
+        "REGISTRY_USERNAME": "me",
+        "REGISTRY_PASSWORD": "pw",
+    }
+    assert push_module.main(["--force", "1.0.0"], settings) == 0
+    assert capsys.readouterr().out == "r.example.com/algo:1.0.0\n"
+    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert [call["argv"][:2] for call in calls] == [
+        ["image", "inspect"],
+        ["login", "--username"],
+        ["manifest", "inspect"],
+        ["tag", "algo:dev-base"],
+        ["push", "r.example.com/algo:1.0.0"],
+        ["image", "inspect"],
+    ]
+    assert calls[1] == {"argv": ["login", "--username", "me", "--password-stdin", "r.example.com"], "stdin": "pw"}
+
+
 # --- A real registry on 127.0.0.1: push, refuse, pull back by digest, train and serve -----------------------------
 
 

@@ -49,7 +49,8 @@ def docker(*args: str, stdin: str | None = None, quiet: bool = True) -> subproce
     env = {**os.environ, "DOCKER_CLI_EXPERIMENTAL": "enabled"}  # clients before 20.10 hide `docker manifest`
     if quiet:
         return subprocess.run(["docker", *args], input=stdin, capture_output=True, text=True, env=env)
-    return subprocess.run(["docker", *args], input=stdin, stdout=sys.stderr, text=True, env=env)
+    sys.stderr.flush()
+    return subprocess.run(["docker", *args], input=stdin, stdout=2, text=True, env=env)  # fd 2: stdout is the URI
 
 
 def login(registry: str, username: str, password: str) -> None:
@@ -151,6 +152,8 @@ def push(version: str, environ: dict, force: bool = False) -> str:
 
     found = ECR.fullmatch(registry)
     ecr = Ecr(registry, found["account"], found["region"], repository) if found else None
+    if not ecr and environ.get("REGISTRY_USERNAME") and environ.get("REGISTRY_PASSWORD"):  # before it is asked
+        login(registry, environ["REGISTRY_USERNAME"], environ["REGISTRY_PASSWORD"])
     exists = ecr.exists(version) if ecr else in_registry(image, registry)
     if exists and not force:
         raise PushFailed(
@@ -161,8 +164,6 @@ def push(version: str, environ: dict, force: bool = False) -> str:
         print(f"replacing {image} (--force)", file=sys.stderr, flush=True)
     if ecr:
         ecr.login()
-    elif environ.get("REGISTRY_USERNAME") and environ.get("REGISTRY_PASSWORD"):
-        login(registry, environ["REGISTRY_USERNAME"], environ["REGISTRY_PASSWORD"])
 
     tagged = docker("tag", source, image)
     if tagged.returncode != 0:
