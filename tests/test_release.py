@@ -342,3 +342,129 @@ def test_the_smoke_tests_expect_what_the_example_model_answers(make_project, sta
             assert answer.json() == json.loads(expected["Body"]) == case["expect"]
         else:
             assert answer.text.splitlines() == expected["Body"].splitlines()
+
+
+# --- develop/release/stages.py: the arguments, the stages on this machine, then the :dev image's ----------------------
+
+RECORDER = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$RECORD"
+case "$(basename "$0") $1 $2" in
+"test.sh "*) exit "${TEST_RC:-0}" ;;
+"docker image inspect") exit "${INSPECT_RC:-0}" ;;
+"docker run "*) exit 3 ;;
+esac
+"""
+
+
+def stages(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """stages.py as bin/release.sh runs it (this machine's Python, the standard library only), in a project whose
+    bin/test.sh, bin/docker-build.sh and docker record their calls; docker run's exit code is 3."""
+    project = tmp_path / "project"
+    (project / "develop" / "release").mkdir(parents=True, exist_ok=True)
+    (project / "bin").mkdir(exist_ok=True)
+    (project / "develop" / "release" / "stages.py").write_text((ROOT / "develop/release/stages.py").read_text())
+    for name in ("bin/test.sh", "bin/docker-build.sh", "fake/docker"):
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text(RECORDER)
+        (project / name).chmod(0o755)
+    record = tmp_path / "calls.txt"
+    record.unlink(missing_ok=True)
+    done = subprocess.run(
+        ["python3", str(project / "develop/release/stages.py"), "docker", "run", "IMAGE", "-m", "x", "--", *args],
+        env={"PATH": f"{project / 'fake'}:/usr/bin:/bin", "RECORD": str(record), "DEV_IMAGE": "algo:dev", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    return done, record.read_text().splitlines() if record.exists() else []
+
+
+def test_the_stages_of_this_machine_run_first_then_the_rest_in_the_dev_image(tmp_path):
+    done, calls = stages(tmp_path, "1.2.0", "--approved")
+    assert calls == [
+        "test.sh ",
+        "docker-build.sh ",
+        "docker image inspect algo:dev",
+        "docker run IMAGE -m x 1.2.0 --approved",
+    ]
+    assert done.returncode == 3 and done.stdout == ""  # the release's exit code is the dev image's
+    assert done.stderr.splitlines() == [
+        f"== release 1.2.0: stage {stage} {event}" for stage in ("test", "build") for event in ("started", "done")
+    ]
+
+
+def test_a_failing_stage_stops_the_release(tmp_path):
+    done, calls = stages(tmp_path, "1.2.0", TEST_RC="1")
+    assert (done.returncode, calls) == (1, ["test.sh "])
+    assert done.stderr.splitlines()[-1] == "== release 1.2.0: stage test FAILED"
+
+
+def test_only_the_stages_asked_for_run(tmp_path):
+    done, calls = stages(tmp_path, "--only", "build", "1.2.0")
+    assert (done.returncode, calls) == (0, ["docker-build.sh "])
+    done, calls = stages(tmp_path, "--from", "push", "--to", "train", "1.2.0")
+    assert done.returncode == 3 and calls[-1] == "docker run IMAGE -m x --from push --to train 1.2.0"
+
+
+def test_the_dev_image_stages_need_the_image_the_build_stage_makes(tmp_path):
+    done, calls = stages(tmp_path, "--from", "push", "1.2.0", INSPECT_RC="1")
+    assert (done.returncode, calls) == (1, ["docker image inspect algo:dev"])
+    assert done.stderr == "error: image algo:dev does not exist: run bin/docker-build.sh (the build stage)\n"
+
+
+USAGE = (
+    "usage: bin/release.sh [-h] [--from STAGE] [--to STAGE] [--only STAGE] [--approved] [--model-data s3://...] VERSION"
+)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((), "the following arguments are required: VERSION"),
+        (("1.2.0", "1.3.0"), "unrecognized arguments: 1.3.0"),
+        (("--fast", "1.2.0"), "unrecognized arguments: --fast"),
+        (("latest",), "give the version released (e.g. 1.2.0), not 'latest'"),
+        (("--only", "deploy", "1.2.0"), "argument --only: invalid choice: 'deploy' (choose from 'test', 'build', "),
+        (("--from", "smoke", "--to", "push", "1.2.0"), "--from smoke comes after --to push"),
+        (("1.2.0", "--to"), "argument --to: expected one argument"),
+        (("--model-data", "model.tar.gz", "1.2.0"), "--model-data 'model.tar.gz' is not an S3 URI (s3://BUCKET/KEY)"),
+    ],
+)
+def test_bad_arguments_are_one_line_before_any_stage(tmp_path, args, message):
+    done, calls = stages(tmp_path, *args)
+    assert (done.returncode, done.stdout, calls) == (2, "", [])
+    assert done.stderr.startswith(f"error: {message}") and done.stderr.endswith(f": {USAGE}\n"), done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+STOPPING = """
+import sys
+from develop.release import pipeline
+
+def stopped(run):
+    raise KeyboardInterrupt
+
+def failed(run):
+    raise pipeline.StageFailed("it did not")
+
+pipeline.RUN["push"] = {"stopped": stopped, "failed": failed}[sys.argv[1]]
+sys.exit(pipeline.main(["--only", "push", "1.2.0"], project=sys.argv[2], environ={}))
+"""
+
+
+@needs_moto
+@pytest.mark.parametrize(
+    "how, code, line", [("stopped", 130, "STOPPED: stopped (Ctrl-C)"), ("failed", 1, "FAILED: it did not")]
+)
+def test_a_release_stopped_by_ctrl_c_says_so_in_its_exit_code(tmp_path, how, code, line):
+    done = subprocess.run(
+        [AWS_PYTHON, "-c", STOPPING, how, str(tmp_path)],
+        env={"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == code, done.stderr
+    assert done.stderr.splitlines()[1] == f"== release 1.2.0: stage push {line}"

@@ -452,8 +452,7 @@ COMMON = [s for s in TWINS if sources(s, "_common.sh")]
 # bin/predict.sh needs no image: it runs without .env (against bin/local.sh's server as well).
 NEEDS_ENV = [s for s in COMMON if not sources(s, "ENV_FILE_OPTIONAL=1")]
 REQUIRE_DOCKER = [s for s in COMMON if sources(s, "\nrequire_docker")]
-# bin/release.sh builds the :dev image in its own build stage, and needs it only after: tests/test_release_twins.py.
-REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"') and s != "release"]
+REQUIRE_DEV = [s for s in COMMON if sources(s, 'require_image "$DEV"')]
 
 
 @pytest.mark.parametrize("script", NEEDS_ENV)

@@ -1,4 +1,4 @@
-"""`python -P -m develop.release VERSION ...`: bin/release.sh's stages on SageMaker (pipeline.py)."""
+"""`python -P -m develop.release VERSION ...`: bin/release.sh's stages in the :dev image, from push on (pipeline.py)."""
 
 import sys
 

@@ -1,11 +1,13 @@
-"""`bin/release.sh VERSION`: the SageMaker stages of a release, after bin/release.sh's own test, build and push.
+"""`bin/release.sh VERSION`: the stages of a release after the two that need the user's machine (stages.py runs
+test and build there, then this, in the :dev image with the engine's socket).
 
     python -P -m develop.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
                                                 [--model-data s3://.../model.tar.gz]
 
-train (or the model data given) -> register the version in the Model Package Group (PendingManualApproval) -> deploy
-the staging endpoint -> smoke test it (opt/ml/input/smoke-tests.json) -> approval (the package Approved in SageMaker,
-polled; or --approved, the build server's own approval step, recorded on the package) -> update production
+push (push.py: :dev-base to REGISTRY, its URI in image-uri.txt) -> train (or the model data given) -> register the
+version in the Model Package Group (PendingManualApproval) -> deploy the staging endpoint -> smoke test it
+(opt/ml/input/smoke-tests.json) -> approval (the package Approved in SageMaker, polled; or --approved, the build
+server's own approval step, recorded on the package) -> update production
 (blue/green, canary, rolled back by the alarms of RELEASE_ALARMS) -> a short report on stdout. Each stage prints its
 start and end on stderr. A failing stage stops the release with exit code 1 (2: a setting or an argument), and
 production is only touched by its own stage, which runs only for an approved package.
@@ -15,7 +17,6 @@ made, as sagemaker-state.json is for bin/sagemaker.sh, and apart from it: its de
 release made), so a build server may run each stage as a step of its own (--only).
 """
 
-import argparse
 import dataclasses
 import os
 import signal
@@ -29,41 +30,88 @@ from botocore.exceptions import ClientError
 from develop.sagemaker import waiting
 from develop.sagemaker.aws import Aws
 from develop.sagemaker.config import Config, ConfigError
-from develop.sagemaker.deploy import deploy, describe_endpoint
+from develop.sagemaker.deploy import MAX_ALARMS, deploy, describe_endpoint
 from develop.sagemaker.names import TAG_KEY
 from develop.sagemaker.predict import predict
 from develop.sagemaker.state import State
 from develop.sagemaker.train import Interrupted, train
 
-from . import registry, smoke
+from . import push, registry, smoke
+from .stages import HOST, INTERRUPTED, arguments, say
 
-PROG = "bin/release.sh"
-# Every stage of a release, in order; bin/release.sh runs the first three itself (its bin/ commands).
-STAGES = ("test", "build", "push", "train", "register", "staging", "smoke", "approval", "production", "report")
-LOCAL = STAGES[:3]
 STATE_FILE = "release-state.json"
-IMAGE_FILE = "image-uri.txt"  # what the push stage writes: bin/docker-push.sh VERSION > image-uri.txt
-DEFAULTS = {
-    "RELEASE_CANARY_PERCENT": "10",
-    "RELEASE_BAKE_SECONDS": "600",
-    "APPROVAL_TIMEOUT": "3600",
-}
+IMAGE_FILE = push.IMAGE_FILE  # what the push stage writes, for the stages after it
 
 
 class StageFailed(Exception):
     """A stage did not do its job; the message says why and what was left as it was."""
 
 
-@dataclasses.dataclass
-class Release:
-    aws: object
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """What stopped a release: the stage, why, and whether it was Ctrl-C (or docker stop) rather than a failure."""
+
+    stage: str
+    reason: str
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return INTERRUPTED if self.interrupted else 1
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.reason}"
+
+
+def number(environ: dict, name: str, default: int, low: int, high: int) -> int:
+    text = environ.get(name) or str(default)
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name}={text!r}: give a whole number from {low} to {high}")
+    return int(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The release's own settings, read and checked before any call."""
+
+    alarms: tuple[str, ...]
+    canary_percent: int
+    bake_seconds: int
+    approval_timeout: int
+
+    @classmethod
+    def read(cls, environ: dict) -> "Settings":
+        alarms = tuple(a.strip() for a in environ.get("RELEASE_ALARMS", "").split(",") if a.strip())
+        if len(alarms) > MAX_ALARMS:
+            raise ConfigError(f"RELEASE_ALARMS names more than {MAX_ALARMS} alarms (AutoRollbackConfiguration's limit)")
+        return cls(
+            alarms=alarms,
+            canary_percent=number(environ, "RELEASE_CANARY_PERCENT", 10, 1, 99),
+            bake_seconds=number(environ, "RELEASE_BAKE_SECONDS", 600, 0, 3600),
+            approval_timeout=number(environ, "APPROVAL_TIMEOUT", 3600, 1, 30 * 86400),
+        )
+
+
+@dataclasses.dataclass(kw_only=True)
+class Run:
+    """What every stage has: the version, the project, the settings' environment, and what this run did."""
+
+    version: str
+    project: Path
+    environ: dict
+    done: list = dataclasses.field(default_factory=list)  # (stage, seconds, outcome)
+
+
+@dataclasses.dataclass(kw_only=True)
+class Release(Run):
+    """A run with SageMaker's stages in it: AWS connected, the settings checked."""
+
+    aws: Aws
     state: State
     config: Config  # production's: its endpoint is ENDPOINT_NAME (default: the image's name)
-    version: str
+    settings: Settings
     approved: bool = False
     model_data: str | None = None
-    environ: dict = dataclasses.field(default_factory=lambda: dict(os.environ))
-    done: list = dataclasses.field(default_factory=list)  # (stage, seconds, outcome)
 
     @property
     def group(self) -> str:
@@ -73,25 +121,6 @@ class Release:
     def staging(self) -> Config:
         name = self.environ.get("STAGING_ENDPOINT_NAME") or f"{self.config.endpoint_name}-staging"
         return dataclasses.replace(self.config, endpoint=name)
-
-    @property
-    def alarms(self) -> tuple[str, ...]:
-        return tuple(a.strip() for a in self.environ.get("RELEASE_ALARMS", "").split(",") if a.strip())
-
-    def number(self, name: str, low: int, high: int) -> int:
-        text = self.environ.get(name) or DEFAULTS[name]
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise ConfigError(f"{name}={text!r}: give a whole number from {low} to {high}")
-        return int(text)
-
-    def check(self) -> None:
-        """The settings, checked before any call."""
-        self.config.require_role()
-        if len(self.alarms) > 10:
-            raise ConfigError("RELEASE_ALARMS names more than 10 alarms (AutoRollbackConfiguration's limit)")
-        self.number("RELEASE_CANARY_PERCENT", 1, 99)
-        self.number("RELEASE_BAKE_SECONDS", 0, 3600)
-        self.number("APPROVAL_TIMEOUT", 1, 30 * 86400)
 
     def image(self) -> str:
         """image-uri.txt's image, which must be this version's."""
@@ -113,6 +142,12 @@ class Release:
 
 
 # --- the stages -------------------------------------------------------------------------------------------------------
+
+
+def stage_push(run: Run) -> str:
+    image = push.push(run.version, run.environ)
+    push.write_image_file(run.project, image)
+    return f"pushed {image} ({IMAGE_FILE})"
 
 
 def stage_train(release: Release) -> str:
@@ -224,7 +259,7 @@ def stage_approval(release: Release) -> str:
         who = release.environ.get("RELEASE_APPROVED_BY") or "the build server's approval step"
         registry.approve(release.aws, package, f"approved by {who} (bin/release.sh --approved)")
         return f"{arn} approved by {who}"
-    timeout = release.number("APPROVAL_TIMEOUT", 1, 30 * 86400)
+    timeout = release.settings.approval_timeout
     print(f"waiting up to {timeout} s for the approval of {arn} in SageMaker", file=sys.stderr, flush=True)
     registry.wait_for_approval(release.aws, package, timeout)
     return f"{arn} was approved in SageMaker"
@@ -237,21 +272,22 @@ def stage_production(release: Release) -> str:
             f"model package {package['ModelApprovalStatus']}, not Approved: production is left as it is (run the "
             "approval stage)"
         )
-    bake = release.number("RELEASE_BAKE_SECONDS", 0, 3600)
+    settings = release.settings
     try:
         endpoint = deploy_package(
             release,
             release.config,
             package,
             strategy="canary",
-            canary_percent=release.number("RELEASE_CANARY_PERCENT", 1, 99),
-            bake_seconds=bake,
-            alarms=release.alarms,
-            wait_timeout=3600 + 2 * bake,
+            canary_percent=settings.canary_percent,
+            bake_seconds=settings.bake_seconds,
+            alarms=settings.alarms,
+            wait_timeout=3600 + 2 * settings.bake_seconds,
         )
     except waiting.WaitFailed as exc:
         raise StageFailed(f"production: {exc}") from None
-    rollback = f"rollback on {', '.join(release.alarms)}" if release.alarms else "no alarm: no automatic rollback"
+    alarms = settings.alarms
+    rollback = f"rollback on {', '.join(alarms)}" if alarms else "no alarm: no automatic rollback"
     return f"production endpoint {endpoint} serves version {release.version} ({rollback})"
 
 
@@ -261,6 +297,7 @@ def stage_report(release: Release) -> str:
 
 
 RUN = {
+    "push": stage_push,
     "train": stage_train,
     "register": stage_register,
     "staging": stage_staging,
@@ -284,7 +321,7 @@ def endpoint_line(release: Release, name: str) -> str:
     return f"{name}: {found['EndpointStatus']} ({found['EndpointConfigName']})"
 
 
-def report(release: Release, failure: str | None) -> str:
+def report(release: Release, failure: Failure | None) -> str:
     """What the release did in this run and where it leaves things, as read from SageMaker now."""
     lines = [f"release {release.version}: " + (f"FAILED at {failure}" if failure else "done")]
     for stage, seconds, outcome in release.done:
@@ -306,92 +343,66 @@ def report(release: Release, failure: str | None) -> str:
 # --- the command line -----------------------------------------------------------------------------------------------
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog=PROG, description="A version, from tests to production (docs/how-to/release.md)")
-    top.add_argument("version", metavar="VERSION", help="the version to release (the image's tag), e.g. 1.2.0")
-    top.add_argument("--from", dest="first", choices=STAGES, default=STAGES[0], help="the first stage to run")
-    top.add_argument("--to", dest="last", choices=STAGES, default=STAGES[-1], help="the last stage to run")
-    top.add_argument("--only", choices=STAGES, help="this stage alone")
-    top.add_argument("--approved", action="store_true", help="the build server approved this version")
-    top.add_argument("--model-data", help="s3://.../model.tar.gz: release this model instead of training one")
-    return top
-
-
-def stages_of(args: argparse.Namespace) -> list[str]:
-    first, last = (args.only, args.only) if args.only else (args.first, args.last)
-    if STAGES.index(first) > STAGES.index(last):
-        raise ConfigError(f"--from {first} comes after --to {last}")
-    return [s for s in STAGES[STAGES.index(first) : STAGES.index(last) + 1] if s not in LOCAL]
-
-
-def check_arguments(args: argparse.Namespace) -> None:
-    if args.version.lower() == "latest" or not args.version.strip():
-        raise ConfigError("give the version released (e.g. 1.2.0), not 'latest'")
-    if args.model_data and not (args.model_data.startswith("s3://") and len(args.model_data) > 5):
-        raise ConfigError(f"--model-data {args.model_data!r} is not an S3 URI (s3://BUCKET/KEY)")
-
-
-def run(release: Release, stages: list[str]) -> str | None:
-    """Runs the stages in order; returns None, or the failure that stopped them (its stage and reason)."""
+def run(release: Run, stages: list[str]) -> Failure | None:
+    """Runs the stages in order; returns None, or the failure that stopped them."""
     for stage in stages:
-        say(release, f"stage {stage} started")
+        say(release.version, f"stage {stage} started")
         started = time.monotonic()
         try:
             outcome = RUN[stage](release)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted) as exc:  # Interrupted: a job stopped on SageMaker after Ctrl-C
+            reason = str(exc) if isinstance(exc, Interrupted) else "stopped (Ctrl-C)"
             release.done.append((stage, time.monotonic() - started, "STOPPED"))
-            say(release, f"stage {stage} stopped (Ctrl-C)")
-            return f"{stage}: stopped (Ctrl-C)"
-        except (StageFailed, registry.Rejected, waiting.WaitFailed, ConfigError, Interrupted) as exc:
+            say(release.version, f"stage {stage} STOPPED: {reason}")
+            return Failure(stage, reason, interrupted=True)
+        except (StageFailed, registry.Rejected, waiting.WaitFailed, ConfigError, push.PushFailed) as exc:
             release.done.append((stage, time.monotonic() - started, "FAILED"))
-            say(release, f"stage {stage} FAILED: {exc}")
-            return f"{stage}: {exc}"
+            say(release.version, f"stage {stage} FAILED: {exc}")
+            return Failure(stage, str(exc))
         except (ClientError, botocore.exceptions.BotoCoreError) as exc:  # AWS refused, or could not be reached
             reason = str(exc)
             if isinstance(exc, ClientError):
                 error = exc.response.get("Error", {})
                 reason = f"{exc.operation_name} failed: {error.get('Code', '')}: {error.get('Message', '')}"
             release.done.append((stage, time.monotonic() - started, "FAILED"))
-            say(release, f"stage {stage} FAILED: {reason}")
-            return f"{stage}: {reason}"
+            say(release.version, f"stage {stage} FAILED: {reason}")
+            return Failure(stage, reason)
         seconds = time.monotonic() - started
         release.done.append((stage, seconds, outcome))
-        say(release, f"stage {stage} done in {seconds:.1f} s: {outcome}")
+        say(release.version, f"stage {stage} done in {seconds:.1f} s: {outcome}")
     return None
 
 
-def say(release: Release, text: str) -> None:
-    print(f"== release {release.version}: {text}", file=sys.stderr, flush=True)
-
-
 def main(argv: list[str], project: Path | None = None, aws: Aws | None = None, environ: dict | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = arguments(argv)
+    stages = [stage for stage in args.stages if stage not in HOST]  # stages.py ran those, on the user's machine
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # docker stop: as Ctrl-C (a training job is stopped)
     environ = dict(os.environ if environ is None else environ)
     project = Path(project or environ.get("PROJECT_DIR") or Path.cwd()).resolve()
+    release = Run(version=args.version, project=project, environ=environ)
     try:
-        check_arguments(args)
-        stages = stages_of(args)
-        config = Config.load(project, environ)
-        release = Release(
-            aws=None,
-            state=State(project / STATE_FILE),
-            config=config,
-            version=args.version,
-            approved=args.approved,
-            model_data=args.model_data,
-            environ=environ,
-        )
-        release.check()
-        release.aws = aws or Aws.connect(config)
+        if set(stages) - {"push"}:  # SageMaker's stages: AWS and their settings, checked before any stage
+            config = Config.load(project, environ)
+            config.require_role()
+            settings = Settings.read(environ)
+            release = Release(
+                version=args.version,
+                project=project,
+                environ=environ,
+                aws=aws or Aws.connect(config),
+                state=State(project / STATE_FILE),
+                config=config,
+                settings=settings,
+                approved=args.approved,
+                model_data=args.model_data,
+            )
     except ConfigError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
-    if not stages:
-        return 0
     failure = run(release, stages)
     if failure:
-        print(report(release, failure), flush=True)
-        print(f"error: {' '.join(failure.split())}", file=sys.stderr)
-        return 130 if failure.endswith("(Ctrl-C)") else 1
+        if isinstance(release, Release):
+            print(report(release, failure), flush=True)
+        print(f"error: {' '.join(str(failure).split())}", file=sys.stderr)
+        return failure.exit_code
     return 0

@@ -18,6 +18,7 @@ MODES = ("realtime", "serverless", "async")
 STRATEGIES = ("all-at-once", "canary")
 ENDPOINT_TIMEOUT = 3600  # botocore's endpoint_in_service waiter: 30 s x 120
 BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
+MAX_ALARMS = 10  # the alarms an update may watch: AutoRollbackConfiguration's limit
 
 
 def model_data_of(state: State) -> tuple[str, str]:
@@ -114,8 +115,8 @@ def deploy(
     config.require_role()
     if mode == "async":
         config.require_bucket()
-    if len(alarms) > 10:
-        raise ConfigError("at most 10 --alarm (AutoRollbackConfiguration's limit)")
+    if len(alarms) > MAX_ALARMS:
+        raise ConfigError(f"at most {MAX_ALARMS} --alarm (AutoRollbackConfiguration's limit)")
     endpoint = config.endpoint_name
     existing = describe_endpoint(aws, endpoint)
     if existing is not None:
