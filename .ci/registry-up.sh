@@ -6,8 +6,8 @@
 # Debian's awscli (2.9) is too old for AWS_ENDPOINT_URL (2.13 / 1.29), which the tests point at moto.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=.ci/venv.sh
-source .ci/venv.sh
+# shellcheck source=venv.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
 log() { echo "registry-up: $*" >&2; }
 

@@ -6,8 +6,8 @@
 # The venv: $TEMPLATE_SAGEMAKER_SDK, by default ~/.cache/sagemaker-template/sagemaker-sdk, where the tests look for it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=.ci/venv.sh
-source .ci/venv.sh
+# shellcheck source=venv.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
 log() { echo "sdk-up: $*" >&2; }
 
