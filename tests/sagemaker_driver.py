@@ -342,9 +342,37 @@ def model_error(stubber: Stubber, aws: Aws) -> None:
     runtime.activate()
 
 
+def kms_key_refused(stubber: Stubber, aws: Aws) -> None:
+    """SageMaker refuses the job: its role may not use the key (the uploads before it went through)."""
+    stubber.add_client_error(
+        "create_training_job",
+        service_error_code="ValidationException",
+        service_message=(
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/SageMakerRole/SageMaker is not authorized to perform: "
+            "kms:CreateGrant on the KMS key"
+        ),
+    )
+
+
+def upload_kms_refused(stubber: Stubber, aws: Aws) -> None:
+    """S3 refuses an upload encrypted with a key the caller may not use: AccessDenied, as S3 answers it (its XML),
+    through `before-send`, so that boto3's transfer manager sees S3's own refusal."""
+    body = (
+        b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>User is not authorized to "
+        b"perform: kms:GenerateDataKey on the KMS key</Message></Error>"
+    )
+
+    def refuse(request, **_):
+        return AWSResponse(request.url, 403, {"Content-Type": "application/xml"}, RawBody(body))
+
+    aws.s3.meta.events.register("before-send.s3.PutObject", refuse)
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
+        kms_key_refused,
+        upload_kms_refused,
         training_fails,
         training_times_out,
         training_interrupted,

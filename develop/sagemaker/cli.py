@@ -14,6 +14,7 @@ from .config import Config, ConfigError
 from .deploy import ENDPOINT_TIMEOUT, MODES, deploy
 from .destroy import destroy
 from .predict import ASYNC_TIMEOUT, predict
+from .s3sync import UploadFailed
 from .state import State
 from .status import status
 from .train import Interrupted, train
@@ -32,6 +33,20 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--bucket", help="S3_BUCKET")
     group.add_argument("--prefix", help="S3_PREFIX (default: the image's name)")
     group.add_argument("--endpoint", help="ENDPOINT_NAME (default: the image's name)")
+    group = common.add_argument_group("production settings (docs/how-to/production-settings.md)")
+    group.add_argument("--subnets", help="SUBNETS: subnet-..., comma-separated: jobs and endpoints in your VPC")
+    group.add_argument("--security-groups", help="SECURITY_GROUPS: sg-..., comma-separated (with --subnets)")
+    group.add_argument("--kms-key", help="KMS_KEY_ID: volumes, outputs and uploads encrypted with this key")
+    group.add_argument(
+        "--network-isolation",
+        choices=["true", "false"],
+        help="NETWORK_ISOLATION: no network from the containers (S3 still served by SageMaker)",
+    )
+    group.add_argument(
+        "--inter-container-encryption",
+        choices=["true", "false"],
+        help="INTER_CONTAINER_ENCRYPTION: training on several hosts encrypts their traffic",
+    )
 
     top = argparse.ArgumentParser(
         prog=PROG, description="SageMaker itself, from the project (docs/how-to/sagemaker.md)"
@@ -110,6 +125,11 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
         bucket=args.bucket,
         prefix=args.prefix,
         endpoint=args.endpoint,
+        subnets=args.subnets,
+        security_groups=args.security_groups,
+        kms_key=args.kms_key,
+        network_isolation=args.network_isolation,
+        inter_container_encryption=args.inter_container_encryption,
     )
     state = State.of(project)
     aws = aws or Aws.connect(config)
@@ -201,7 +221,7 @@ def main(argv: list[str], project: Path | None = None, aws: Aws | None = None) -
         run(args, Path(project or os.environ.get("PROJECT_DIR") or Path.cwd()).resolve(), aws)
     except ConfigError as exc:
         return fail(str(exc), 2)
-    except WaitFailed as exc:
+    except (WaitFailed, UploadFailed) as exc:
         return fail(str(exc), 1)
     except Interrupted as exc:
         return fail(str(exc), 130)

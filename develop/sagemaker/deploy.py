@@ -6,7 +6,7 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from . import waiting
+from . import production, waiting
 from .algorithm import Algorithm
 from .aws import not_found
 from .config import Config, ConfigError
@@ -37,12 +37,13 @@ def create_model(aws, state: State, config: Config, *, model_data: str | None, i
         image = image or trained_with
     image = image or Algorithm.of(config.project, None).image
     name = unique_name(config)
-    aws.sagemaker.create_model(
-        ModelName=name,
-        PrimaryContainer={"Image": image, "ModelDataUrl": model_data},
-        ExecutionRoleArn=config.require_role(),
-        Tags=tags(config),
-    )
+    request = {
+        "ModelName": name,
+        "PrimaryContainer": {"Image": image, "ModelDataUrl": model_data},
+        "ExecutionRoleArn": config.require_role(),
+        "Tags": tags(config),
+    }
+    aws.sagemaker.create_model(**production.model(request, config.production))
     state.add("model", name, aws.region, image=image, model_data=model_data)
     print(f"created model {name} ({model_data})", file=sys.stderr, flush=True)
     return name
@@ -72,7 +73,7 @@ def endpoint_config_request(
                 "S3FailurePath": config.s3_uri("async", "failure") + "/",
             }
         }
-    return request
+    return production.endpoint_config(request, config.production, mode)
 
 
 def deployment_config(strategy: str, canary_percent: int, bake_seconds: int, alarms: list[str]) -> dict:
@@ -116,6 +117,9 @@ def deploy(
         config.require_bucket()
     if len(alarms) > 10:
         raise ConfigError("at most 10 --alarm (AutoRollbackConfiguration's limit)")
+    instance_type = instance_type or config.endpoint_instance_type
+    config.production.check_region(aws.region)
+    production.check_endpoint(config.production, mode, instance_type)
     endpoint = config.endpoint_name
     existing = describe_endpoint(aws, endpoint)
     if existing is not None:
@@ -136,7 +140,7 @@ def deploy(
         config_name,
         model,
         mode=mode,
-        instance_type=instance_type or config.endpoint_instance_type,
+        instance_type=instance_type,
         instance_count=instance_count,
         memory_mb=memory_mb,
         max_concurrency=max_concurrency,

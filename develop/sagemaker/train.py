@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import s3sync, waiting
+from . import production, s3sync, waiting
 from .algorithm import Algorithm
 from .cloudwatch import LogTail
 from .config import Config, ConfigError, common_content_type
@@ -82,6 +82,7 @@ def training_request(
         "HyperParameters": hyperparameters,
         "Tags": tags(config),
     }
+    production.training(request, config.production)
     if spot:
         wait_limit = max_wait or 2 * max_runtime
         if wait_limit < max_runtime:
@@ -110,6 +111,7 @@ def train(
     """Runs a training job on this project's data and algorithm; returns the model's S3 URI."""
     config.require_role()
     config.require_bucket()
+    config.production.check_region(aws.region)
     data = config.project / "opt" / "ml" / "input" / "data"
     spec = Algorithm.of(config.project, image)
     image = spec.image
@@ -140,7 +142,9 @@ def train(
         max_wait=max_wait,
     )
     for channel in channels:
-        s3sync.upload_folder(aws, state, data / channel, config.s3_uri("data", channel))
+        s3sync.upload_folder(
+            aws, state, data / channel, config.s3_uri("data", channel), kms_key=config.production.kms_key
+        )
 
     aws.sagemaker.create_training_job(**request)
     resources = request["ResourceConfig"]

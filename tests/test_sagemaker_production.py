@@ -1,0 +1,183 @@
+"""bin/sagemaker.sh's production settings (docs/how-to/production-settings.md): a VPC, a KMS key, network isolation,
+encrypted traffic between hosts, in every request train, deploy and transform send and every upload, each shown by
+`status` as SageMaker describes it; what cannot work refused before anything is made. Proven as tests/
+test_sagemaker.py proves the commands: against moto's server (which stores these settings), every request validated
+against botocore's service models, and botocore's Stubber for the refusals moto cannot give.
+"""
+
+import json
+
+import pytest
+from test_sagemaker import (  # noqa: F401  (pytestmark: skipped without moto, as there)
+    BUCKET,
+    CREDENTIALS,
+    IMAGE,
+    botocore_errors,
+    command,
+    copy_project,
+    error_line,
+    ok,
+    on_moto,
+    pytestmark,
+    requests_of,
+    state,
+    stubbed,
+)
+
+SUBNETS = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+GROUP = "sg-0123456789abcdef0"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PRODUCTION = {
+    "SUBNETS": ",".join(SUBNETS),
+    "SECURITY_GROUPS": GROUP,
+    "KMS_KEY_ID": KEY,
+    "NETWORK_ISOLATION": "true",
+    "INTER_CONTAINER_ENCRYPTION": "true",
+}
+VPC = {"SecurityGroupIds": [GROUP], "Subnets": SUBNETS}
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_project(tmp_path)
+
+
+def test_every_request_and_upload_carries_the_settings_and_status_shows_them(project, tmp_path):
+    results, sent, _ = on_moto(
+        project,
+        ["train", "--image", IMAGE, "--instance-count", "2"],
+        ["deploy"],
+        ["transform", "--SplitType", "Line"],
+        ["deploy", "--mode", "async", "--endpoint", "algo-async"],
+        ["status"],
+        **PRODUCTION,
+    )
+    for result in results:
+        ok(result)
+    job = requests_of(sent, "CreateTrainingJob")[0]
+    assert job["VpcConfig"] == VPC
+    assert job["ResourceConfig"]["VolumeKmsKeyId"] == KEY and job["OutputDataConfig"]["KmsKeyId"] == KEY
+    assert job["EnableNetworkIsolation"] is True and job["EnableInterContainerTrafficEncryption"] is True
+    # every upload (the channels, the transform's input) is SSE-KMS with the key
+    puts = requests_of(sent, "PutObject")
+    assert len(puts) == 3
+    assert all((p["ServerSideEncryption"], p["SSEKMSKeyId"]) == ("aws:kms", KEY) for p in puts)
+    for model in requests_of(sent, "CreateModel"):
+        assert model["VpcConfig"] == VPC and model["EnableNetworkIsolation"] is True
+    realtime, asynchronous = requests_of(sent, "CreateEndpointConfig")
+    assert realtime["KmsKeyId"] == KEY and asynchronous["KmsKeyId"] == KEY
+    assert asynchronous["AsyncInferenceConfig"]["OutputConfig"]["KmsKeyId"] == KEY
+    transform = requests_of(sent, "CreateTransformJob")[0]
+    assert transform["TransformOutput"]["KmsKeyId"] == KEY
+    assert transform["TransformResources"]["VolumeKmsKeyId"] == KEY
+
+    # status: each setting as SageMaker (moto) has it, in a fifth column
+    rows = {row[0]: row for row in (line.split("\t") for line in results[-1]["stdout"].splitlines())}
+    training = rows["training-job"][4]
+    assert f"vpc {','.join(SUBNETS)} {GROUP}" in training and f"kms {KEY}" in training
+    assert "network isolation" in training and "inter-container encryption" in training
+    assert f"kms {KEY}" in rows["endpoint"][4] and f"vpc {','.join(SUBNETS)}" in rows["endpoint"][4]
+    assert f"kms {KEY}" in rows["endpoint-config"][4] and f"kms {KEY}" in rows["transform-job"][4]
+    assert rows["s3-object"][4] == f"kms {KEY}"
+
+    errors = botocore_errors(sent, tmp_path, services=("sagemaker", "s3"))
+    assert {path: e for path, e in errors.items() if e} == {}
+
+
+def test_flags_override_the_settings_and_a_new_key_uploads_again(project):
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE]
+    other = "alias/other-key"
+    results, sent, _ = on_moto(
+        project,
+        ["train", "--image", IMAGE],
+        ["train", "--image", IMAGE],
+        ["train", "--image", IMAGE, "--kms-key", other, "--network-isolation", "false"],
+        [*deploy, "--subnets", SUBNETS[0], "--security-groups", GROUP, "--endpoint", "in-a-vpc"],
+        KMS_KEY_ID=KEY,
+        NETWORK_ISOLATION="true",
+    )
+    first, same, rekeyed, _ = (ok(r) and r["stderr"] for r in results)
+    assert "data/training/: 1 file(s) uploaded" in first
+    assert "data/training/: 0 file(s) uploaded, 1 unchanged" in same
+    # the files did not change, the key did: uploaded again, encrypted with the new key
+    assert "data/training/: 1 file(s) uploaded, 0 unchanged" in rekeyed
+    assert [p["SSEKMSKeyId"] for p in requests_of(sent, "PutObject")] == [KEY, KEY, other, other]
+    jobs = requests_of(sent, "CreateTrainingJob")
+    assert jobs[0]["EnableNetworkIsolation"] is True and "EnableNetworkIsolation" not in jobs[2]
+    assert jobs[2]["OutputDataConfig"]["KmsKeyId"] == other
+    assert requests_of(sent, "CreateModel")[0]["VpcConfig"] == {"SecurityGroupIds": [GROUP], "Subnets": SUBNETS[:1]}
+    assert all("VpcConfig" not in job for job in jobs)
+
+
+def test_without_settings_nothing_is_added(project):
+    results, sent, _ = on_moto(project, ["train", "--image", IMAGE], ["deploy"])
+    for result in results:
+        ok(result)
+    job = requests_of(sent, "CreateTrainingJob")[0]
+    added = ("VpcConfig", "EnableNetworkIsolation", "EnableInterContainerTrafficEncryption")
+    assert not set(added) & set(job) and "VolumeKmsKeyId" not in job["ResourceConfig"]
+    assert "KmsKeyId" not in requests_of(sent, "CreateEndpointConfig")[0]
+    assert all("ServerSideEncryption" not in p for p in requests_of(sent, "PutObject"))
+
+
+ELSEWHERE = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+REGION = {**CREDENTIALS, "AWS_REGION": "eu-west-1"}
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["train"], {"KMS_KEY_ID": ELSEWHERE}, "the KMS key " + ELSEWHERE + " is in us-east-1, the resources are"),
+        (["deploy"], {"KMS_KEY_ID": ELSEWHERE}, "is in us-east-1, the resources are made in eu-west-1"),
+        (["transform"], {"KMS_KEY_ID": ELSEWHERE}, "is in us-east-1, the resources are made in eu-west-1"),
+        (["train", "--kms-key", "my key"], {}, "KMS_KEY_ID 'my key' is not a KMS key"),
+        (["train"], {"SUBNETS": SUBNETS[0]}, "SUBNETS is set and SECURITY_GROUPS is not: a VPC configuration needs"),
+        (["status", "--security-groups", GROUP], {}, "SECURITY_GROUPS is set and SUBNETS is not"),
+        (["train"], {"SUBNETS": "subnet-1", "SECURITY_GROUPS": GROUP}, "SUBNETS: 'subnet-1' is not an id of the form"),
+        (["train"], {"NETWORK_ISOLATION": "maybe"}, "NETWORK_ISOLATION is 'maybe': give true or false"),
+        (
+            ["deploy", "--mode", "serverless"],
+            {"NETWORK_ISOLATION": "true"},
+            "NETWORK_ISOLATION is set and serverless endpoints run neither in a VPC nor isolated",
+        ),
+        (
+            ["deploy", "--mode", "serverless", "--subnets", SUBNETS[0], "--security-groups", GROUP],
+            {},
+            "SUBNETS is set and serverless endpoints",
+        ),
+        (
+            ["deploy", "--instance-type", "ml.g4dn.xlarge"],
+            {"KMS_KEY_ID": KEY},
+            "ml.g4dn.xlarge has only NVMe instance storage",
+        ),
+        (["deploy", "--instance-type", "ml.m5d.large"], {"KMS_KEY_ID": "alias/k"}, "has only NVMe instance storage"),
+    ],
+)
+def test_what_cannot_work_is_one_line_before_any_call(project, args, env, message):
+    """AWS is at a closed port (tests/test_sagemaker.py's command()): any call would fail otherwise."""
+    done = command(project, *args, **REGION, **env)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and message in done.stderr, done.stderr
+
+
+def test_a_kms_key_sagemaker_refuses_is_one_line_and_no_job_is_recorded(project):
+    result = stubbed(project, "kms_key_refused", "train", "--image", IMAGE, KMS_KEY_ID=KEY)
+    message = error_line(result, 1)
+    assert message.startswith("CreateTrainingJob failed: ValidationException: ") and "kms:CreateGrant" in message
+    assert result["unused"] == 0
+    assert "training-job" not in {e["kind"] for e in state(project)}
+
+
+def test_an_upload_s3_refuses_for_its_key_is_one_line(project):
+    result = stubbed(project, "upload_kms_refused", "train", "--image", IMAGE, KMS_KEY_ID=KEY)
+    message = error_line(result, 1)
+    assert message.startswith("the upload of ") and "AccessDenied" in message and "kms:GenerateDataKey" in message
+    assert f"s3://{BUCKET}/sagemaker-algorithm/data/" in message
+    assert state(project) == []
+
+
+def test_status_prints_the_settings_of_what_has_none(project):
+    results, _, _ = on_moto(project, ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE], ["status"])
+    rows = [line.split("\t") for line in ok(results[1]).splitlines()]
+    assert [row[4] for row in rows] == ["-", "-", "-"]
+    assert json.dumps(rows).count("kms") == 0
