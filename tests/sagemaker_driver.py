@@ -368,9 +368,38 @@ def upload_kms_refused(stubber: Stubber, aws: Aws) -> None:
     aws.s3.meta.events.register("before-send.s3.PutObject", refuse)
 
 
+def scaling_refused(stubber: Stubber, aws: Aws) -> None:
+    """The endpoint is made; Application Auto Scaling refuses its scalable target."""
+    missing = {"service_error_code": "ValidationException", "service_message": 'Could not find endpoint "x".'}
+    stubber.add_client_error("describe_endpoint", **missing)
+    stubber.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"})
+    stubber.add_response("create_endpoint_config", {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:c/c"})
+    stubber.add_response("create_endpoint", {"EndpointArn": endpoint("Creating", "c")["EndpointArn"]})
+    stubber.add_response("describe_endpoint", endpoint("InService", ANY_NAME))
+    made = []  # the configuration deploy names: the endpoint serves it once InService
+
+    def serve_it(params, **_):
+        made.append(params["EndpointConfigName"])
+
+    def in_service(parsed, **_):
+        if made:  # not the first call, which finds no endpoint
+            parsed["EndpointConfigName"] = made[-1]
+
+    aws.sagemaker.meta.events.register("provide-client-params.sagemaker.CreateEndpointConfig", serve_it)
+    aws.sagemaker.meta.events.register("after-call.sagemaker.DescribeEndpoint", in_service)
+    scaling = Stubber(aws.autoscaling)
+    scaling.add_client_error(
+        "register_scalable_target",
+        service_error_code="ValidationException",
+        service_message="Maximum capacity 40 exceeds the account's instance limit of 20 for ml.m5.large endpoints",
+    )
+    scaling.activate()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
+        scaling_refused,
         kms_key_refused,
         upload_kms_refused,
         training_fails,

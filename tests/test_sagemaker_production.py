@@ -181,3 +181,101 @@ def test_status_prints_the_settings_of_what_has_none(project):
     rows = [line.split("\t") for line in ok(results[1]).splitlines()]
     assert [row[4] for row in rows] == ["-", "-", "-"]
     assert json.dumps(rows).count("kms") == 0
+
+
+# --- autoscaling -----------------------------------------------------------------------------------------------------
+
+BENCH = "Measured by `bin/benchmark.sh` on 2 CPU(s).\n\n| framework / tree | CSV 28 rec | 3,296 | 23% |\n"
+TARGET = "endpoint/sagemaker-algorithm/variant/AllTraffic"
+
+
+def scaling_calls(sent: list[dict]) -> list[tuple]:
+    """(operation, what matters) of the Application Auto Scaling calls and the updates and deletions around them."""
+    shown = []
+    for request in sent:
+        operation, params = request["operation"], request["params"]
+        if operation == "RegisterScalableTarget":
+            shown.append((operation, params["ResourceId"], params["MinCapacity"], params["MaxCapacity"]))
+        elif operation == "PutScalingPolicy":
+            tracking = params["TargetTrackingScalingPolicyConfiguration"]
+            metric = tracking["PredefinedMetricSpecification"]["PredefinedMetricType"]
+            shown.append((operation, params["ResourceId"], tracking["TargetValue"], metric))
+        elif operation in ("DeleteScalingPolicy", "DeregisterScalableTarget"):
+            shown.append((operation, params["ResourceId"]))
+        elif operation in ("UpdateEndpoint", "DeleteEndpoint"):
+            shown.append((operation,))
+    return shown
+
+
+def test_autoscaling_is_kept_across_an_instance_type_change_and_removed_by_destroy(project, tmp_path):
+    (project / "bench").mkdir()
+    (project / "bench/RESULTS.md").write_text(BENCH)
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE]
+    results, sent, _ = on_moto(
+        project,
+        [*deploy, "--min-instances", "2", "--max-instances", "4"],
+        [*deploy, "--instance-type", "ml.c5.large"],
+        [*deploy, "--instance-type", "ml.c5.large", "--max-instances", "6", "--target-invocations", "1200"],
+        ["status"],
+        ["destroy", "--yes"],
+    )
+    for result in results:
+        ok(result)
+    # the default target: the benchmark's requests/s for one instance x 60 x 0.5, and said so
+    assert (
+        "target 98880 invocations per instance per minute, from bench/RESULTS.md: the tree model answered 3296 "
+        in (results[0]["stderr"])
+    )
+    assert requests_of(sent, "CreateEndpointConfig")[0]["ProductionVariants"][0]["InitialInstanceCount"] == 2
+    assert scaling_calls(sent) == [
+        ("RegisterScalableTarget", TARGET, 2, 4),
+        ("PutScalingPolicy", TARGET, 98880.0, "SageMakerVariantInvocationsPerInstance"),
+        # another instance type: deregistered before the update, registered again after it, as it was
+        ("DeleteScalingPolicy", TARGET),
+        ("DeregisterScalableTarget", TARGET),
+        ("UpdateEndpoint",),
+        ("RegisterScalableTarget", TARGET, 2, 4),
+        ("PutScalingPolicy", TARGET, 98880.0, "SageMakerVariantInvocationsPerInstance"),
+        # the same type: the update goes on under the target, whose limits and policy change after it
+        ("UpdateEndpoint",),
+        ("RegisterScalableTarget", TARGET, 1, 6),
+        ("PutScalingPolicy", TARGET, 1200.0, "SageMakerVariantInvocationsPerInstance"),
+        # destroy: the policy and the target before the endpoint
+        ("DeleteScalingPolicy", TARGET),
+        ("DeregisterScalableTarget", TARGET),
+        ("DeleteEndpoint",),
+    ]
+    policy = requests_of(sent, "PutScalingPolicy")[0]["TargetTrackingScalingPolicyConfiguration"]
+    assert (policy["ScaleInCooldown"], policy["ScaleOutCooldown"]) == (300, 60)
+    endpoint_row = next(line for line in results[3]["stdout"].splitlines() if line.startswith("endpoint\t"))
+    assert endpoint_row.split("\t")[4] == "scaling 1-6 at 1200 invocations/instance/minute"
+    errors = botocore_errors(sent, tmp_path, services=("sagemaker", "application-autoscaling"))
+    assert {path: e for path, e in errors.items() if e} == {}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--max-instances", "3"], "no --target-invocations and "),
+        (["--min-instances", "2"], "--min-instances and --target-invocations scale up to --max-instances"),
+        (["--min-instances", "3", "--max-instances", "2", "--target-invocations", "60"], "give 1 <= min <= max"),
+        (["--max-instances", "2", "--target-invocations", "0"], "--target-invocations 0: give a number"),
+        (["--mode", "serverless", "--max-instances", "2", "--target-invocations", "60"], "not --mode serverless"),
+    ],
+)
+def test_scaling_that_cannot_work_is_one_line_before_any_call(project, args, message):
+    done = command(project, "deploy", *args, **REGION)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+def test_a_refused_scaling_registration_is_one_line_and_the_endpoint_stays_recorded(project):
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE]
+    result = stubbed(project, "scaling_refused", *deploy, "--max-instances", "40", "--target-invocations", "600")
+    assert error_line(result, 1) == (
+        "RegisterScalableTarget failed: ValidationException: Maximum capacity 40 exceeds the account's instance "
+        "limit of 20 for ml.m5.large endpoints"
+    )
+    assert result["unused"] == 0
+    endpoint = next(e for e in state(project) if e["kind"] == "endpoint")
+    assert "scaling" not in endpoint  # destroy then needs no scaling permission

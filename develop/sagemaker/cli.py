@@ -9,6 +9,7 @@ from pathlib import Path
 
 import botocore.exceptions
 
+from . import scaling
 from .aws import Aws
 from .config import Config, ConfigError
 from .deploy import ENDPOINT_TIMEOUT, MODES, deploy
@@ -78,6 +79,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bake-seconds", type=int, default=300, help="update: how long alarms are watched")
     p.add_argument("--alarm", action="append", default=[], help="update: a CloudWatch alarm that rolls back (repeat)")
     p.add_argument("--wait-timeout", type=float, default=ENDPOINT_TIMEOUT)
+    p.add_argument("--min-instances", type=int, help="realtime: scale down to this many (default: 1)")
+    p.add_argument("--max-instances", type=int, help="realtime: scale up to this many (Application Auto Scaling)")
+    p.add_argument(
+        "--target-invocations",
+        type=float,
+        metavar="PER_MINUTE",
+        help="invocations per instance per minute to track (default: from bench/RESULTS.md, x 0.5)",
+    )
 
     p = commands.add_parser("predict", parents=[common], help="bin/predict.sh against the endpoint")
     p.add_argument("--model", help="multi-model endpoint: the model (TargetModel)")
@@ -168,6 +177,7 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 bake_seconds=args.bake_seconds,
                 alarms=tuple(args.alarm),
                 wait_timeout=args.wait_timeout,
+                scale=scaling.requested(project, args.min_instances, args.max_instances, args.target_invocations),
             )
         )
     elif args.command == "predict":

@@ -6,7 +6,7 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from . import production, waiting
+from . import production, scaling, waiting
 from .algorithm import Algorithm
 from .aws import not_found
 from .config import Config, ConfigError
@@ -110,8 +110,10 @@ def deploy(
     bake_seconds: int = 300,
     alarms: tuple[str, ...] = (),
     wait_timeout: float = ENDPOINT_TIMEOUT,
+    scale: scaling.Scaling | None = None,
 ) -> str:
-    """Creates or updates the endpoint; returns its name once it serves the new model."""
+    """Creates or updates the endpoint; returns its name once it serves the new model. `scale`: the instance count
+    between its limits, tracking invocations per instance (realtime only)."""
     config.require_role()
     if mode == "async":
         config.require_bucket()
@@ -120,6 +122,13 @@ def deploy(
     instance_type = instance_type or config.endpoint_instance_type
     config.production.check_region(aws.region)
     production.check_endpoint(config.production, mode, instance_type)
+    if scale is not None:
+        if mode != "realtime":
+            raise ConfigError(f"--min-instances/--max-instances scale real-time endpoints: not --mode {mode}")
+        scale.check()
+        if not scale.minimum <= instance_count <= scale.maximum:
+            instance_count = min(max(instance_count, scale.minimum), scale.maximum)
+            print(f"starting with {instance_count} instance(s), within the scaling limits", file=sys.stderr)
     endpoint = config.endpoint_name
     existing = describe_endpoint(aws, endpoint)
     if existing is not None:
@@ -132,6 +141,9 @@ def deploy(
             raise ConfigError(f"endpoint {endpoint} is {existing['EndpointStatus']}: wait until it is InService")
         if existing["EndpointStatus"] == "Failed":
             raise ConfigError(f"endpoint {endpoint} is Failed: remove it with bin/sagemaker.sh destroy, then deploy")
+    recorded = state.latest("endpoint", name=endpoint) or {}
+    # Scaling this project registered: kept across the update (AWS refuses an instance type change under it).
+    kept = scaling.registered(aws, endpoint, VARIANT) if existing is not None and recorded.get("scaling") else None
 
     model = create_model(aws, state, config, model_data=model_data, image=image)
     config_name = model  # one configuration per model, under the same name
@@ -156,6 +168,9 @@ def deploy(
         print(f"creating endpoint {endpoint} ({mode})", file=sys.stderr, flush=True)
     else:
         guardrails = deployment_config(strategy, canary_percent, bake_seconds, list(alarms))
+        if kept is not None and instance_type != recorded.get("instance_type"):
+            print(f"endpoint {endpoint}: another instance type: scaling removed for the update", file=sys.stderr)
+            scaling.deregister(aws, endpoint, VARIANT)
         aws.sagemaker.update_endpoint(
             EndpointName=endpoint, EndpointConfigName=config_name, DeploymentConfig=guardrails
         )
@@ -174,11 +189,16 @@ def deploy(
         timeout=wait_timeout,
     )
     if found["EndpointConfigName"] != config_name:
+        if kept is not None:  # the old fleet serves again, with the scaling it had
+            scaling.register(aws, endpoint, VARIANT, kept)
         raise waiting.WaitFailed(
             f"the update of endpoint {endpoint} was rolled back to {found['EndpointConfigName']}: "
             f"{found.get('FailureReason') or 'an alarm fired'}"
         )
-    state.update("endpoint", endpoint, config=config_name, mode=mode)
+    state.update("endpoint", endpoint, config=config_name, mode=mode, instance_type=instance_type)
+    if scale is not None or kept is not None:
+        scaling.register(aws, endpoint, VARIANT, scale or kept)
+        state.update("endpoint", endpoint, scaling=True)
     return endpoint
 
 

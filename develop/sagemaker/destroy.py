@@ -9,9 +9,10 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from . import s3sync, waiting
+from . import s3sync, scaling, waiting
 from .aws import not_found
 from .config import ConfigError
+from .deploy import VARIANT
 from .state import KINDS, State
 
 DELETE_TIMEOUT = 1800  # botocore's endpoint_deleted waiter: 30 s x 60
@@ -67,6 +68,8 @@ def delete(aws, entry: dict) -> None:
             if sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "InProgress":
                 sagemaker.stop_transform_job(TransformJobName=name)
         elif kind == "endpoint":
+            if entry.get("scaling"):  # its policies and scalable target first: they outlive the endpoint otherwise
+                scaling.deregister(aws, name, VARIANT)
             sagemaker.delete_endpoint(EndpointName=name)
             waiting.wait(
                 lambda: endpoint_status(aws, name),

@@ -4,7 +4,7 @@ isolation, encrypted traffic) as SageMaker has them."""
 
 from botocore.exceptions import ClientError
 
-from . import prices, production
+from . import prices, production, scaling
 from .aws import not_found
 from .state import State
 
@@ -37,6 +37,9 @@ def describe(aws, entry: dict) -> tuple[str, str, str]:
             # the network is the model's, the volume's key the configuration's
             model = sagemaker.describe_model(ModelName=variant["ModelName"])
             settings = production.summary({**model, **configuration})
+            if entry.get("scaling"):  # asked only of endpoints deploy scaled: others need no autoscaling permission
+                found_scaling = scaling.registered(aws.in_region(entry["region"]), name, variant["VariantName"])
+                settings = "; ".join(p for p in (settings.strip("-"), scaling.summary(found_scaling)) if p) or "-"
             return f"{found['EndpointStatus']} ({found['EndpointConfigName']})", cost, settings
         if kind == "endpoint-config":
             found = sagemaker.describe_endpoint_config(EndpointConfigName=name)
