@@ -538,7 +538,8 @@ def test_an_endpoint_that_fails_prints_its_reason(project):
     result = stubbed(project, "endpoint_fails", "deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE)
     assert error_line(result, 1) == (
         "endpoint sagemaker-algorithm is Failed: The primary container for production variant AllTraffic did not "
-        "pass the ping health check."
+        "pass the ping health check. (the health check waited the default 4 minutes: a model that takes longer to "
+        "load needs --startup-timeout SECONDS, up to 3600)"
     )
     assert result["unused"] == 0
 

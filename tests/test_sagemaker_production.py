@@ -279,3 +279,81 @@ def test_a_refused_scaling_registration_is_one_line_and_the_endpoint_stays_recor
     assert result["unused"] == 0
     endpoint = next(e for e in state(project) if e["kind"] == "endpoint")
     assert "scaling" not in endpoint  # destroy then needs no scaling permission
+
+
+# --- large models ----------------------------------------------------------------------------------------------------
+
+BIG = f"s3://{BUCKET}/models/big.tar.gz"
+
+
+def variant_of(sent: list[dict], index: int = 0) -> dict:
+    return requests_of(sent, "CreateEndpointConfig")[index]["ProductionVariants"][0]
+
+
+def test_a_large_model_gets_timeouts_that_fit_its_size_and_flags_set_them(project, tmp_path):
+    deploy = ["deploy", "--image", IMAGE]
+    results, sent, _ = on_moto(
+        project,
+        [*deploy, "--model-data", BIG],
+        [*deploy, "--model-data", BIG, "--endpoint", "given", "--startup-timeout", "1200", "--download-timeout", "900"],
+        [*deploy, "--model-data", "s3://models/small.tar.gz", "--endpoint", "small"],
+        MODEL_SIZES=json.dumps({BIG: 5 * 1024**3}),
+    )
+    for result in results:
+        ok(result)
+    # 5 GiB: twice its time at 50 MiB/s to download; SageMaker's 4 minutes plus its time at 100 MiB/s to load
+    assert "the model is 5.0 GiB: download timeout 204 s, health check timeout 291 s" in results[0]["stderr"]
+    fitted, given, small = (variant_of(sent, i) for i in range(3))
+    timeouts = ("ModelDataDownloadTimeoutInSeconds", "ContainerStartupHealthCheckTimeoutInSeconds")
+    assert [fitted[t] for t in timeouts] == [204, 291] and [given[t] for t in timeouts] == [900, 1200]
+    assert not {"ModelDataDownloadTimeoutInSeconds", "ContainerStartupHealthCheckTimeoutInSeconds"} & set(small)
+    assert len(requests_of(sent, "HeadObject")) == 2  # both timeouts given: the size is not asked
+    errors = botocore_errors(sent, tmp_path)
+    assert {path: e for path, e in errors.items() if e} == {}
+
+
+def test_uncompressed_model_data_is_trained_and_served_as_a_prefix(project, tmp_path):
+    results, sent, _ = on_moto(
+        project,
+        ["train", "--image", IMAGE, "--uncompressed"],
+        ["deploy"],
+        ["deploy", "--model-data", "s3://models/big/", "--image", IMAGE, "--endpoint", "prefix"],
+    )
+    model = ok(results[0]).strip()
+    ok(results[1]), ok(results[2])
+    assert requests_of(sent, "CreateTrainingJob")[0]["OutputDataConfig"]["CompressionType"] == "NONE"
+    assert model.endswith("/")  # a prefix (moto names it after model.tar.gz, whatever CompressionType says)
+    trained, given = requests_of(sent, "CreateModel")
+    assert trained["PrimaryContainer"] == {
+        "Image": IMAGE,
+        "ModelDataSource": {"S3DataSource": {"S3Uri": model, "S3DataType": "S3Prefix", "CompressionType": "None"}},
+    }
+    assert given["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]["S3Uri"] == "s3://models/big/"
+    assert "ModelDataUrl" not in given["PrimaryContainer"]
+    errors = botocore_errors(sent, tmp_path)
+    assert {path: e for path, e in errors.items() if e} == {}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--startup-timeout", "30"], "--startup-timeout 30: SageMaker takes 60 to 3600 seconds"),
+        (["--download-timeout", "4000"], "--download-timeout 4000: SageMaker takes 60 to 3600 seconds"),
+        (["--mode", "serverless", "--download-timeout", "600"], "are for instances: not --mode serverless"),
+    ],
+)
+def test_timeouts_that_cannot_work_are_one_line_before_any_call(project, args, message):
+    done = command(project, "deploy", *args, **REGION)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+def test_a_health_check_past_its_timeout_says_which_flag_gives_it_more(project):
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE, "--startup-timeout", "600"]
+    result = stubbed(project, "endpoint_fails", *deploy)
+    assert error_line(result, 1) == (
+        "endpoint sagemaker-algorithm is Failed: The primary container for production variant AllTraffic did not "
+        "pass the ping health check. (the health check waited 600 s: a model that takes longer to load needs "
+        "--startup-timeout SECONDS, up to 3600)"
+    )
+    assert result["unused"] == 0

@@ -64,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--spot", action="store_true", help="managed spot training, with a checkpoint location in S3")
     p.add_argument("--max-wait", type=int, help="spot: seconds to wait for capacity and run (default: 2 x max-runtime)")
     p.add_argument("--wait-timeout", type=float, help="seconds to wait (default: the job's limit + an hour)")
+    p.add_argument(
+        "--uncompressed", action="store_true", help="the model written as files (no model.tar.gz): for large models"
+    )
 
     p = commands.add_parser("deploy", parents=[common], help="create or update the endpoint")
     p.add_argument("--model-data", help="s3://.../model.tar.gz (default: the last training's)")
@@ -79,6 +82,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bake-seconds", type=int, default=300, help="update: how long alarms are watched")
     p.add_argument("--alarm", action="append", default=[], help="update: a CloudWatch alarm that rolls back (repeat)")
     p.add_argument("--wait-timeout", type=float, default=ENDPOINT_TIMEOUT)
+    p.add_argument(
+        "--startup-timeout", type=int, help="seconds the container may take to pass /ping (60-3600; default: by size)"
+    )
+    p.add_argument(
+        "--download-timeout", type=int, help="seconds to download the model data (60-3600; default: by its size)"
+    )
     p.add_argument("--min-instances", type=int, help="realtime: scale down to this many (default: 1)")
     p.add_argument("--max-instances", type=int, help="realtime: scale up to this many (Application Auto Scaling)")
     p.add_argument(
@@ -157,6 +166,7 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 spot=args.spot,
                 max_wait=args.max_wait,
                 wait_timeout=args.wait_timeout,
+                uncompressed=args.uncompressed,
             )
         )
     elif args.command == "deploy":
@@ -178,6 +188,8 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 alarms=tuple(args.alarm),
                 wait_timeout=args.wait_timeout,
                 scale=scaling.requested(project, args.min_instances, args.max_instances, args.target_invocations),
+                startup_timeout=args.startup_timeout,
+                download_timeout=args.download_timeout,
             )
         )
     elif args.command == "predict":

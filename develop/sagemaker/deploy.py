@@ -6,6 +6,7 @@ import sys
 
 from botocore.exceptions import ClientError
 
+from . import model_data as artifacts
 from . import production, scaling, waiting
 from .algorithm import Algorithm
 from .aws import not_found
@@ -30,16 +31,22 @@ def model_data_of(state: State) -> tuple[str, str]:
     return job["model_data"], job["image"]
 
 
-def create_model(aws, state: State, config: Config, *, model_data: str | None, image: str | None) -> str:
-    """CreateModel from the given artifact (default: the last training's) and image (default: that training's)."""
+def resolve(state: State, config: Config, model_data: str | None, image: str | None) -> tuple[str, str]:
+    """(artifact, image): the given ones, else the last training's artifact and the image it trained with."""
     if model_data is None:
         model_data, trained_with = model_data_of(state)
         image = image or trained_with
-    image = image or Algorithm.of(config.project, None).image
+    return model_data, image or Algorithm.of(config.project, None).image
+
+
+def create_model(aws, state: State, config: Config, *, model_data: str | None, image: str | None) -> str:
+    """CreateModel from the given artifact (default: the last training's; a prefix ending in / is uncompressed
+    model data) and image (default: that training's)."""
+    model_data, image = resolve(state, config, model_data, image)
     name = unique_name(config)
     request = {
         "ModelName": name,
-        "PrimaryContainer": {"Image": image, "ModelDataUrl": model_data},
+        "PrimaryContainer": artifacts.container(image, model_data),
         "ExecutionRoleArn": config.require_role(),
         "Tags": tags(config),
     }
@@ -59,12 +66,13 @@ def endpoint_config_request(
     instance_count: int,
     memory_mb: int,
     max_concurrency: int,
+    timeouts: dict | None = None,
 ) -> dict:
     variant: dict = {"VariantName": VARIANT, "ModelName": model}
     if mode == "serverless":
         variant["ServerlessConfig"] = {"MemorySizeInMB": memory_mb, "MaxConcurrency": max_concurrency}
     else:
-        variant.update(InstanceType=instance_type, InitialInstanceCount=instance_count)
+        variant.update(InstanceType=instance_type, InitialInstanceCount=instance_count, **(timeouts or {}))
     request = {"EndpointConfigName": name, "ProductionVariants": [variant], "Tags": tags(config)}
     if mode == "async":
         request["AsyncInferenceConfig"] = {
@@ -111,6 +119,8 @@ def deploy(
     alarms: tuple[str, ...] = (),
     wait_timeout: float = ENDPOINT_TIMEOUT,
     scale: scaling.Scaling | None = None,
+    startup_timeout: int | None = None,
+    download_timeout: int | None = None,
 ) -> str:
     """Creates or updates the endpoint; returns its name once it serves the new model. `scale`: the instance count
     between its limits, tracking invocations per instance (realtime only)."""
@@ -122,6 +132,10 @@ def deploy(
     instance_type = instance_type or config.endpoint_instance_type
     config.production.check_region(aws.region)
     production.check_endpoint(config.production, mode, instance_type)
+    artifacts.check("--startup-timeout", startup_timeout)
+    artifacts.check("--download-timeout", download_timeout)
+    if mode == "serverless" and (startup_timeout or download_timeout):
+        raise ConfigError("--startup-timeout and --download-timeout are for instances: not --mode serverless")
     if scale is not None:
         if mode != "realtime":
             raise ConfigError(f"--min-instances/--max-instances scale real-time endpoints: not --mode {mode}")
@@ -145,6 +159,11 @@ def deploy(
     # Scaling this project registered: kept across the update (AWS refuses an instance type change under it).
     kept = scaling.registered(aws, endpoint, VARIANT) if existing is not None and recorded.get("scaling") else None
 
+    model_data, image = resolve(state, config, model_data, image)
+    timeouts = {}
+    if mode != "serverless":
+        size = artifacts.size(aws, model_data) if not (startup_timeout and download_timeout) else None
+        timeouts = artifacts.timeouts(size, startup_timeout, download_timeout)
     model = create_model(aws, state, config, model_data=model_data, image=image)
     config_name = model  # one configuration per model, under the same name
     request = endpoint_config_request(
@@ -156,6 +175,7 @@ def deploy(
         instance_count=instance_count,
         memory_mb=memory_mb,
         max_concurrency=max_concurrency,
+        timeouts=timeouts,
     )
     aws.sagemaker.create_endpoint_config(**request)
     state.add("endpoint-config", config_name, aws.region, mode=mode, variant=request["ProductionVariants"][0])
@@ -180,14 +200,23 @@ def deploy(
             file=sys.stderr,
             flush=True,
         )
-    found = waiting.wait(
-        lambda: aws.sagemaker.describe_endpoint(EndpointName=endpoint),
-        what=f"endpoint {endpoint}",
-        status_key="EndpointStatus",
-        done={"InService"},
-        failed={"Failed", "UpdateRollbackFailed", "OutOfService"},
-        timeout=wait_timeout,
-    )
+    try:
+        found = waiting.wait(
+            lambda: aws.sagemaker.describe_endpoint(EndpointName=endpoint),
+            what=f"endpoint {endpoint}",
+            status_key="EndpointStatus",
+            done={"InService"},
+            failed={"Failed", "UpdateRollbackFailed", "OutOfService"},
+            timeout=wait_timeout,
+        )
+    except waiting.WaitFailed as exc:
+        if mode == "serverless" or "health check" not in str(exc).lower():
+            raise
+        waited = timeouts.get("ContainerStartupHealthCheckTimeoutInSeconds")
+        raise waiting.WaitFailed(
+            f"{exc} (the health check waited {f'{waited} s' if waited else 'the default 4 minutes'}: a model that "
+            f"takes longer to load needs --startup-timeout SECONDS, up to {artifacts.TIMEOUTS[1]})"
+        ) from None
     if found["EndpointConfigName"] != config_name:
         if kept is not None:  # the old fleet serves again, with the scaling it had
             scaling.register(aws, endpoint, VARIANT, kept)

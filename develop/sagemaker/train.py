@@ -50,6 +50,7 @@ def training_request(
     max_runtime: int,
     spot: bool,
     max_wait: int | None,
+    uncompressed: bool = False,
 ) -> dict:
     """CreateTrainingJob's request. `channels`: channel -> ContentType; the data is under S3 prefix data/<channel>/."""
     request = {
@@ -83,6 +84,8 @@ def training_request(
         "Tags": tags(config),
     }
     production.training(request, config.production)
+    if uncompressed:  # the model's files as they are, under a prefix: no packing, no unpacking at the endpoint
+        request["OutputDataConfig"]["CompressionType"] = "NONE"
     if spot:
         wait_limit = max_wait or 2 * max_runtime
         if wait_limit < max_runtime:
@@ -107,6 +110,7 @@ def train(
     spot: bool = False,
     max_wait: int | None = None,
     wait_timeout: float | None = None,
+    uncompressed: bool = False,
 ) -> str:
     """Runs a training job on this project's data and algorithm; returns the model's S3 URI."""
     config.require_role()
@@ -140,6 +144,7 @@ def train(
         max_runtime=max_runtime,
         spot=spot,
         max_wait=max_wait,
+        uncompressed=uncompressed,
     )
     for channel in channels:
         s3sync.upload_folder(
@@ -163,6 +168,8 @@ def train(
     limit = request["StoppingCondition"].get("MaxWaitTimeInSeconds", max_runtime)
     found = follow(aws, name, wait_timeout or limit + PROVISIONING)
     model = found["ModelArtifacts"]["S3ModelArtifacts"]
+    if uncompressed and not model.endswith("/"):  # a prefix: deploy serves it as uncompressed model data
+        model += "/"
     state.update("training-job", name, model_data=model)
     return model
 
