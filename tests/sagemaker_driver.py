@@ -406,9 +406,23 @@ def scaling_refused(stubber: Stubber, aws: Aws) -> None:
     scaling.activate()
 
 
+def warm_pool_released(stubber: Stubber, aws: Aws) -> None:
+    """destroy finds the finished job's warm pool still keeping its instances: released, as they bill until then."""
+    pool = {"Status": "Available", "ResourceRetainedBillableTimeInSeconds": 120}
+    stubber.add_response(
+        "describe_training_job", job("Completed", "Completed", WarmPoolStatus=pool), {"TrainingJobName": ANY}
+    )
+    stubber.add_response(
+        "update_training_job",
+        {"TrainingJobArn": CREATED["TrainingJobArn"]},
+        {"TrainingJobName": ANY, "ResourceConfig": {"KeepAlivePeriodInSeconds": 0}},
+    )
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
+        warm_pool_released,
         scaling_refused,
         kms_key_refused,
         upload_kms_refused,

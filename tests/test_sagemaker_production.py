@@ -357,3 +357,67 @@ def test_a_health_check_past_its_timeout_says_which_flag_gives_it_more(project):
         "--startup-timeout SECONDS, up to 3600)"
     )
     assert result["unused"] == 0
+
+
+# --- data capture and warm pools -------------------------------------------------------------------------------------
+
+
+def test_data_capture_records_requests_and_answers_encrypted_with_the_key(project, tmp_path):
+    deploy = ["deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE]
+    results, sent, _ = on_moto(project, [*deploy, "--capture", "20"], ["status"], ["destroy", "--yes"], KMS_KEY_ID=KEY)
+    for result in results:
+        ok(result)
+    location = f"s3://{BUCKET}/sagemaker-algorithm/capture"
+    assert requests_of(sent, "CreateEndpointConfig")[0]["DataCaptureConfig"] == {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 20,
+        "DestinationS3Uri": location,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {
+            "CsvContentTypes": ["text/csv"],
+            "JsonContentTypes": ["application/json", "application/jsonlines"],
+        },
+        "KmsKeyId": KEY,
+    }
+    endpoint_row = next(line for line in results[1]["stdout"].splitlines() if line.startswith("endpoint\t"))
+    assert f"capture 20% to {location}" in endpoint_row.split("\t")[4]
+    # what the endpoint recorded is the project's: destroy deletes it (unless --keep-s3)
+    assert f"s3-prefix {location}" in " ".join(results[2]["stderr"].split())
+    errors = botocore_errors(sent, tmp_path)
+    assert {path: e for path, e in errors.items() if e} == {}
+
+
+def test_a_warm_pool_keeps_the_instances_and_status_shows_it(project, tmp_path):
+    results, sent, _ = on_moto(project, ["train", "--image", IMAGE, "--keep-alive", "1800"], ["status"])
+    ok(results[0])
+    assert requests_of(sent, "CreateTrainingJob")[0]["ResourceConfig"]["KeepAlivePeriodInSeconds"] == 1800
+    training_row = next(line for line in ok(results[1]).splitlines() if line.startswith("training-job\t"))
+    assert "warm pool 1800 s" in training_row.split("\t")[4]
+    assert next(e for e in state(project) if e["kind"] == "training-job")["keep_alive"] == 1800
+    errors = botocore_errors(sent, tmp_path)
+    assert {path: e for path, e in errors.items() if e} == {}
+
+
+def test_destroy_releases_a_warm_pool_that_still_keeps_instances(project):
+    entry = {"kind": "training-job", "name": "stubbed-job", "region": "eu-west-1", "created": "2026-12-03T12:00:00"}
+    (project / "sagemaker-state.json").write_text(json.dumps({"resources": [{**entry, "keep_alive": 1800}]}))
+    result = stubbed(project, "warm_pool_released", "destroy", "--yes")
+    assert result["code"] == 0, result
+    assert result["unused"] == 0  # UpdateTrainingJob(KeepAlivePeriodInSeconds=0) was sent
+    assert state(project) == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["deploy", "--capture", "0"], "--capture 0: give the share of requests to record, 1 to 100"),
+        (["deploy", "--capture", "101"], "--capture 101: give the share"),
+        (["deploy", "--capture", "5", "--mode", "serverless"], "serverless endpoints do not capture data"),
+        (["train", "--keep-alive", "4000"], "--keep-alive 4000: a warm pool is kept 1 to 3600 seconds"),
+        (["train", "--keep-alive", "600", "--spot"], "no warm pool for managed spot training"),
+    ],
+)
+def test_capture_and_warm_pools_that_cannot_work_are_one_line_before_any_call(project, args, message):
+    done = command(project, *args, "--image", IMAGE, **REGION)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr

@@ -65,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-wait", type=int, help="spot: seconds to wait for capacity and run (default: 2 x max-runtime)")
     p.add_argument("--wait-timeout", type=float, help="seconds to wait (default: the job's limit + an hour)")
     p.add_argument(
+        "--keep-alive", type=int, metavar="SECONDS", help="a warm pool: keep the instances for the next job (to 3600)"
+    )
+    p.add_argument(
         "--uncompressed", action="store_true", help="the model written as files (no model.tar.gz): for large models"
     )
 
@@ -87,6 +90,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--download-timeout", type=int, help="seconds to download the model data (60-3600; default: by its size)"
+    )
+    p.add_argument(
+        "--capture", type=int, metavar="PERCENT", help="record this share of requests and answers to S3 (capture/)"
     )
     p.add_argument("--min-instances", type=int, help="realtime: scale down to this many (default: 1)")
     p.add_argument("--max-instances", type=int, help="realtime: scale up to this many (Application Auto Scaling)")
@@ -167,6 +173,7 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 max_wait=args.max_wait,
                 wait_timeout=args.wait_timeout,
                 uncompressed=args.uncompressed,
+                keep_alive=args.keep_alive,
             )
         )
     elif args.command == "deploy":
@@ -190,6 +197,7 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 scale=scaling.requested(project, args.min_instances, args.max_instances, args.target_invocations),
                 startup_timeout=args.startup_timeout,
                 download_timeout=args.download_timeout,
+                capture_percent=args.capture,
             )
         )
     elif args.command == "predict":

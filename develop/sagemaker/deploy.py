@@ -6,8 +6,8 @@ import sys
 
 from botocore.exceptions import ClientError
 
+from . import capture, production, scaling, waiting
 from . import model_data as artifacts
-from . import production, scaling, waiting
 from .algorithm import Algorithm
 from .aws import not_found
 from .config import Config, ConfigError
@@ -67,6 +67,7 @@ def endpoint_config_request(
     memory_mb: int,
     max_concurrency: int,
     timeouts: dict | None = None,
+    capture_percent: int | None = None,
 ) -> dict:
     variant: dict = {"VariantName": VARIANT, "ModelName": model}
     if mode == "serverless":
@@ -74,6 +75,8 @@ def endpoint_config_request(
     else:
         variant.update(InstanceType=instance_type, InitialInstanceCount=instance_count, **(timeouts or {}))
     request = {"EndpointConfigName": name, "ProductionVariants": [variant], "Tags": tags(config)}
+    if capture_percent:
+        request["DataCaptureConfig"] = capture.data_capture_config(config, capture_percent)
     if mode == "async":
         request["AsyncInferenceConfig"] = {
             "OutputConfig": {
@@ -121,11 +124,13 @@ def deploy(
     scale: scaling.Scaling | None = None,
     startup_timeout: int | None = None,
     download_timeout: int | None = None,
+    capture_percent: int | None = None,
 ) -> str:
     """Creates or updates the endpoint; returns its name once it serves the new model. `scale`: the instance count
     between its limits, tracking invocations per instance (realtime only)."""
     config.require_role()
-    if mode == "async":
+    capture.check(capture_percent, mode)
+    if mode == "async" or capture_percent:
         config.require_bucket()
     if len(alarms) > 10:
         raise ConfigError("at most 10 --alarm (AutoRollbackConfiguration's limit)")
@@ -176,11 +181,14 @@ def deploy(
         memory_mb=memory_mb,
         max_concurrency=max_concurrency,
         timeouts=timeouts,
+        capture_percent=capture_percent,
     )
     aws.sagemaker.create_endpoint_config(**request)
     state.add("endpoint-config", config_name, aws.region, mode=mode, variant=request["ProductionVariants"][0])
     if mode == "async":  # where the endpoint writes answers, and predict puts requests: this project's alone
         state.add("s3-prefix", config.s3_uri("async"), aws.region)
+    if capture_percent:  # what the endpoint records: this project's alone
+        state.add("s3-prefix", capture.location(config), aws.region)
 
     if existing is None:
         aws.sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=config_name, Tags=tags(config))

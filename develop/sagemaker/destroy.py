@@ -62,8 +62,11 @@ def delete(aws, entry: dict) -> None:
     kind, name, sagemaker = entry["kind"], entry["name"], aws.sagemaker
     try:
         if kind == "training-job":
-            if sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] == "InProgress":
+            found = sagemaker.describe_training_job(TrainingJobName=name)
+            if found["TrainingJobStatus"] == "InProgress":
                 sagemaker.stop_training_job(TrainingJobName=name)
+            if found.get("WarmPoolStatus", {}).get("Status") == "Available":  # its kept instances bill until released
+                sagemaker.update_training_job(TrainingJobName=name, ResourceConfig={"KeepAlivePeriodInSeconds": 0})
         elif kind == "transform-job":
             if sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "InProgress":
                 sagemaker.stop_transform_job(TransformJobName=name)

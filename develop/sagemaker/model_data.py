@@ -4,6 +4,7 @@ real-time variant that fit its size (ContainerStartupHealthCheckTimeoutInSeconds
 """
 
 import sys
+from pathlib import Path
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +34,10 @@ def container(image: str, uri: str) -> dict:
 def size(aws, uri: str) -> int | None:
     """Bytes of the artifact (or of every object under the prefix); None when S3 does not say (not there, or not
     ours to read)."""
+    if uri.startswith(s3sync.FILE):  # the SDK's local mode: a file or a folder of this machine
+        path = Path(uri.removeprefix(s3sync.FILE))
+        files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path] if path.is_file() else []
+        return sum(p.stat().st_size for p in files) or None
     try:
         if uncompressed(uri):
             bucket, prefix = s3sync.split_uri(uri)

@@ -104,4 +104,11 @@ def summary(found: dict) -> str:
         parts.append("network isolation")
     if found.get("EnableInterContainerTrafficEncryption"):
         parts.append("inter-container encryption")
+    captured = found.get("DataCaptureConfig") or {}
+    if captured.get("EnableCapture", bool(captured)):
+        parts.append(f"capture {captured['InitialSamplingPercentage']}% to {captured['DestinationS3Uri']}")
+    keep_alive = found.get("ResourceConfig", {}).get("KeepAlivePeriodInSeconds")
+    if keep_alive:
+        pool = found.get("WarmPoolStatus", {}).get("Status")
+        parts.append(f"warm pool {keep_alive} s{f' ({pool})' if pool else ''}")
     return "; ".join(parts) or "-"

@@ -9,6 +9,7 @@ from .aws import not_found
 from .state import State
 
 RUNNING = {"InProgress", "Stopping"}
+WARM = {"Available", "InUse"}  # a warm pool's states while it keeps instances
 
 
 def describe(aws, entry: dict) -> tuple[str, str, str]:
@@ -20,6 +21,8 @@ def describe(aws, entry: dict) -> tuple[str, str, str]:
             found = sagemaker.describe_training_job(TrainingJobName=name)
             status = found["TrainingJobStatus"]
             cost = prices.per_hour(entry["instance_type"], entry["instance_count"]) if status in RUNNING else "-"
+            if found.get("WarmPoolStatus", {}).get("Status") in WARM:  # kept instances bill as a running job's
+                cost = prices.per_hour(entry["instance_type"], entry["instance_count"]) + " (warm pool)"
             return f"{status} ({found.get('SecondaryStatus', '')})", cost, production.summary(found)
         if kind == "transform-job":
             found = sagemaker.describe_transform_job(TransformJobName=name)

@@ -14,6 +14,7 @@ from .state import State
 
 CHECKPOINTS = "/opt/ml/checkpoints"  # the container's folder SageMaker syncs with the checkpoint location
 STOP_TIMEOUT = 600  # a stopped job gets SIGTERM, then SIGKILL 120 s later, then uploads: enough to see it Stopped
+KEEP_ALIVE_MAX = 3600  # ResourceConfig.KeepAlivePeriodInSeconds' limit
 PROVISIONING = 3600  # what a wait allows beyond the job's own limits: instances, image pull, data download, upload
 
 
@@ -51,6 +52,7 @@ def training_request(
     spot: bool,
     max_wait: int | None,
     uncompressed: bool = False,
+    keep_alive: int | None = None,
 ) -> dict:
     """CreateTrainingJob's request. `channels`: channel -> ContentType; the data is under S3 prefix data/<channel>/."""
     request = {
@@ -84,6 +86,12 @@ def training_request(
         "Tags": tags(config),
     }
     production.training(request, config.production)
+    if keep_alive:
+        if not 0 < keep_alive <= KEEP_ALIVE_MAX:
+            raise ConfigError(f"--keep-alive {keep_alive}: a warm pool is kept 1 to {KEEP_ALIVE_MAX} seconds")
+        if spot:
+            raise ConfigError("--keep-alive: SageMaker keeps no warm pool for managed spot training: drop --spot")
+        request["ResourceConfig"]["KeepAlivePeriodInSeconds"] = keep_alive
     if uncompressed:  # the model's files as they are, under a prefix: no packing, no unpacking at the endpoint
         request["OutputDataConfig"]["CompressionType"] = "NONE"
     if spot:
@@ -111,6 +119,7 @@ def train(
     max_wait: int | None = None,
     wait_timeout: float | None = None,
     uncompressed: bool = False,
+    keep_alive: int | None = None,
 ) -> str:
     """Runs a training job on this project's data and algorithm; returns the model's S3 URI."""
     config.require_role()
@@ -145,6 +154,7 @@ def train(
         spot=spot,
         max_wait=max_wait,
         uncompressed=uncompressed,
+        keep_alive=keep_alive,
     )
     for channel in channels:
         s3sync.upload_folder(
@@ -160,6 +170,7 @@ def train(
         image=image,
         instance_type=resources["InstanceType"],
         instance_count=instance_count,
+        **({"keep_alive": keep_alive} if keep_alive else {}),
     )
     state.add("s3-prefix", config.s3_uri("output", name), aws.region)
     if spot:
