@@ -42,7 +42,7 @@ def describe(aws, entry: dict) -> tuple[str, str, str]:
             settings = production.summary({**model, **configuration})
             if entry.get("scaling"):  # asked only of endpoints deploy scaled: others need no autoscaling permission
                 found_scaling = scaling.registered(aws.in_region(entry["region"]), name, variant["VariantName"])
-                settings = "; ".join(p for p in (settings.strip("-"), scaling.summary(found_scaling)) if p) or "-"
+                settings = "; ".join(p for p in (settings, scaling.summary(found_scaling)) if p and p != "-") or "-"
             return f"{found['EndpointStatus']} ({found['EndpointConfigName']})", cost, settings
         if kind == "endpoint-config":
             found = sagemaker.describe_endpoint_config(EndpointConfigName=name)
