@@ -24,7 +24,8 @@ if errorlevel 1 exit /b 1
 call "%~dp0_common.bat" :dev_run_args
 rem The settings of .env.bat that develop\sagemaker\config.py reads, with AWS's own variables: names only.
 call "%~dp0_common.bat" :aws_run_args DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME ^
-    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE
+    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE ^
+    SUBNETS SECURITY_GROUPS KMS_KEY_ID NETWORK_ISOLATION INTER_CONTAINER_ENCRYPTION
 set "MOUNTS="
 rem The current folder, where relative paths (a payload, a transform's folders) are: in the project, or mounted.
 set "INSIDE=%CD%\"

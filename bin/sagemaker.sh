@@ -20,7 +20,8 @@ require_image "$DEV"
 dev_run_args
 # The settings of .env that develop/sagemaker/config.py reads, with AWS's own variables: names only.
 aws_run_args DOCKER_NAME EXECUTION_ROLE S3_BUCKET S3_PREFIX ENDPOINT_NAME \
-    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE
+    TRAINING_INSTANCE_TYPE ENDPOINT_INSTANCE_TYPE TRANSFORM_INSTANCE_TYPE \
+    SUBNETS SECURITY_GROUPS KMS_KEY_ID NETWORK_ISOLATION INTER_CONTAINER_ENCRYPTION
 # The current folder, where relative paths (a payload, a transform's folders) are: in the project, or mounted.
 workdir=/opt/program
 if [[ $PWD == "$ROOT" || $PWD == "$ROOT"/* ]]; then

@@ -1,6 +1,9 @@
-"""Validates request documents against botocore's SageMaker service model, offline; run with the AWS tools' Python.
+"""Validates request documents against botocore's service models, offline; run with the AWS tools' Python.
 
     python botocore_validate.py OPERATION FILE [OPERATION FILE ...]    prints {FILE: [error, ...]} as JSON
+
+OPERATION is SageMaker's (CreateTrainingJob) or another service's after its name (application-autoscaling:
+RegisterScalableTarget, s3:PutObject).
 
 botocore's own ParamValidator checks required members, types, lengths and numeric ranges; it leaves enums and
 patterns to the service, so those are checked here against the same model (patterns Python's re cannot read, such
@@ -40,11 +43,12 @@ def enums_and_patterns(value, shape, path: str, errors: list[str]) -> None:
 
 
 def main(args: list[str]) -> None:
-    model = botocore.session.get_session().get_service_model("sagemaker")
+    session = botocore.session.get_session()
     report = {}
     for operation, path in zip(args[::2], args[1::2], strict=True):
+        service, _, operation = operation.rpartition(":")
         document = json.loads(open(path).read())
-        shape = model.operation_model(operation).input_shape
+        shape = session.get_service_model(service or "sagemaker").operation_model(operation).input_shape
         found = ParamValidator().validate(document, shape)
         errors = [line.strip() for line in found.generate_report().splitlines()] if found.has_errors() else []
         enums_and_patterns(document, shape, operation, errors)

@@ -153,6 +153,16 @@ def fill_in_for_moto(made: boto3.Session) -> None:
             answer = "".join(f"answer {n}\n" for n, _ in enumerate(lines, 1))
             s3.put_object(Bucket=bucket, Key=out_prefix + item["Key"][len(prefix) :] + ".out", Body=answer.encode())
 
+    def head_object(context, **_):
+        """MODEL_SIZES ({s3 URI: bytes}): those objects are that large, as S3's HeadObject says (a model of
+        gigabytes, without writing gigabytes here)."""
+        sizes = json.loads(os.environ.get("MODEL_SIZES", "{}"))
+        uri = f"s3://{context['input_params']['Bucket']}/{context['input_params']['Key']}"
+        if uri in sizes:
+            return answered({"ContentLength": sizes[uri], "ETag": '"0"'})
+        return None
+
+    made.events.register("before-call.s3.HeadObject", head_object)
     for operation, handler in (
         ("UpdateEndpoint", update_endpoint),
         ("StopTrainingJob", stop_training_job),
@@ -342,9 +352,80 @@ def model_error(stubber: Stubber, aws: Aws) -> None:
     runtime.activate()
 
 
+def kms_key_refused(stubber: Stubber, aws: Aws) -> None:
+    """SageMaker refuses the job: its role may not use the key (the uploads before it went through)."""
+    stubber.add_client_error(
+        "create_training_job",
+        service_error_code="ValidationException",
+        service_message=(
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/SageMakerRole/SageMaker is not authorized to perform: "
+            "kms:CreateGrant on the KMS key"
+        ),
+    )
+
+
+def upload_kms_refused(stubber: Stubber, aws: Aws) -> None:
+    """S3 refuses an upload encrypted with a key the caller may not use: AccessDenied, as S3 answers it (its XML),
+    through `before-send`, so that boto3's transfer manager sees S3's own refusal."""
+    body = (
+        b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>User is not authorized to "
+        b"perform: kms:GenerateDataKey on the KMS key</Message></Error>"
+    )
+
+    def refuse(request, **_):
+        return AWSResponse(request.url, 403, {"Content-Type": "application/xml"}, RawBody(body))
+
+    aws.s3.meta.events.register("before-send.s3.PutObject", refuse)
+
+
+def scaling_refused(stubber: Stubber, aws: Aws) -> None:
+    """The endpoint is made; Application Auto Scaling refuses its scalable target."""
+    missing = {"service_error_code": "ValidationException", "service_message": 'Could not find endpoint "x".'}
+    stubber.add_client_error("describe_endpoint", **missing)
+    stubber.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"})
+    stubber.add_response("create_endpoint_config", {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:c/c"})
+    stubber.add_response("create_endpoint", {"EndpointArn": endpoint("Creating", "c")["EndpointArn"]})
+    stubber.add_response("describe_endpoint", endpoint("InService", ANY_NAME))
+    made = []  # the configuration deploy names: the endpoint serves it once InService
+
+    def serve_it(params, **_):
+        made.append(params["EndpointConfigName"])
+
+    def in_service(parsed, **_):
+        if made:  # not the first call, which finds no endpoint
+            parsed["EndpointConfigName"] = made[-1]
+
+    aws.sagemaker.meta.events.register("provide-client-params.sagemaker.CreateEndpointConfig", serve_it)
+    aws.sagemaker.meta.events.register("after-call.sagemaker.DescribeEndpoint", in_service)
+    scaling = Stubber(aws.autoscaling)
+    scaling.add_client_error(
+        "register_scalable_target",
+        service_error_code="ValidationException",
+        service_message="Maximum capacity 40 exceeds the account's instance limit of 20 for ml.m5.large endpoints",
+    )
+    scaling.activate()
+
+
+def warm_pool_released(stubber: Stubber, aws: Aws) -> None:
+    """destroy finds the finished job's warm pool still keeping its instances: released, as they bill until then."""
+    pool = {"Status": "Available", "ResourceRetainedBillableTimeInSeconds": 120}
+    stubber.add_response(
+        "describe_training_job", job("Completed", "Completed", WarmPoolStatus=pool), {"TrainingJobName": ANY}
+    )
+    stubber.add_response(
+        "update_training_job",
+        {"TrainingJobArn": CREATED["TrainingJobArn"]},
+        {"TrainingJobName": ANY, "ResourceConfig": {"KeepAlivePeriodInSeconds": 0}},
+    )
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
+        warm_pool_released,
+        scaling_refused,
+        kms_key_refused,
+        upload_kms_refused,
         training_fails,
         training_times_out,
         training_interrupted,

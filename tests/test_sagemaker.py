@@ -47,6 +47,10 @@ pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
 @pytest.fixture
 def project(tmp_path) -> Path:
+    return copy_project(tmp_path)
+
+
+def copy_project(tmp_path: Path) -> Path:
     """What a clone holds that the commands read: algorithm.py and what describes it, opt/ml, transform/input."""
     folder = tmp_path / "my project"
     ignore = shutil.ignore_patterns("__pycache__", "model", "output", "checkpoints")
@@ -117,13 +121,13 @@ def requests_of(sent: list[dict], operation: str) -> list[dict]:
     return [r["params"] for r in sent if r["operation"] == operation]
 
 
-def botocore_errors(sent: list[dict], folder: Path) -> dict[str, list[str]]:
-    """Every SageMaker request, validated against botocore's service model: {file: errors}."""
+def botocore_errors(sent: list[dict], folder: Path, services=("sagemaker",)) -> dict[str, list[str]]:
+    """Every request to these services, validated against botocore's service models: {file: errors}."""
     pairs = []
-    for index, request in enumerate(r for r in sent if r["service"] == "sagemaker"):
+    for index, request in enumerate(r for r in sent if r["service"] in services):
         path = folder / f"{index:03d}-{request['operation']}.json"
         path.write_text(json.dumps(request["params"]))
-        pairs += [request["operation"], str(path)]
+        pairs += [f"{request['service']}:{request['operation']}", str(path)]
     assert pairs
     done = subprocess.run([AWS_PYTHON, str(VALIDATE), *pairs], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -568,7 +572,8 @@ def test_an_endpoint_that_fails_prints_its_reason(project):
     result = stubbed(project, "endpoint_fails", "deploy", "--model-data", "s3://models/m.tar.gz", "--image", IMAGE)
     assert error_line(result, 1) == (
         "endpoint sagemaker-algorithm is Failed: The primary container for production variant AllTraffic did not "
-        "pass the ping health check."
+        "pass the ping health check. (the health check waited the default 4 minutes: a model that takes longer to "
+        "load needs --startup-timeout SECONDS, up to 3600)"
     )
     assert result["unused"] == 0
 

@@ -1277,15 +1277,16 @@ def test_sagemaker_from_the_project_folder_works_there(twins):
 
 def test_sagemaker_passes_every_setting_config_reads(twins):
     """The names the twins pass are the ones develop/sagemaker/config.py reads, each one when it is set."""
-    from develop.sagemaker.config import ENVIRONMENT  # stdlib only: importable without boto3
+    from develop.sagemaker.config import ENVIRONMENT, PRODUCTION  # stdlib only: importable without boto3
 
-    twins.env_file(None, **{name: "x" for name in ENVIRONMENT.values()})
+    names = set(ENVIRONMENT.values()) | set(PRODUCTION.values())
+    twins.env_file(None, **{name: "x" for name in names})
     sh, bat = twins.both("sagemaker", "status")
     assert_same(sh, bat)
     passed = {sh.calls[-1][i + 1] for i, arg in enumerate(sh.calls[-1]) if arg == "-e"}
-    assert set(ENVIRONMENT.values()) | {"DOCKER_NAME"} <= passed
+    assert names | {"DOCKER_NAME"} <= passed
     # and .env.example documents each of them (the batch example is checked against it above)
-    assert set(ENVIRONMENT.values()) | {"AWS_REGION", "AWS_PROFILE"} <= set(settings(ROOT / ".env.example", "", "#"))
+    assert names | {"AWS_REGION", "AWS_PROFILE"} <= set(settings(ROOT / ".env.example", "", "#"))
 
 
 def test_sagemaker_mounts_the_aws_folder_read_only(twins):

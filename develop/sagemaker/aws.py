@@ -94,6 +94,10 @@ class Aws:
     def logs(self):
         return self.client("logs")
 
+    @property
+    def autoscaling(self):
+        return self.client("application-autoscaling")
+
 
 def error_code(exc: botocore.exceptions.ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import botocore.exceptions
 
+from . import scaling
 from .aws import Aws
 from .config import Config, ConfigError
 from .deploy import ENDPOINT_TIMEOUT, MODES, deploy
 from .destroy import destroy
 from .predict import ASYNC_TIMEOUT, predict
+from .s3sync import UploadFailed
 from .state import State
 from .status import status
 from .train import Interrupted, train
@@ -32,6 +34,20 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--bucket", help="S3_BUCKET")
     group.add_argument("--prefix", help="S3_PREFIX (default: the image's name)")
     group.add_argument("--endpoint", help="ENDPOINT_NAME (default: the image's name)")
+    group = common.add_argument_group("production settings (docs/how-to/production-settings.md)")
+    group.add_argument("--subnets", help="SUBNETS: subnet-..., comma-separated: jobs and endpoints in your VPC")
+    group.add_argument("--security-groups", help="SECURITY_GROUPS: sg-..., comma-separated (with --subnets)")
+    group.add_argument("--kms-key", help="KMS_KEY_ID: volumes, outputs and uploads encrypted with this key")
+    group.add_argument(
+        "--network-isolation",
+        choices=["true", "false"],
+        help="NETWORK_ISOLATION: no network from the containers (S3 still served by SageMaker)",
+    )
+    group.add_argument(
+        "--inter-container-encryption",
+        choices=["true", "false"],
+        help="INTER_CONTAINER_ENCRYPTION: training on several hosts encrypts their traffic",
+    )
 
     top = argparse.ArgumentParser(
         prog=PROG, description="SageMaker itself, from the project (docs/how-to/sagemaker.md)"
@@ -48,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--spot", action="store_true", help="managed spot training, with a checkpoint location in S3")
     p.add_argument("--max-wait", type=int, help="spot: seconds to wait for capacity and run (default: 2 x max-runtime)")
     p.add_argument("--wait-timeout", type=float, help="seconds to wait (default: the job's limit + an hour)")
+    p.add_argument(
+        "--keep-alive", type=int, metavar="SECONDS", help="a warm pool: keep the instances for the next job (to 3600)"
+    )
+    p.add_argument(
+        "--uncompressed", action="store_true", help="the model written as files (no model.tar.gz): for large models"
+    )
 
     p = commands.add_parser("deploy", parents=[common], help="create or update the endpoint")
     p.add_argument("--model-data", help="s3://.../model.tar.gz (default: the last training's)")
@@ -63,6 +85,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bake-seconds", type=int, default=300, help="update: how long alarms are watched")
     p.add_argument("--alarm", action="append", default=[], help="update: a CloudWatch alarm that rolls back (repeat)")
     p.add_argument("--wait-timeout", type=float, default=ENDPOINT_TIMEOUT)
+    p.add_argument(
+        "--startup-timeout", type=int, help="seconds the container may take to pass /ping (60-3600; default: by size)"
+    )
+    p.add_argument(
+        "--download-timeout", type=int, help="seconds to download the model data (60-3600; default: by its size)"
+    )
+    p.add_argument(
+        "--capture", type=int, metavar="PERCENT", help="record this share of requests and answers to S3 (capture/)"
+    )
+    p.add_argument("--min-instances", type=int, help="realtime: scale down to this many (default: 1)")
+    p.add_argument("--max-instances", type=int, help="realtime: scale up to this many (Application Auto Scaling)")
+    p.add_argument(
+        "--target-invocations",
+        type=float,
+        metavar="PER_MINUTE",
+        help="invocations per instance per minute to track (default: from bench/RESULTS.md, x 0.5)",
+    )
 
     p = commands.add_parser("predict", parents=[common], help="bin/predict.sh against the endpoint")
     p.add_argument("--model", help="multi-model endpoint: the model (TargetModel)")
@@ -110,6 +149,11 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
         bucket=args.bucket,
         prefix=args.prefix,
         endpoint=args.endpoint,
+        subnets=args.subnets,
+        security_groups=args.security_groups,
+        kms_key=args.kms_key,
+        network_isolation=args.network_isolation,
+        inter_container_encryption=args.inter_container_encryption,
     )
     state = State.of(project)
     aws = aws or Aws.connect(config)
@@ -128,6 +172,8 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 spot=args.spot,
                 max_wait=args.max_wait,
                 wait_timeout=args.wait_timeout,
+                uncompressed=args.uncompressed,
+                keep_alive=args.keep_alive,
             )
         )
     elif args.command == "deploy":
@@ -148,6 +194,10 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
                 bake_seconds=args.bake_seconds,
                 alarms=tuple(args.alarm),
                 wait_timeout=args.wait_timeout,
+                scale=scaling.requested(project, args.min_instances, args.max_instances, args.target_invocations),
+                startup_timeout=args.startup_timeout,
+                download_timeout=args.download_timeout,
+                capture_percent=args.capture,
             )
         )
     elif args.command == "predict":
@@ -201,7 +251,7 @@ def main(argv: list[str], project: Path | None = None, aws: Aws | None = None) -
         run(args, Path(project or os.environ.get("PROJECT_DIR") or Path.cwd()).resolve(), aws)
     except ConfigError as exc:
         return fail(str(exc), 2)
-    except WaitFailed as exc:
+    except (WaitFailed, UploadFailed) as exc:
         return fail(str(exc), 1)
     except Interrupted as exc:
         return fail(str(exc), 130)

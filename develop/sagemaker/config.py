@@ -43,17 +43,20 @@ class Config:
     training_instance_type: str = DEFAULT_INSTANCE_TYPE
     endpoint_instance_type: str = DEFAULT_INSTANCE_TYPE
     transform_instance_type: str = DEFAULT_INSTANCE_TYPE
+    production: "Production" = dataclasses.field(default_factory=lambda: Production())
 
     @classmethod
     def load(cls, project: Path, environ: dict | None = None, **flags) -> "Config":
         """From the environment, then the flags given (None: not given)."""
         environ = os.environ if environ is None else environ
+        production = Production.load(environ, **{k: flags.pop(k) for k in list(flags) if k in PRODUCTION})
         values = {field: environ.get(variable) or None for field, variable in ENVIRONMENT.items()}
         values["region"] = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None
         values["profile"] = environ.get("AWS_PROFILE") or None
         values.update({key: value for key, value in flags.items() if value is not None})
         values = {key: value for key, value in values.items() if value is not None}
         config = cls(project=Path(project), name=resource_name(environ.get("DOCKER_NAME", "")), **values)
+        config.production = production
         if config.prefix is not None:
             config.prefix = config.prefix.strip("/")
         return config
@@ -115,3 +118,81 @@ def common_content_type(project: Path, paths: list[Path]) -> str | None:
     """The content type of the files' extensions, when they all have the same one."""
     found = {content_types(project).get(path.suffix.lower()) for path in paths}
     return found.pop() if len(found) == 1 and None not in found else None
+
+
+# --- Production settings (docs/how-to/production-settings.md): a private network, the team's KMS key, network
+# isolation, encrypted traffic between hosts. Read and checked here; develop/sagemaker/production.py puts them into
+# the requests.
+PRODUCTION = {
+    "subnets": "SUBNETS",
+    "security_groups": "SECURITY_GROUPS",
+    "kms_key": "KMS_KEY_ID",
+    "network_isolation": "NETWORK_ISOLATION",
+    "inter_container_encryption": "INTER_CONTAINER_ENCRYPTION",
+}
+# A key's id, an alias, or the ARN of either (the ARN names the key's region: it must be the resources' region).
+KMS_KEY_PATTERN = r"(mrk-)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})|alias/[\w/-]+"
+KMS_ARN_PATTERN = r"arn:aws[a-z\-]*:kms:([a-z0-9\-]+):\d{12}:(key/[a-zA-Z0-9_-]+|alias/[a-zA-Z0-9/_-]+)"
+YES, NO = ("true", "yes", "1", "on"), ("false", "no", "0", "off", "")
+
+
+@dataclasses.dataclass
+class Production:
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    kms_key: str | None = None
+    network_isolation: bool = False
+    inter_container_encryption: bool = False
+
+    @classmethod
+    def load(cls, environ, **flags) -> "Production":
+        """From the environment, then the flags given (None: not given); malformed values stop here."""
+        raw = {field: environ.get(variable) or None for field, variable in PRODUCTION.items()}
+        raw.update({key: value for key, value in flags.items() if value is not None})
+        found = cls(
+            subnets=_ids(raw["subnets"], "subnet-", "SUBNETS", 16),
+            security_groups=_ids(raw["security_groups"], "sg-", "SECURITY_GROUPS", 5),
+            kms_key=(raw["kms_key"] or "").strip() or None,
+            network_isolation=_switch(raw["network_isolation"], "NETWORK_ISOLATION"),
+            inter_container_encryption=_switch(raw["inter_container_encryption"], "INTER_CONTAINER_ENCRYPTION"),
+        )
+        if bool(found.subnets) != bool(found.security_groups):
+            given, lacking = ("SUBNETS", "SECURITY_GROUPS") if found.subnets else ("SECURITY_GROUPS", "SUBNETS")
+            raise ConfigError(f"{given} is set and {lacking} is not: a VPC configuration needs both")
+        if found.kms_key and not (
+            re.fullmatch(KMS_KEY_PATTERN, found.kms_key) or re.fullmatch(KMS_ARN_PATTERN, found.kms_key)
+        ):
+            raise ConfigError(
+                f"KMS_KEY_ID {found.kms_key!r} is not a KMS key: give its id, alias/NAME, or the ARN of either"
+            )
+        return found
+
+    def check_region(self, region: str) -> None:
+        """A key's ARN names its region; SageMaker and S3 use keys of their own region only."""
+        match = re.fullmatch(KMS_ARN_PATTERN, self.kms_key or "")
+        if match and match.group(1) != region:
+            raise ConfigError(
+                f"the KMS key {self.kms_key} is in {match.group(1)}, the resources are made in {region}: SageMaker "
+                f"and S3 use a key of their own region (a multi-Region key has a replica there: give its ARN)"
+            )
+
+
+def _ids(text: str | None, prefix: str, variable: str, most: int) -> tuple[str, ...]:
+    """A comma-separated list of EC2 ids (subnet-..., sg-...)."""
+    found = tuple(part.strip() for part in (text or "").split(",") if part.strip())
+    for item in found:
+        if not re.fullmatch(re.escape(prefix) + r"[0-9a-f]{8,17}", item):
+            raise ConfigError(f"{variable}: {item!r} is not an id of the form {prefix}0123456789abcdef0")
+    if len(found) > most:
+        raise ConfigError(f"{variable}: {len(found)} given, SageMaker takes at most {most}")
+    return found
+
+
+def _switch(text, variable: str) -> bool:
+    if isinstance(text, bool):
+        return text
+    if (text or "").strip().lower() in YES:
+        return True
+    if (text or "").strip().lower() in NO:
+        return False
+    raise ConfigError(f"{variable} is {text!r}: give true or false")

@@ -9,9 +9,10 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from . import s3sync, waiting
+from . import s3sync, scaling, waiting
 from .aws import not_found
 from .config import ConfigError
+from .deploy import VARIANT
 from .state import KINDS, State
 
 DELETE_TIMEOUT = 1800  # botocore's endpoint_deleted waiter: 30 s x 60
@@ -61,12 +62,17 @@ def delete(aws, entry: dict) -> None:
     kind, name, sagemaker = entry["kind"], entry["name"], aws.sagemaker
     try:
         if kind == "training-job":
-            if sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] == "InProgress":
+            found = sagemaker.describe_training_job(TrainingJobName=name)
+            if found["TrainingJobStatus"] == "InProgress":
                 sagemaker.stop_training_job(TrainingJobName=name)
+            if found.get("WarmPoolStatus", {}).get("Status") == "Available":  # its kept instances bill until released
+                sagemaker.update_training_job(TrainingJobName=name, ResourceConfig={"KeepAlivePeriodInSeconds": 0})
         elif kind == "transform-job":
             if sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "InProgress":
                 sagemaker.stop_transform_job(TransformJobName=name)
         elif kind == "endpoint":
+            if entry.get("scaling"):  # its policies and scalable target first: they outlive the endpoint otherwise
+                scaling.deregister(aws, name, VARIANT)
             sagemaker.delete_endpoint(EndpointName=name)
             waiting.wait(
                 lambda: endpoint_status(aws, name),

@@ -71,7 +71,7 @@ def is_async(aws, endpoint: str) -> bool:
 def predict_async(aws, state: State, config: Config, payload: Path, arguments: dict, timeout: float) -> bytes:
     config.require_bucket()
     location = config.s3_uri("async", "input", uuid.uuid4().hex, payload.name)
-    s3sync.upload_file(aws, state, payload, location)
+    s3sync.upload_file(aws, state, payload, location, kms_key=config.production.kms_key)
     answer = aws.runtime.invoke_endpoint_async(InputLocation=location, **arguments)
     output, failure = answer["OutputLocation"], answer.get("FailureLocation")
     print(f"queued as {answer.get('InferenceId', '')}: waiting for {output}", file=sys.stderr, flush=True)

@@ -9,15 +9,21 @@ import shutil
 import sys
 from pathlib import Path
 
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from . import production
 from .state import State
 
 # Up to S3's largest single PUT, an object's ETag is its MD5: what makes "unchanged" one listing, no download.
 SINGLE_PUT = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksize=512 * 1024**2)
 PLACEHOLDERS = {".gitkeep", ".gitignore", ".keep"}  # keep empty folders in git; not data
 FILE = "file://"
+
+
+class UploadFailed(Exception):
+    """S3 refused an upload; the message says which file and why."""
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -53,10 +59,15 @@ class S3Store:
                 found[f"s3://{bucket}/{item['Key']}"] = item["ETag"].strip('"')
         return found
 
-    def put(self, path: Path, uri: str) -> str:
-        """Uploads; returns the object's ETag."""
+    def put(self, path: Path, uri: str, kms_key: str | None = None) -> str:
+        """Uploads (SSE-KMS with `kms_key` when given); returns the object's ETag."""
         bucket, key = split_uri(uri)
-        self.s3.upload_file(str(path), bucket, key, Config=SINGLE_PUT)
+        try:
+            self.s3.upload_file(
+                str(path), bucket, key, Config=SINGLE_PUT, ExtraArgs=production.upload_arguments(kms_key)
+            )
+        except S3UploadFailedError as exc:  # boto3 wraps S3's refusal (a KMS key denied) in its own exception
+            raise UploadFailed(f"the upload of {path} to {uri} failed: {exc}") from None
         return self.s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
 
     def get(self, uri: str, path: Path) -> None:
@@ -106,7 +117,7 @@ class FolderStore:
             FILE + str(p): md5(p) for p in sorted(folder.rglob("*")) if p.is_file() and (FILE + str(p)).startswith(uri)
         }
 
-    def put(self, path: Path, uri: str) -> str:
+    def put(self, path: Path, uri: str, kms_key: str | None = None) -> str:
         target = self.path(uri)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -133,9 +144,9 @@ def store(aws, uri: str) -> S3Store | FolderStore:
     return FolderStore() if uri.startswith(FILE) else S3Store(aws)
 
 
-def upload_folder(aws, state: State, folder: Path, uri: str) -> int:
-    """Makes `uri/` hold the folder's files: uploads what is new or changed, deletes this project's objects whose file
-    is gone. Returns how many files were uploaded."""
+def upload_folder(aws, state: State, folder: Path, uri: str, kms_key: str | None = None) -> int:
+    """Makes `uri/` hold the folder's files: uploads what is new or changed (or was encrypted otherwise than with
+    `kms_key` now), deletes this project's objects whose file is gone. Returns how many files were uploaded."""
     uri = uri.rstrip("/") + "/"
     remote = store(aws, uri).listing(uri)
     local = files_under(folder)
@@ -147,9 +158,10 @@ def upload_folder(aws, state: State, folder: Path, uri: str) -> int:
         same = {digest}  # a multipart upload's ETag is not the MD5: the one recorded at its upload stands for it
         if recorded and recorded.get("md5") == digest:
             same.add(recorded["etag"])
-        if remote.get(target) in same:
+        encrypted_alike = (recorded or {}).get("kms_key") == kms_key
+        if remote.get(target) in same and encrypted_alike:
             continue
-        upload_file(aws, state, path, target, digest)
+        upload_file(aws, state, path, target, digest, kms_key)
         uploaded += 1
     wanted = {uri + relative for _, relative in local}
     for entry in state.find("s3-object"):
@@ -161,10 +173,10 @@ def upload_folder(aws, state: State, folder: Path, uri: str) -> int:
     return uploaded
 
 
-def upload_file(aws, state: State, path: Path, uri: str, digest: str | None = None) -> None:
+def upload_file(aws, state: State, path: Path, uri: str, digest: str | None = None, kms_key: str | None = None) -> None:
     digest = digest or md5(path)
-    etag = store(aws, uri).put(path, uri)
-    state.add("s3-object", uri, aws.region, md5=digest, etag=etag)
+    etag = store(aws, uri).put(path, uri, kms_key)
+    state.add("s3-object", uri, aws.region, md5=digest, etag=etag, **({"kms_key": kms_key} if kms_key else {}))
 
 
 def download_prefix(aws, uri: str, folder: Path) -> list[Path]:

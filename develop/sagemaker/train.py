@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import s3sync, waiting
+from . import production, s3sync, waiting
 from .algorithm import Algorithm
 from .cloudwatch import LogTail
 from .config import Config, ConfigError, common_content_type
@@ -14,6 +14,7 @@ from .state import State
 
 CHECKPOINTS = "/opt/ml/checkpoints"  # the container's folder SageMaker syncs with the checkpoint location
 STOP_TIMEOUT = 600  # a stopped job gets SIGTERM, then SIGKILL 120 s later, then uploads: enough to see it Stopped
+KEEP_ALIVE_MAX = 3600  # ResourceConfig.KeepAlivePeriodInSeconds' limit
 PROVISIONING = 3600  # what a wait allows beyond the job's own limits: instances, image pull, data download, upload
 
 
@@ -50,6 +51,8 @@ def training_request(
     max_runtime: int,
     spot: bool,
     max_wait: int | None,
+    uncompressed: bool = False,
+    keep_alive: int | None = None,
 ) -> dict:
     """CreateTrainingJob's request. `channels`: channel -> ContentType; the data is under S3 prefix data/<channel>/."""
     request = {
@@ -82,6 +85,15 @@ def training_request(
         "HyperParameters": hyperparameters,
         "Tags": tags(config),
     }
+    production.training(request, config.production)
+    if keep_alive:
+        if not 0 < keep_alive <= KEEP_ALIVE_MAX:
+            raise ConfigError(f"--keep-alive {keep_alive}: a warm pool is kept 1 to {KEEP_ALIVE_MAX} seconds")
+        if spot:
+            raise ConfigError("--keep-alive: SageMaker keeps no warm pool for managed spot training: drop --spot")
+        request["ResourceConfig"]["KeepAlivePeriodInSeconds"] = keep_alive
+    if uncompressed:  # the model's files as they are, under a prefix: no packing, no unpacking at the endpoint
+        request["OutputDataConfig"]["CompressionType"] = "NONE"
     if spot:
         wait_limit = max_wait or 2 * max_runtime
         if wait_limit < max_runtime:
@@ -106,10 +118,13 @@ def train(
     spot: bool = False,
     max_wait: int | None = None,
     wait_timeout: float | None = None,
+    uncompressed: bool = False,
+    keep_alive: int | None = None,
 ) -> str:
     """Runs a training job on this project's data and algorithm; returns the model's S3 URI."""
     config.require_role()
     config.require_bucket()
+    config.production.check_region(aws.region)
     data = config.project / "opt" / "ml" / "input" / "data"
     spec = Algorithm.of(config.project, image)
     image = spec.image
@@ -138,9 +153,13 @@ def train(
         max_runtime=max_runtime,
         spot=spot,
         max_wait=max_wait,
+        uncompressed=uncompressed,
+        keep_alive=keep_alive,
     )
     for channel in channels:
-        s3sync.upload_folder(aws, state, data / channel, config.s3_uri("data", channel))
+        s3sync.upload_folder(
+            aws, state, data / channel, config.s3_uri("data", channel), kms_key=config.production.kms_key
+        )
 
     aws.sagemaker.create_training_job(**request)
     resources = request["ResourceConfig"]
@@ -151,6 +170,7 @@ def train(
         image=image,
         instance_type=resources["InstanceType"],
         instance_count=instance_count,
+        **({"keep_alive": keep_alive} if keep_alive else {}),
     )
     state.add("s3-prefix", config.s3_uri("output", name), aws.region)
     if spot:
@@ -159,6 +179,8 @@ def train(
     limit = request["StoppingCondition"].get("MaxWaitTimeInSeconds", max_runtime)
     found = follow(aws, name, wait_timeout or limit + PROVISIONING)
     model = found["ModelArtifacts"]["S3ModelArtifacts"]
+    if uncompressed and not model.endswith("/"):  # a prefix: deploy serves it as uncompressed model data
+        model += "/"
     state.update("training-job", name, model_data=model)
     return model
 

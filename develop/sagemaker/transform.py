@@ -13,7 +13,7 @@ from pathlib import Path
 from develop.local.entrypoint import first_missing, give_back_to_owner
 from develop.local.transform import runner  # bin/transform.sh's runner: the same checks of the same options
 
-from . import s3sync, waiting
+from . import production, s3sync, waiting
 from .config import Config, ConfigError, common_content_type
 from .deploy import create_model
 from .names import tags, unique_name
@@ -60,6 +60,7 @@ def transform_request(
         "TransformResources": {"InstanceType": instance_type, "InstanceCount": instance_count},
         "Tags": tags(config),
     }
+    production.transform(request, config.production)
     if options.get("Accept"):
         request["TransformOutput"]["Accept"] = options["Accept"]
     for field in ("BatchStrategy", "MaxPayloadInMB", "MaxConcurrentTransforms"):
@@ -103,6 +104,7 @@ def transform(
     if unknown:
         raise ConfigError(f"unknown transform option {unknown[0]}: the options are bin/transform.sh's")
     config.require_bucket()
+    config.production.check_region(aws.region)
     source = Path(input_dir or config.project / "transform" / "input").resolve()
     target = Path(output_dir or config.project / "transform" / "output").resolve()
     if not source.is_dir():
@@ -132,7 +134,7 @@ def transform(
         instance_type=instance_type or config.transform_instance_type,
         instance_count=instance_count,
     )
-    s3sync.upload_folder(aws, state, source, config.s3_uri("transform", "input"))
+    s3sync.upload_folder(aws, state, source, config.s3_uri("transform", "input"), kms_key=config.production.kms_key)
     aws.sagemaker.create_transform_job(**request)
     state.add(
         "transform-job",
