@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from projects import EXAMPLE_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTMAN = ROOT / "postman"
 COLLECTION = POSTMAN / "sagemaker-algorithm.postman_collection.json"
@@ -90,8 +92,8 @@ def run_collection(
             "cli,json",
             "--reporter-json-export",
             str(report),
-            "--working-dir",  # where a file body's path (opt/ml/input/...) starts, as when run from the project
-            str(ROOT),
+            "--working-dir",  # where a file body's path (opt/ml/input/...) starts: the iris example the bodies are
+            str(EXAMPLE_DIR),
             "--timeout-request",
             "60000",  # SageMaker's own limit for an invocation
             "--color",

@@ -27,6 +27,7 @@ from postman_helpers import (
     pinned_version,
     run_collection,
 )
+from projects import EXAMPLE_DIR
 
 NEWMAN_MISSING = newman_missing()
 needs_newman = pytest.mark.skipif(NEWMAN_MISSING is not None, reason=NEWMAN_MISSING or "")
@@ -107,9 +108,9 @@ def test_bodies_are_the_sample_payloads_they_name():
             if body["mode"] == "file":  # a binary sample (e.g. .npy) is sent as the file itself
                 assert body["file"]["src"] == sample, request["name"]
             else:
-                shipped = (ROOT / sample).read_text().replace("\r\n", "\n")
+                shipped = (EXAMPLE_DIR / sample).read_text().replace("\r\n", "\n")
                 assert body["raw"] == shipped, f"{request['name']}: paste {sample} again"
-    shipped = {f"opt/ml/input/{p.name}" for p in (ROOT / "opt" / "ml" / "input").glob("payload*")}
+    shipped = {f"opt/ml/input/{p.name}" for p in (EXAMPLE_DIR / "opt" / "ml" / "input").glob("payload*")}
     assert named == shipped, "every sample payload is the body of a request, and every such body is shipped"
 
 
@@ -145,7 +146,7 @@ def test_collection_sends_every_content_type_and_asks_for_every_answer_type():
     from framework.serving import content_types
 
     # The types the server takes and answers: the built-in ones and algorithm.py's own DECODERS and ENCODERS.
-    spec = importlib.util.spec_from_file_location("algorithm", ROOT / "algorithm.py")
+    spec = importlib.util.spec_from_file_location("algorithm", EXAMPLE)
     algorithm = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(algorithm)
     codecs = content_types.codecs(algorithm)
