@@ -110,18 +110,26 @@ def test_the_last_examples_outputs_are_set_aside_not_deleted(project):
     (project / "opt" / "ml" / "output" / "failure").write_text("an old failure")
     (project / "transform" / "output").mkdir()
     (project / "transform" / "output" / "iris.csv.out").write_text("setosa\n")
+    # bin/train.sh writes these when missing: the switch takes them for neither the user's work nor the example's
+    config = project / "opt" / "ml" / "input" / "config"
+    (config / "inputdataconfig.json").write_text('{"training": {"ContentType": "text/csv"}}')
+    (config / "resourceconfig.json").write_text('{"current_host": "algo-1"}')
 
     done = example(project, "diabetes")
     assert done.returncode == 0, done.stderr
     [aside] = (project / "set-aside").iterdir()
     assert aside.name.endswith("-iris")
+    assert example(project).stdout.splitlines()[-1] == "the project holds the example diabetes"
     assert tree(aside) == {
+        "opt/ml/input/config/inputdataconfig.json": b'{"training": {"ContentType": "text/csv"}}',
+        "opt/ml/input/config/resourceconfig.json": b'{"current_host": "algo-1"}',
         "opt/ml/model/model.joblib": b"the iris forest",
         "opt/ml/output/failure": b"an old failure",
         "transform/output/iris.csv.out": b"setosa\n",
     }
     assert done.stdout.rstrip().endswith(
-        f"set aside in set-aside/{aside.name}/: opt/ml/model/model.joblib, opt/ml/output/failure, "
+        f"set aside in set-aside/{aside.name}/: opt/ml/input/config/inputdataconfig.json, "
+        "opt/ml/input/config/resourceconfig.json, opt/ml/model/model.joblib, opt/ml/output/failure, "
         "transform/output/iris.csv.out"
     )
     assert [p.name for p in model.iterdir()] == [".gitkeep"]

@@ -4,8 +4,9 @@ An example is a folder that mirrors the project root: its algorithm.py, lib/ (wh
 transform/input. Switching copies those over the root's. The root's are replaced only when they are one example's,
 file for file (the :dev image has no git, so the content decides): anything else is the user's work, and the switch
 refuses, naming the files that differ, unless --force, which sets that work aside first. The last example's model,
-output and checkpoints, and transform/output, are not the new one's: they are set aside too, never deleted, in
-set-aside/<time>-<what it was>/ (git ignores it). .gitkeep files stay where they are; lib/README.md is the template's
+output and checkpoints, transform/output, and the resourceconfig.json and inputdataconfig.json that bin/train.sh
+writes when missing, are not the new one's: they are set aside too, never deleted, in set-aside/<time>-<what it was>/
+(git ignores it). .gitkeep files stay where they are; lib/README.md is the template's
 note, not an example's.
 
 A development tool, not part of the image SageMaker runs: bin/example.sh runs it in the :dev image,
@@ -31,6 +32,9 @@ OUTPUTS = (
     Path("opt", "ml", "checkpoints"),
     Path("transform", "output"),
 )
+# What bin/train.sh writes into input/config when missing, as SageMaker provides it (develop/local/entrypoint.py): not
+# an example's, and it describes the last example's channels, so it is set aside with the outputs.
+PLATFORM_CONFIG = (Path("opt/ml/input/config/resourceconfig.json"), Path("opt/ml/input/config/inputdataconfig.json"))
 KEPT = (".gitkeep",)
 TEMPLATE_NOTE = Path("lib", "README.md")
 SET_ASIDE = "set-aside"
@@ -48,7 +52,7 @@ def example_files(base: Path) -> dict[Path, Path]:
         paths = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
         for path in paths:
             relative = path.relative_to(base)
-            if path.name in KEPT or relative == TEMPLATE_NOTE or "__pycache__" in relative.parts:
+            if path.name in KEPT or relative in (TEMPLATE_NOTE, *PLATFORM_CONFIG) or "__pycache__" in relative.parts:
                 continue
             found[relative] = path
     return found
@@ -134,7 +138,7 @@ def switch(project: Path, name: str, force: bool) -> str:
         )
     since = time.time()
     aside = project / SET_ASIDE / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{current or 'your-work'}"
-    moved = set_aside(project, OUTPUTS, aside)
+    moved = set_aside(project, (*OUTPUTS, *PLATFORM_CONFIG), aside)
     root = example_files(project)
     if current is None:  # the user's own files, with --force: set aside, never lost
         moved += set_aside(project, sorted(root), aside)
