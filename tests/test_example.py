@@ -187,6 +187,14 @@ def test_an_unknown_example_or_argument_is_refused(project):
     assert holds(project, "iris")
 
 
+def test_switches_in_the_same_second_set_aside_into_folders_of_their_own(project):
+    for number, name in enumerate(["diabetes", "iris", "diabetes"]):
+        (project / "opt" / "ml" / "model" / "model.joblib").write_text(f"model {number}")
+        assert example(project, name).returncode == 0
+    kept = sorted(p.read_text() for p in (project / "set-aside").rglob("model.joblib"))
+    assert kept == ["model 0", "model 1", "model 2"]
+
+
 def test_the_example_in_place_is_left_alone(project):
     (project / "opt" / "ml" / "model" / "model.joblib").write_bytes(b"trained")
     done = example(project, "iris")

@@ -137,7 +137,13 @@ def switch(project: Path, name: str, force: bool) -> str:
             f"work, or pass --force to set it aside in {SET_ASIDE}/"
         )
     since = time.time()
-    aside = project / SET_ASIDE / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{current or 'your-work'}"
+    stamp = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{current or 'your-work'}"
+    # A new folder each time: two switches in one second must not move a file over the one set aside before.
+    aside = next(
+        folder
+        for n in range(1, 1000)
+        if not (folder := project / SET_ASIDE / (stamp if n == 1 else f"{stamp}-{n}")).exists()
+    )
     moved = set_aside(project, (*OUTPUTS, *PLATFORM_CONFIG), aside)
     root = example_files(project)
     if current is None:  # the user's own files, with --force: set aside, never lost
