@@ -1,10 +1,13 @@
-"""The request bodies of the benchmark, made from the iris sample: 28 records as CSV and JSON, and a ~5 MB CSV."""
+"""The request bodies of the benchmark, made from the iris sample: 28 records as CSV and JSON, and a ~5 MB CSV.
+
+The sample is examples/iris's, whatever algorithm the project root holds.
+"""
 
 import json
 from pathlib import Path
 
 from load import Payload
-from stacks import ROOT
+from stacks import EXAMPLE_DIR
 
 SMALL_RECORDS = 28  # the record count of the reference measurement (the contract's last section)
 LARGE_BYTES = 5 * 1024 * 1024  # ~5 MB, below SageMaker's 6 MB (and the server's default limit)
@@ -16,7 +19,7 @@ def iris_rows() -> list[str]:
     """The 150 iris records' 4 feature columns, as text, without the header and the label."""
     rows = []
     for name in ("training", "validation"):
-        lines = (ROOT / "opt" / "ml" / "input" / "data" / name / "iris.csv").read_text().splitlines()[1:]
+        lines = (EXAMPLE_DIR / "opt" / "ml" / "input" / "data" / name / "iris.csv").read_text().splitlines()[1:]
         rows += [",".join(line.split(",")[:4]) for line in lines if line.strip()]
     return rows
 

@@ -141,7 +141,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         source = stacks.checkout(args.baseline, work / "baseline-source")
         baselines = [
             (Project(work / "baseline-tree", BENCH / "algorithms" / "cheap.py", root=source), "tree"),
-            (Project(work / "baseline-forest", source / "algorithm.py", root=source), "forest"),
+            (Project(work / "baseline-forest", stacks.example_of(source) / "algorithm.py", root=source), "forest"),
         ]
         for project, _ in baselines:
             timed_train(project)

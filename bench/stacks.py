@@ -29,7 +29,7 @@ BATCHING = "framework+batching"  # the stack name of `main.py serve` with ADAPTI
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from framework.settings import cpus  # noqa: E402,F401 (bench/run.py imports it from here)
-from projects import EXAMPLE, Project, free_port  # noqa: E402,F401 (likewise EXAMPLE)
+from projects import EXAMPLE, EXAMPLE_DIR, Project, example_of, free_port  # noqa: E402,F401 (likewise EXAMPLE)
 
 
 def die_with_parent() -> None:
@@ -154,9 +154,13 @@ def start_framework(
 
 
 def checkout(ref: str, folder: Path) -> Path:
-    """The files `serve` runs (main.py, framework/, lib/, algorithm.py, opt/ml/input) as they are at a git commit."""
-    names = ["main.py", "framework", "lib", "algorithm.py", "opt/ml/input"]
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, *names], capture_output=True)
+    """The files `serve` runs (main.py, framework/, lib/) and the iris example (examples/iris; algorithm.py and
+    opt/ml/input in a commit from before examples/) as they are at a git commit."""
+    git = ["git", "-C", str(ROOT)]
+    listed = subprocess.run([*git, "ls-tree", "--name-only", ref, "examples/iris"], capture_output=True)
+    example = ["examples/iris"] if listed.stdout.strip() else ["algorithm.py", "opt/ml/input"]
+    names = ["main.py", "framework", "lib", *example]
+    archive = subprocess.run([*git, "archive", ref, *names], capture_output=True)
     if archive.returncode != 0:
         raise RuntimeError(f"--baseline {ref}: git archive failed: {archive.stderr.decode().strip()}")
     folder.mkdir(parents=True)

@@ -8,6 +8,7 @@ rem   bin\local.bat tune [--trials N] [...]                        a seeded rand
 rem   bin\local.bat algorithm-spec [IMAGE_URI] [...]               the algorithm's spec\*.json (bin\algorithm-spec.bat)
 rem   bin\local.bat smoke [URL or --serve]                         opt\ml\input\smoke-tests.json against a server
 rem   bin\local.bat postman [--check]                              the Postman collections' bodies from the payloads
+rem   bin\local.bat example [NAME] [--force]                      bin\example.bat: switch the project to an example
 rem   bin\local.bat process [ARGS]                                 algorithm.py's process(job) on opt\ml\processing
 rem Creates .venv first when needed. Serving needs gunicorn, which runs on Linux and macOS only: on Windows, serve
 rem with Docker (bin\serve.bat).
@@ -21,17 +22,18 @@ if "%STEP%"=="tune" set TOOL=local.training.tune
 if "%STEP%"=="algorithm-spec" set TOOL=sagemaker.algorithm_spec
 if "%STEP%"=="smoke" set TOOL=release.smoke
 if "%STEP%"=="postman" set TOOL=local.postman
+if "%STEP%"=="example" set TOOL=local.example
 if defined TOOL goto checked
 if "%STEP%"=="process" goto checked
 if not "%STEP%"=="all" if not "%STEP%"=="train" if not "%STEP%"=="serve" (
-    >&2 echo usage: bin\local.bat [train^|serve^|transform^|tune^|algorithm-spec^|smoke^|postman^|process [ARGUMENTS]]  ^(no argument: train, then serve^)
+    >&2 echo usage: bin\local.bat [train^|serve^|transform^|tune^|algorithm-spec^|smoke^|postman^|process^|example [ARGUMENTS]]  ^(no argument: train, then serve^)
     exit /b 2
 )
 rem Only the tools take more; a multi-model server (bin\serve.bat --models) runs in Docker only.
 set "ARG=%~2"
 if not defined ARG goto checked
 setlocal enabledelayedexpansion
->&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform^|tune^|algorithm-spec^|smoke^|postman^|process [ARGUMENTS]]  ^(no argument: train, then serve^)
+>&2 echo error: unknown argument '!ARG!': usage: bin\local.bat [train^|serve^|transform^|tune^|algorithm-spec^|smoke^|postman^|process^|example [ARGUMENTS]]  ^(no argument: train, then serve^)
 exit /b 2
 :checked
 call "%~dp0setup.bat"

@@ -8,13 +8,14 @@
 #   bin/local.sh smoke [URL | --serve]                          opt/ml/input/smoke-tests.json against the server
 #                                                               bin/local.sh started (or URL, or one it starts)
 #   bin/local.sh postman [--check]                              the Postman collections' bodies from the payloads
+#   bin/local.sh example [NAME] [--force]                      bin/example.sh: switch the project to an example
 #   bin/local.sh process [ARGS]                                 algorithm.py's process(job) on opt/ml/processing
 #                                                               (bin/process.sh; docs/how-to/processing.md)
 # Creates .venv when needed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-usage="usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman|process [ARGUMENTS]]  (no argument: train, then serve)"
+usage="usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman|process|example [ARGUMENTS]]  (no argument: train, then serve)"
 step=${1:-all}
 case $step in
     all | train | serve | process) tool= ;;
@@ -23,6 +24,7 @@ case $step in
     algorithm-spec) tool=sagemaker.algorithm_spec ;;
     smoke) tool=release.smoke ;;
     postman) tool=local.postman ;;
+    example) tool=local.example ;;
     *)
         echo "$usage" >&2
         exit 2
@@ -47,6 +49,9 @@ fi
 
 if [[ $step == process ]]; then
     exec "$python" "$ROOT/main.py" process "${@:2}"
+fi
+if [[ $step == example ]]; then
+    PYTHONPATH=$ROOT exec "$python" -P -m develop.local.example "${@:2}"
 fi
 
 if [[ $step != serve ]]; then

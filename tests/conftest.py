@@ -83,3 +83,9 @@ def start_server():
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "examples_in_copies: slow; the suites run in copies of the project switched to each example"
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from projects import free_port  # noqa: F401 (the Docker tests import it from here)
+from projects import develop_tool, free_port  # noqa: F401 (the Docker tests import free_port from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_LABEL = "sagemaker-template.project"  # as in bin/_common.sh
@@ -44,7 +44,8 @@ def base_image() -> str:
 
 
 def copy_project(dest: Path) -> Path:
-    """The project's files as a clone would have them (tracked, plus new files not ignored): no .env, no model."""
+    """The project's files as a clone would have them (tracked, plus new files not ignored): no .env, no model; its
+    root holds the iris example, whatever this checkout's root holds (the tests' fixture, not the user's algorithm)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -66,6 +67,15 @@ def copy_project(dest: Path) -> Path:
                 ".git", ".venv", "__pycache__", ".pytest_cache", ".env", ".env.bat", "model.joblib", "model.tar.gz"
             ),
         )
+    # bin/example.sh's logic: what the root held instead (the user's own work) goes to the copy's set-aside/.
+    switched = subprocess.run(
+        develop_tool("local.example", "iris", "--force"),
+        env={**os.environ, "PYTHONPATH": str(dest), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert switched.returncode == 0, f"the copy did not switch to examples/iris: {switched.stderr}"
     return dest
 
 

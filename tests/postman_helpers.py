@@ -11,6 +11,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from develop.local import postman
+
+from projects import EXAMPLE_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTMAN = ROOT / "postman"
 COLLECTION = POSTMAN / "sagemaker-algorithm.postman_collection.json"
@@ -65,6 +69,19 @@ def header(request: dict, name: str) -> str | None:
     return None
 
 
+def with_example_bodies(collection: Path, folder: Path) -> Path:
+    """A copy of `collection` whose sample bodies are the iris example's (bin/local.sh postman's own code), whatever
+    payloads the project root holds: the framework's tests serve that example."""
+    project = folder / "iris-bodies"
+    (project / "postman").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "input", project / "opt" / "ml" / "input", dirs_exist_ok=True)
+    copy = project / "postman" / collection.name
+    shutil.copy(collection, copy)
+    text, _ = postman.written(project, copy)
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
 def run_collection(
     base_url: str,
     folder: Path,
@@ -81,7 +98,7 @@ def run_collection(
         [
             newman_command(),
             "run",
-            str(collection),
+            str(with_example_bodies(collection, folder)),
             "--environment",
             str(environment),
             *(("--folder", only) if only else ()),
@@ -90,8 +107,8 @@ def run_collection(
             "cli,json",
             "--reporter-json-export",
             str(report),
-            "--working-dir",  # where a file body's path (opt/ml/input/...) starts, as when run from the project
-            str(ROOT),
+            "--working-dir",  # where a file body's path (opt/ml/input/...) starts: the iris example the bodies are
+            str(EXAMPLE_DIR),
             "--timeout-request",
             "60000",  # SageMaker's own limit for an invocation
             "--color",

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from framework.serving.decoders import DECODERS
 from framework.serving.encoders import ENCODERS
 from framework.training import metrics
-from projects import develop_path, develop_tool
+from projects import EXAMPLE_DIR, develop_path, develop_tool
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-algorithm:1.2.0"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
@@ -67,7 +66,7 @@ def written(out: Path) -> tuple[dict, dict]:
 
 def test_both_documents_for_the_example(tmp_path):
     out = tmp_path / "spec"
-    done = spec(ROOT, IMAGE, "--role", ROLE, "--data", DATA, "--out", str(out))
+    done = spec(EXAMPLE_DIR, IMAGE, "--role", ROLE, "--data", DATA, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(out / "create-algorithm.json"), str(out / "create-tuning-job.json")]
     algorithm, tuning = written(out)
@@ -128,7 +127,7 @@ def test_both_documents_for_the_example(tmp_path):
 
 @needs_botocore
 def test_the_examples_documents_pass_botocores_validation(tmp_path):
-    done = spec(ROOT, IMAGE, "--role", ROLE, "--data", DATA, "--out", str(tmp_path))
+    done = spec(EXAMPLE_DIR, IMAGE, "--role", ROLE, "--data", DATA, "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     errors = botocore_errors(
         ("CreateAlgorithm", tmp_path / "create-algorithm.json"),
@@ -187,7 +186,7 @@ def test_every_kind_of_hyperparameter_passes_botocores_validation(make_project):
 
 @needs_botocore
 def test_the_validation_catches_what_sagemaker_would_refuse(tmp_path):
-    done = spec(ROOT, IMAGE, "--out", str(tmp_path))
+    done = spec(EXAMPLE_DIR, IMAGE, "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     algorithm, tuning = written(tmp_path)
     del algorithm["TrainingSpecification"]["TrainingChannels"]
@@ -220,7 +219,7 @@ def test_the_validation_catches_what_sagemaker_would_refuse(tmp_path):
     ],
 )
 def test_wrong_arguments_stop_with_one_line(tmp_path, args, message):
-    done = spec(ROOT, *([IMAGE] if args[0].startswith("--") else []), *args, "--out", str(tmp_path))
+    done = spec(EXAMPLE_DIR, *([IMAGE] if args[0].startswith("--") else []), *args, "--out", str(tmp_path))
     assert done.returncode == 2 and done.stderr == message + "\n"
 
 

@@ -33,13 +33,14 @@ from docker_helpers import (
     wait_for_ping,
 )
 from postman_helpers import MULTI_MODEL_COLLECTION, assert_every_request_passed, newman_missing, run_collection
+from projects import EXAMPLE_DIR
 
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 SCRIPTS = ["docker-build.sh", "train.sh", "serve.sh", "predict.sh", "shell.sh", "docker-destroy.sh"]
 USER_UID = 12345  # stands for the host user who owns the project's folder, when the tests run as root
 STANDIN = ROOT / "develop" / "local" / "entrypoint.py"
-PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
+PAYLOAD = json.loads((EXAMPLE_DIR / "opt" / "ml" / "input" / "payload.json").read_text())
 
 
 def tail(done: subprocess.CompletedProcess, lines: int = 40) -> str:
@@ -175,7 +176,7 @@ class StandIn:
     def __init__(self, folder):
         self.program, self.ml = folder / "program", folder / "ml"
         self.program.mkdir()
-        shutil.copytree(ROOT / "opt" / "ml" / "input", self.ml / "input")
+        shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "input", self.ml / "input")
         (self.ml / "model").mkdir()
         (self.ml / "model" / ".gitkeep").touch()
         self.archive = self.ml / "output" / "model.tar.gz"
@@ -559,7 +560,7 @@ def test_shell_script_opens_a_shell_with_the_same_mounts_and_sagemaker_variables
 def sagemaker_ml(project, tmp_path_factory):
     """An /opt/ml as SageMaker prepares it, trained by `docker run IMAGE train` with no project source mounted."""
     ml = tmp_path_factory.mktemp("sagemaker-ml")
-    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "input", ml / "input")
     (ml / "input" / "payload.json").unlink()
     done = docker("run", "--rm", "-v", f"{ml}:/opt/ml", f"{project.name}:dev-base", "train")
     assert done.returncode == 0, tail(done)
@@ -593,7 +594,7 @@ def test_dev_base_alone_trains_with_sagemakers_mounts(sagemaker_ml):
 def test_dev_base_alone_stops_training_on_sigterm_after_its_cleanup(project, tmp_path):
     """A spot interruption: `docker stop` during training reaches Python as PID 1, cleanup runs, exit 143."""
     ml = tmp_path / "ml"
-    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "input", ml / "input")
     (ml / "input" / "config" / "hyperparameters.json").write_text("{}")  # the sample's are the example's
     sleeps = ROOT / "tests" / "algorithms" / "sleeps_in_train.py"  # 60 s in train, with a `finally` that writes a file
     container = docker(
@@ -643,7 +644,7 @@ def upper(project, tmp_path_factory):
     """The example trained by `docker run IMAGE train` on the sample data with its labels in capitals: a second model
     that answers in its own words (VERSICOLOR where the first says versicolor)."""
     ml = tmp_path_factory.mktemp("upper-ml")
-    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "input", ml / "input")
     for data in (ml / "input" / "data").glob("*/*.csv"):
         header, *rows = data.read_text().splitlines()
         data.write_text(

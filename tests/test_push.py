@@ -44,6 +44,7 @@ from docker_helpers import (
     run,
     wait_for_ping,
 )
+from projects import EXAMPLE_DIR
 
 UNAVAILABLE = docker_unavailable()
 needs_docker = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
@@ -51,7 +52,7 @@ REGISTRY_BINARY = shutil.which("docker-registry")
 needs_registry = pytest.mark.skipif(
     REGISTRY_BINARY is None, reason="registry push tests skipped: docker-registry is not installed (.ci/registry-up.sh)"
 )
-PAYLOAD = json.loads((ROOT / "opt" / "ml" / "input" / "payload.json").read_text())
+PAYLOAD = json.loads((EXAMPLE_DIR / "opt" / "ml" / "input" / "payload.json").read_text())
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"  # moto's default account
 REGION = "eu-west-1"
 
@@ -561,7 +562,7 @@ def test_image_pulled_back_by_digest_trains_and_serves_as_sagemaker_runs_it(proj
 
     # SageMaker's way: `docker run IMAGE train` with /opt/ml mounted, then `docker run IMAGE serve` on the model.
     ml = tmp_path / "ml"
-    shutil.copytree(ROOT / "opt" / "ml" / "input", ml / "input")
+    shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "input", ml / "input")
     (ml / "input" / "payload.json").unlink()
     trained = docker("run", "--rm", "-v", f"{ml}:/opt/ml", by_digest, "train", timeout=300)
     assert trained.returncode == 0, trained.stdout + trained.stderr

@@ -16,7 +16,7 @@ import test_sagemaker
 from test_algorithm_spec import AWS_PYTHON
 from test_sagemaker import MISSING, SECRET, botocore_errors, environment, ok, requests_of
 
-from conftest import ROOT
+from projects import EXAMPLE_DIR, ROOT
 
 project = test_sagemaker.project  # the fixture: a copy of what a clone holds that the commands read
 
@@ -332,10 +332,10 @@ def test_the_smoke_tests_expect_what_the_example_model_answers(make_project, sta
     project = make_project("example")
     assert project.train().returncode == 0
     server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
-    cases = json.loads((ROOT / "opt/ml/input/smoke-tests.json").read_text())
+    cases = json.loads((EXAMPLE_DIR / "opt/ml/input/smoke-tests.json").read_text())
     assert len(cases) == len(ANSWERS)
     for case, expected in zip(cases, ANSWERS, strict=True):
-        body = (ROOT / "opt/ml/input" / case["payload"]).read_bytes()
+        body = (EXAMPLE_DIR / "opt/ml/input" / case["payload"]).read_bytes()
         answer = server.post(body, expected["ContentType"], Accept=case["accept"])
         assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(case["accept"])
         if case["accept"] == "application/json":

@@ -26,6 +26,7 @@ import pytest
 from test_algorithm_spec import AWS_PYTHON, NO_AWS_PYTHON, VALIDATE
 
 from conftest import ROOT
+from projects import EXAMPLE, EXAMPLE_DIR
 
 DRIVER = Path(__file__).resolve().parent / "sagemaker_driver.py"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
@@ -51,14 +52,17 @@ def project(tmp_path) -> Path:
 
 
 def copy_project(tmp_path: Path) -> Path:
-    """What a clone holds that the commands read: algorithm.py and what describes it, opt/ml, transform/input."""
+    """What a clone holds that the commands read: algorithm.py and what describes it, opt/ml, transform/input (the
+    iris example's, whatever the root holds)."""
     folder = tmp_path / "my project"
     ignore = shutil.ignore_patterns("__pycache__", "model", "output", "checkpoints")
     folder.mkdir()
-    for name in ("algorithm.py", "main.py"):
-        shutil.copy(ROOT / name, folder / name)
-    for name in ("framework", "lib", "develop", "opt", "transform/input"):
+    for source in (EXAMPLE, ROOT / "main.py"):
+        shutil.copy(source, folder / source.name)
+    for name in ("framework", "lib", "develop"):
         shutil.copytree(ROOT / name, folder / name, ignore=ignore)
+    for name in ("opt", "transform/input"):
+        shutil.copytree(EXAMPLE_DIR / name, folder / name, ignore=ignore)
     return folder
 
 

@@ -44,9 +44,9 @@ def test_json_records_by_feature_name(example):
 
 
 def test_sample_payload_answers(example):
-    from conftest import ROOT
+    from projects import EXAMPLE_DIR
 
-    answer = example.post((ROOT / "opt" / "ml" / "input" / "payload.json").read_bytes())
+    answer = example.post((EXAMPLE_DIR / "opt" / "ml" / "input" / "payload.json").read_bytes())
     assert answer.status_code == 200 and len(answer.json()["predictions"]) == 3
 
 

@@ -448,7 +448,7 @@ def test_a_long_job_shows_progress(transform):
     [
         ({}, (), "input folder <IN> has no files: put the files to transform in it"),
         ({".gitkeep": ""}, (), "input folder <IN> has no files: put the files to transform in it"),
-        ({"a.txt": "x"}, (), "cannot tell one content type from the files' extensions (.txt): pass --ContentType"),
+        ({"a.dat": "x"}, (), "cannot tell one content type from the files' extensions (.dat): pass --ContentType"),
         ({"a.txt": "x"}, ("--ContentType", "text/plain"), "a.txt, records 1-1: the container answered 415: "),
         ({"a.csv": "1\n" + "2" * (1 << 20) + "\n"}, ("--SplitType", "Line", "--MaxPayloadInMB", "1"), None),
         ({"a.csv": "1\n"}, ("--InputFilter", "$[1"), "InputFilter/OutputFilter: '$[1': cannot read"),

@@ -16,7 +16,6 @@ import pytest
 
 from develop.local.training import tune
 
-from conftest import ROOT
 from framework.training.ranges import Range
 from projects import develop_path, develop_tool
 from tuning_helpers import assert_tuning_run
@@ -45,7 +44,8 @@ def trials(out: Path) -> dict[str, dict]:
 
 def test_tune_runs_end_to_end_on_the_sample_data(tmp_path, make_project):
     out = tmp_path / "tuning"
-    done = run_tune(ROOT, ROOT / "opt" / "ml", "--trials", "3", "--seed", "5", "--out", str(out))
+    example = make_project("example")
+    done = run_tune(example.folder, example.ml, "--trials", "3", "--seed", "5", "--out", str(out))
     assert done.returncode == 0, done.stderr
     ranked = assert_tuning_run(done.stdout, out, trials=3)
     for _, trial in ranked:

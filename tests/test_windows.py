@@ -26,6 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
 STUBS = Path(__file__).resolve().parent / "windows"
+EXAMPLE_INPUT = ROOT / "examples" / "iris" / "opt" / "ml" / "input"  # the framework's fixture, not the user's root
 PROGRAMS = ("docker", "curl", "python", "wrk", "nginx")
 # What the bash scripts run besides the stand-ins; nothing else is on their PATH (so `docker` can be missing).
 SYSTEM_TOOLS = ("bash", "dirname", "cat", "cksum", "awk", "id", "tr", "sed", "grep", "mkdir")
@@ -188,7 +189,7 @@ class Twins:
             shutil.copytree(ROOT / "develop", root / "develop")  # predict reads content-types.txt
             for name in ("requirements.txt", "requirements-dev.txt", ".env.example", ".env.bat.example"):
                 shutil.copy(ROOT / name, root / name)
-            shutil.copy(ROOT / "opt" / "ml" / "input" / "payload.json", root / "opt" / "ml" / "input")
+            shutil.copy(EXAMPLE_INPUT / "payload.json", root / "opt" / "ml" / "input")
         self.env_file(None)
         self.programs = set(PROGRAMS)
         self.from_root = False  # run as bin/x.sh and bin\\x.bat from the project's folder, instead of by full path
@@ -936,6 +937,34 @@ def test_tune(twins):
     ]
 
 
+def test_example(twins):
+    sh, bat = twins.both("example", "topics", "--force")
+    assert_same(sh, bat)
+    assert sh.calls[-1] == [
+        "<CWD>",
+        "docker",
+        "run",
+        *dev_run(),
+        "-e",
+        "PYTHONPATH=/opt/program",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        "sagemaker-algorithm:dev",
+        "-P",
+        "-m",
+        "develop.local.example",
+        "topics",
+        "--force",
+    ]
+
+
+def test_example_passes_its_exit_code(twins):
+    twins.answers["docker-run.rc"] = "1"
+    sh, bat = twins.both("example", "iris")
+    assert_same(sh, bat)
+    assert sh.rc == 1
+
+
 def test_tune_passes_its_exit_code(twins):
     twins.answers["docker-run.rc"] = "1"
     sh, bat = twins.both("tune")
@@ -1141,7 +1170,7 @@ def test_local_usage(twins):
     sh, bat = twins.both("local", "predict")
     assert_same(sh, bat)
     assert sh.rc == 2 and sh.stderr == (
-        "usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman|process [ARGUMENTS]]"
+        "usage: bin/local.sh [train|serve|transform|tune|algorithm-spec|smoke|postman|process|example [ARGUMENTS]]"
         "  (no argument: train, then serve)\n"
     )
 
@@ -1174,6 +1203,12 @@ def test_local_transform(twins):
         "--Accept",
         "text/csv",
     ]
+
+
+def test_local_example(twins):
+    sh, bat = twins.both("local", "example", "diabetes", "--force")
+    assert_same(sh, bat)
+    assert sh.calls[-1][1:] == ["<venv python>", "-P", "-m", "develop.local.example", "diabetes", "--force"]
 
 
 def test_test(twins):
