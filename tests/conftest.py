@@ -11,6 +11,12 @@ from projects import EXAMPLE, ROOT, Project, free_port
 
 ALGORITHMS = ROOT / "tests" / "algorithms"
 
+# The tests play a user at a terminal, where Ctrl-C (SIGINT) interrupts. A suite started in the background of a script
+# (`bash .ci/run &`) inherits SIGINT ignored, bash's rule for background jobs, and an ignored signal stays ignored
+# in every process started after: the drivers' SIGINT and the tests' Ctrl-C would then do nothing. A handled signal
+# is reset to the default at exec, so this one line gives every child a terminal's SIGINT.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 @pytest.fixture
 def make_project(tmp_path_factory):
