@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -10,6 +11,40 @@ import requests
 from projects import EXAMPLE, ROOT, Project, free_port
 
 ALGORITHMS = ROOT / "tests" / "algorithms"
+
+# The tests play a user at a terminal, where Ctrl-C (SIGINT) interrupts. A suite started in the background of a script
+# (`bash .ci/run &`) inherits SIGINT ignored, bash's rule for background jobs, and an ignored signal stays ignored
+# in every process started after: the drivers' SIGINT and the tests' Ctrl-C would then do nothing. A handled signal
+# is reset to the default at exec, so this one line gives every child a terminal's SIGINT.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Modules whose tests share images built per module or session: bin/test.sh runs the tests in parallel workers
+# (pytest-xdist, --dist loadgroup), and each of these runs whole on one of them, which builds its images once. The
+# other modules' tests are spread over all the workers.
+ONE_WORKER = {
+    "test_docker",
+    "test_tools_docker",
+    "test_cluster_docker",
+    "test_sagemaker_local",
+    "test_push",
+    "test_processing_docker",
+}
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's, called where it runs
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup, with ONE_WORKER's modules as groups. Not by xdist_group marks: pytest-xdist 3.8 groups by a
+    suffix it writes into the test's id, which pytest 9 no longer reads back."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModulesOnOneWorker(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if Path(module).stem in ONE_WORKER else super()._split_scope(nodeid)
+
+    return ModulesOnOneWorker(config, log)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """A temporary copy of the project with one algorithm, and free ports on 127.0.0.1: used by the tests and by bench/."""
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = ROOT / "examples" / "iris"
 EXAMPLE = EXAMPLE_DIR / "algorithm.py"
 
+PORTS = range(20000, 32768)  # where free_port() takes them
 _handed_out: set[int] = set()
 
 
@@ -32,16 +34,31 @@ def develop_path(*first: Path) -> str:
 
 
 def free_port() -> int:
-    """A port nothing listens on, and not one handed out before in this process: servers bind theirs a moment later,
-    and in between the system could hand the same port out twice."""
-    for _ in range(100):
+    """A port nothing listens on, and not one handed out before in this process: servers bind theirs a moment later.
+    Taken below the system's ephemeral range (32768 and up on Linux), which it hands out to every connection: in
+    between, it could hand ours out. The tests' parallel workers (pytest-xdist) keep to ports of their own, those equal
+    to their number modulo their count, so that no two can hand out the same one."""
+    worker, workers = _worker()
+    for _ in range(1000):
+        port = random.randrange(PORTS.start + worker, PORTS.stop, workers)
+        if port in _handed_out:
+            continue
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
-    raise RuntimeError("no free port on 127.0.0.1")
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # taken
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port on 127.0.0.1 in {PORTS.start}-{PORTS.stop - 1}")
+
+
+def _worker() -> tuple[int, int]:
+    """(this process's number, how many there are) among pytest-xdist's workers: (0, 1) outside of them."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    if not name.startswith("gw"):
+        return 0, 1
+    return int(name[2:]), int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
 
 
 class Project:

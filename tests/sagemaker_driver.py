@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import urllib.request
 from pathlib import Path
@@ -42,16 +41,12 @@ from captured_command import captured  # noqa: E402
 from develop.sagemaker import cli, waiting  # noqa: E402
 from develop.sagemaker.aws import Aws  # noqa: E402
 
+from projects import free_port  # noqa: E402 (the port of this test's worker: see free_port)
+
 ACCOUNT, REGION, BUCKET = "123456789012", "eu-west-1", "template-test-bucket"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole"
 GROUP = "/aws/sagemaker/TrainingJobs"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-algorithm:1.2.0"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_moto() -> str:

@@ -1214,7 +1214,11 @@ def test_local_example(twins):
 def test_test(twins):
     sh, bat = twins.both("test", "-k", "serving and not slow")
     assert_same(sh, bat)
-    assert sh.calls[-1] == ["<ROOT>", "<venv python>", "-m", "pytest", "-rs", "-k", "serving and not slow"]
+    parallel = ["--numprocesses", "4", "--dist", "loadgroup"]
+    assert sh.calls[-1] == ["<ROOT>", "<venv python>", "-m", "pytest", "-rs", *parallel, "-k", "serving and not slow"]
+    sh, bat = twins.both("test", "-p", "no:xdist", "-x")  # in one process, for debugging
+    assert_same(sh, bat)
+    assert sh.calls[-1] == ["<ROOT>", "<venv python>", "-m", "pytest", "-rs", "-p", "no:xdist", "-x"]
 
 
 def test_benchmark(twins):
