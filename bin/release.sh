@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A release of VERSION, as the build server runs it (docs/how-to/release.md): test -> build -> push -> train -> register
-# -> staging -> smoke -> approval -> production -> report. develop/release/stages.py, with this machine's Python (its
+# A release of VERSION, as the build server runs it (docs/how-to/release.md): test -> build -> push -> train -> evaluate
+# -> register -> staging -> smoke -> approval -> production -> report. develop/release/stages.py, with this machine's Python (its
 # standard library only), checks the arguments and runs test and build here (bin/test.sh, bin/docker-build.sh), then
 # the docker run below, in which develop/release/pipeline.py runs the rest in the AWS venv of ${DOCKER_NAME}:dev.
 # Each stage prints its start and end; a failing stage stops the release (exit code non-zero), and production is

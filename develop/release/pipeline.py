@@ -4,7 +4,8 @@ test and build there, then this, in the :dev image with the engine's socket).
     python -P -m develop.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
                                                 [--model-data s3://.../model.tar.gz]
 
-push (push.py: :dev-base to REGISTRY, its URI in image-uri.txt) -> train (or the model data given) -> register the
+push (push.py: :dev-base to REGISTRY, its URI in image-uri.txt) -> train (or the model data given) -> evaluate it
+(evaluate.py: `process evaluate` as a processing job, its figures against RELEASE_THRESHOLDS) -> register the
 version in the Model Package Group (PendingManualApproval) -> deploy the staging endpoint -> smoke test it
 (opt/ml/input/smoke-tests.json) -> approval (the package Approved in SageMaker, polled; or --approved, the build
 server's own approval step, recorded on the package) -> update production
@@ -36,7 +37,7 @@ from develop.sagemaker.predict import predict
 from develop.sagemaker.state import State
 from develop.sagemaker.train import Interrupted, train
 
-from . import push, registry, smoke
+from . import evaluate, push, registry, smoke
 from .stages import HOST, INTERRUPTED, arguments, say
 
 STATE_FILE = "release-state.json"
@@ -78,6 +79,7 @@ class Settings:
     canary_percent: int
     bake_seconds: int
     approval_timeout: int
+    thresholds: tuple[evaluate.Threshold, ...] = ()
 
     @classmethod
     def read(cls, environ: dict) -> "Settings":
@@ -89,6 +91,7 @@ class Settings:
             canary_percent=number(environ, "RELEASE_CANARY_PERCENT", 10, 1, 99),
             bake_seconds=number(environ, "RELEASE_BAKE_SECONDS", 600, 0, 3600),
             approval_timeout=number(environ, "APPROVAL_TIMEOUT", 3600, 1, 30 * 86400),
+            thresholds=evaluate.thresholds(environ),
         )
 
 
@@ -168,16 +171,45 @@ def trained_model(release: Release, image: str) -> str:
     raise ConfigError(f"no model trained with {image}: run the train stage, or give --model-data s3://...")
 
 
+def stage_evaluate(release: Release) -> str:
+    limits = release.settings.thresholds
+    if not evaluate.has_process(release.project):
+        if limits:
+            raise ConfigError(
+                f"{evaluate.VARIABLE} is set and algorithm.py has no process(job) to evaluate the model with: "
+                "write its `process evaluate` (docs/how-to/processing.md), or unset the thresholds"
+            )
+        return "skipped: algorithm.py has no process(job) (docs/how-to/processing.md)"
+    image = release.image()
+    model = trained_model(release, image)
+    try:
+        name, uri, found = evaluate.evaluate(release.aws, release.state, release.config, image, model)
+        figures = evaluate.check(found, limits)
+    except evaluate.EvaluationFailed as exc:
+        raise StageFailed(f"{exc} (model {model}): nothing is registered") from None
+    evaluate.passed(release.state, name, model, uri)
+    met = f"; {len(limits)} threshold(s) met" if limits else "; no threshold set"
+    return f"{figures}{met} ({uri})"
+
+
 def stage_register(release: Release) -> str:
     image = release.image()
+    model = trained_model(release, image)
+    metrics = evaluate.model_metrics(release.state, model)
+    if metrics is None and release.settings.thresholds:
+        raise ConfigError(
+            f"{evaluate.VARIABLE} is set and model {model} has no evaluation that met them: run the evaluate stage "
+            f"(bin/release.sh --from evaluate {release.version})"
+        )
     arn = registry.register(
         release.aws,
         release.config,
         release.group,
         release.version,
         image,
-        trained_model(release, image),
+        model,
         release.config.endpoint_instance_type,
+        metrics,
     )
     return f"registered {arn} ({registry.PENDING})"
 
@@ -299,6 +331,7 @@ def stage_report(release: Release) -> str:
 RUN = {
     "push": stage_push,
     "train": stage_train,
+    "evaluate": stage_evaluate,
     "register": stage_register,
     "staging": stage_staging,
     "smoke": stage_smoke,
@@ -335,6 +368,8 @@ def report(release: Release, failure: Failure | None) -> str:
         lines.append(f"  package    {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
         lines.append(f"  image      {registry.pinned_image(container)}")
         lines.append(f"  model data {container['ModelDataUrl']}")
+        statistics = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics")
+        lines.append(f"  evaluation {statistics['S3Uri'] if statistics else 'none attached'}")
     lines.append(f"  staging    {endpoint_line(release, release.staging.endpoint_name)}")
     lines.append(f"  production {endpoint_line(release, release.config.endpoint_name)}")
     return "\n".join(lines)
