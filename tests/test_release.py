@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import test_sagemaker
+import test_sagemaker_production as production_settings
 from test_algorithm_spec import AWS_PYTHON
 from test_sagemaker import MISSING, SECRET, botocore_errors, environment, ok, requests_of
 
@@ -276,6 +277,67 @@ def test_an_algorithm_without_process_is_not_evaluated_unless_thresholds_are_set
         "evaluate: RELEASE_THRESHOLDS is set and algorithm.py has no process(job) to evaluate the model with"
     )
     assert not requests_of(sent, "CreateModelPackage")
+
+
+@needs_moto
+def test_the_production_settings_are_in_every_request_of_a_release(project, tmp_path):
+    """VPC, KMS key, isolation and encrypted traffic from .env, applied by the release as bin/sagemaker.sh applies them
+    (the same Config and develop/sagemaker/production.py)."""
+    key, vpc = production_settings.KEY, production_settings.VPC
+    results, sent, _ = releases(
+        project, ["@image", "1.2.0"], ["1.2.0", "--from", "train", "--approved"], **production_settings.PRODUCTION
+    )
+    ok(results[0])
+    (job,) = requests_of(sent, "CreateTrainingJob")
+    assert job["VpcConfig"] == vpc and job["EnableNetworkIsolation"] and job["EnableInterContainerTrafficEncryption"]
+    assert job["ResourceConfig"]["VolumeKmsKeyId"] == key and job["OutputDataConfig"]["KmsKeyId"] == key
+    (evaluation,) = requests_of(sent, "CreateProcessingJob")
+    assert evaluation["NetworkConfig"] == {
+        "VpcConfig": vpc,
+        "EnableNetworkIsolation": True,
+        "EnableInterContainerTrafficEncryption": True,
+    }
+    assert evaluation["ProcessingOutputConfig"]["KmsKeyId"] == key
+    models = requests_of(sent, "CreateModel")
+    assert len(models) == 2 and all(m["VpcConfig"] == vpc and m["EnableNetworkIsolation"] for m in models)
+    assert [c["KmsKeyId"] for c in requests_of(sent, "CreateEndpointConfig")] == [key, key]  # staging, production
+    uploads = [r["params"] for r in sent if r["operation"] == "PutObject"]
+    assert uploads and all(u.get("SSEKMSKeyId") == key for u in uploads)
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_the_production_endpoints_scaling_is_kept_across_the_blue_green_update(project, tmp_path):
+    """Someone scaled production (2 to 6 instances) after 1.2.0; 1.3.0's update keeps it, and starts the new fleet
+    with the old one's instances."""
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--approved"],
+        ["@scale", PRODUCTION, "2", "6", "700"],
+        ["@image", "1.3.0"],
+        ["1.3.0", "--from", "train", "--approved"],
+        ["@scaling", PRODUCTION],
+    )
+    first, second, after = results
+    ok(first)
+    ok(second)
+    assert after == {"scaling": [2, 6, 700.0]}
+    assert (
+        f"production endpoint {PRODUCTION}: its scaling 2-6 at 700 invocations/instance/minute is kept"
+        in (second["stderr"])
+    )
+    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    configuration = next(
+        c for c in requests_of(sent, "CreateEndpointConfig") if c["EndpointConfigName"] == update["EndpointConfigName"]
+    )
+    assert configuration["ProductionVariants"][0]["InitialInstanceCount"] == 2  # within the limits, not 1
+    # registered again by the release once the new fleet serves (the same limits and policy)
+    order = [r["operation"] for r in sent]
+    assert order.index("RegisterScalableTarget") > order.index("UpdateEndpoint")
+    (target,) = [r["params"] for r in sent if r["operation"] == "RegisterScalableTarget"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
 
 
 @needs_moto

@@ -28,10 +28,10 @@ from pathlib import Path
 import botocore.exceptions
 from botocore.exceptions import ClientError
 
-from develop.sagemaker import waiting
+from develop.sagemaker import scaling, waiting
 from develop.sagemaker.aws import Aws
 from develop.sagemaker.config import Config, ConfigError
-from develop.sagemaker.deploy import MAX_ALARMS, deploy, describe_endpoint
+from develop.sagemaker.deploy import MAX_ALARMS, VARIANT, deploy, describe_endpoint
 from develop.sagemaker.names import TAG_KEY
 from develop.sagemaker.predict import predict
 from develop.sagemaker.state import State
@@ -305,11 +305,13 @@ def stage_production(release: Release) -> str:
             "approval stage)"
         )
     settings = release.settings
+    capacity = kept_scaling(release, release.config)
     try:
         endpoint = deploy_package(
             release,
             release.config,
             package,
+            **capacity,
             strategy="canary",
             canary_percent=settings.canary_percent,
             bake_seconds=settings.bake_seconds,
@@ -321,6 +323,28 @@ def stage_production(release: Release) -> str:
     alarms = settings.alarms
     rollback = f"rollback on {', '.join(alarms)}" if alarms else "no alarm: no automatic rollback"
     return f"production endpoint {endpoint} serves version {release.version} ({rollback})"
+
+
+def kept_scaling(release: Release, config: Config) -> dict:
+    """The production endpoint's autoscaling, whoever registered it (a release, the console): recorded, so that deploy
+    keeps it across the blue/green update, and the new fleet starts with as many instances as the old one serves with
+    (not one, which the scaling would only grow back from under load). {} when it is not scaled."""
+    adopt(release, config)
+    found = describe_endpoint(release.aws, config.endpoint_name)
+    if found is None or not release.state.find("endpoint", name=config.endpoint_name):
+        return {}
+    kept = scaling.registered(release.aws, config.endpoint_name, VARIANT)
+    if kept is None:
+        return {}
+    release.state.update("endpoint", config.endpoint_name, scaling=True)
+    serving = max((v.get("CurrentInstanceCount", 1) for v in found.get("ProductionVariants", [])), default=1)
+    print(
+        f"production endpoint {config.endpoint_name}: its {scaling.summary(kept)} is kept across the update, which "
+        f"starts with {serving} instance(s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return {"instance_count": min(max(serving, kept.minimum), kept.maximum)}
 
 
 def stage_report(release: Release) -> str:
