@@ -1,5 +1,6 @@
 @echo off
-rem SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/how-to/sagemaker.md);
+rem SageMaker itself, from the project: train | deploy | predict | transform | process | status | destroy
+rem (docs/how-to/sagemaker.md);
 rem the twin of bin/sagemaker.sh. The logic is develop\sagemaker, run by the AWS venv of %DOCKER_NAME%:dev (boto3 is
 rem there and nowhere in the image SageMaker runs), with the project mounted as bin\train.bat mounts it. Credentials
 rem are yours: %USERPROFILE%\.aws is mounted read-only when it exists and the AWS_* variables are passed on by name
@@ -9,11 +10,11 @@ rem Usage: bin\sagemaker.bat COMMAND [options]     (bin\sagemaker.bat COMMAND --
 setlocal
 call "%~dp0_common.bat"
 if errorlevel 1 exit /b 1
-set "USAGE=usage: bin\sagemaker.bat train|deploy|predict|transform|status|destroy [options]   (COMMAND --help: its options)"
+set "USAGE=usage: bin\sagemaker.bat train|deploy|predict|transform|process|status|destroy [options]   (COMMAND --help: its options)"
 rem A word that is no command is refused before Docker is asked anything; the rest is the command's to check.
 set "ARG=%~1"
 if not defined ARG goto command
-for %%C in (train deploy predict transform status destroy -h --help) do if "%ARG%"=="%%C" goto command
+for %%C in (train deploy predict transform process status destroy -h --help) do if "%ARG%"=="%%C" goto command
 call "%~dp0_common.bat" :refuse_argument & exit /b 2
 :command
 call "%~dp0_common.bat" :require_docker

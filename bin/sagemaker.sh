@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SageMaker itself, from the project: train | deploy | predict | transform | status | destroy (docs/how-to/sagemaker.md).
+# SageMaker itself, from the project: train | deploy | predict | transform | process | status | destroy
+# (docs/how-to/sagemaker.md).
 # The logic is develop/sagemaker, run by the AWS venv of ${DOCKER_NAME}:dev (boto3 is there and nowhere in the image
 # SageMaker runs), with the project mounted as bin/train.sh mounts it. Credentials are yours: ~/.aws is mounted
 # read-only when it exists and the AWS_* variables are passed on by name (docker reads their values from this
@@ -8,10 +9,10 @@
 set -euo pipefail
 # shellcheck source=_common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
-usage="usage: bin/sagemaker.sh train|deploy|predict|transform|status|destroy [options]   (COMMAND --help: its options)"
+usage="usage: bin/sagemaker.sh train|deploy|predict|transform|process|status|destroy [options]   (COMMAND --help: its options)"
 # A word that is no command is refused before Docker is asked anything; the rest is the command's to check.
 case ${1:-} in
-"" | train | deploy | predict | transform | status | destroy | -h | --help) ;;
+"" | train | deploy | predict | transform | process | status | destroy | -h | --help) ;;
 *) refuse_argument "$1" ;;
 esac
 require_docker

@@ -4,7 +4,9 @@ tests/test_release.py with the AWS tools' Python (boto3, moto), as tests/sagemak
     python release_driver.py PROJECT RECORD [COMMAND-LINE ...]
 
 Each COMMAND-LINE is a JSON list of release arguments, or ["@image", VERSION] (the push stage's image-uri.txt), or
-["@fresh-clone"] (release-state.json removed, as in a build server's next workspace).
+["@fresh-clone"] (release-state.json removed, as in a build server's next workspace), or ["@scale", ENDPOINT, MIN,
+MAX, TARGET] (someone registers autoscaling on the endpoint, in the console, unrecorded), or ["@scaling", ENDPOINT]
+(prints {"scaling": [MIN, MAX, TARGET] or null}, as Application Auto Scaling has it).
 
 Prints one JSON line per release run: {"argv", "code", "stdout", "stderr"}; RECORD receives every request sent.
 
@@ -41,7 +43,7 @@ from sagemaker_driver import (  # noqa: E402
 )
 
 from develop.release import pipeline as release  # noqa: E402
-from develop.sagemaker import waiting  # noqa: E402
+from develop.sagemaker import scaling, waiting  # noqa: E402
 from develop.sagemaker.aws import Aws  # noqa: E402
 
 REPOSITORY = "sagemaker-algorithm"
@@ -137,6 +139,12 @@ def main(args: list[str]) -> None:
             (project / release.IMAGE_FILE).write_text(image(argv[1]) + "\n")
         elif argv[0] == "@fresh-clone":
             (project / release.STATE_FILE).unlink()
+        elif argv[0] == "@scale":
+            limits = scaling.Scaling(minimum=int(argv[2]), maximum=int(argv[3]), target=float(argv[4]))
+            scaling.register(Aws(boto3.Session(region_name=REGION)), argv[1], "AllTraffic", limits)
+        elif argv[0] == "@scaling":
+            found = scaling.registered(Aws(boto3.Session(region_name=REGION)), argv[1], "AllTraffic")
+            print(json.dumps({"scaling": found and [found.minimum, found.maximum, found.target]}), flush=True)
         else:
             print(json.dumps(run(argv, project, aws)), flush=True)
 

@@ -12,8 +12,9 @@ SageMaker as a JSON line {"operation", "params"}, for botocore_validate.py.
   as a user's boto3 would reach AWS. What moto does not implement is done here on its backend, in a `before-call`
   handler (botocore's Stubber answers through the same event): UpdateEndpoint (switches the endpoint's configuration,
   or with the scenario variable ROLLBACK leaves it and records why, as SageMaker's auto-rollback does),
-  StopTrainingJob and StopTransformJob (the job becomes Stopped). Log events for a training job can be put in
-  CloudWatch beforehand (LOG_LINES), as SageMaker's hosts write them.
+  StopTrainingJob and StopTransformJob (the job becomes Stopped), a processing job's outputs (PROCESSING_OUTPUTS).
+  Log events for a training or processing job can be put in CloudWatch beforehand (LOG_LINES), as SageMaker's hosts
+  write them.
 - stub: botocore's Stubber answers SageMaker's calls with the responses of one scenario (see SCENARIOS): failures
   moto cannot produce. S3 and CloudWatch Logs stay moto's.
 """
@@ -46,6 +47,7 @@ from projects import free_port  # noqa: E402 (the port of this test's worker: se
 ACCOUNT, REGION, BUCKET = "123456789012", "eu-west-1", "template-test-bucket"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole"
 GROUP = "/aws/sagemaker/TrainingJobs"
+PROCESSING_GROUP = "/aws/sagemaker/ProcessingJobs"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-algorithm:1.2.0"
 
 
@@ -148,6 +150,16 @@ def fill_in_for_moto(made: boto3.Session) -> None:
             answer = "".join(f"answer {n}\n" for n, _ in enumerate(lines, 1))
             s3.put_object(Bucket=bucket, Key=out_prefix + item["Key"][len(prefix) :] + ".out", Body=answer.encode())
 
+    def processing_outputs(params, **_):
+        """PROCESSING_OUTPUTS ({output name: {file: text}}): what the job's process(job) writes (moto's job writes
+        nothing), put under each output's S3Uri as the job is asked for; the call then goes on to moto."""
+        written = json.loads(os.environ.get("PROCESSING_OUTPUTS", "{}"))
+        s3 = boto3.Session(region_name=REGION).client("s3")  # the platform's writes: not recorded
+        for output in request(params)["ProcessingOutputConfig"]["Outputs"]:
+            bucket, prefix = output["S3Output"]["S3Uri"][len("s3://") :].split("/", 1)
+            for file, text in written.get(output["OutputName"], {}).items():
+                s3.put_object(Bucket=bucket, Key=f"{prefix}/{file}", Body=text.encode())
+
     def head_object(context, **_):
         """MODEL_SIZES ({s3 URI: bytes}): those objects are that large, as S3's HeadObject says (a model of
         gigabytes, without writing gigabytes here)."""
@@ -165,6 +177,7 @@ def fill_in_for_moto(made: boto3.Session) -> None:
     ):
         made.events.register(f"before-call.sagemaker.{operation}", handler)
     made.events.register("before-call.sagemaker.CreateTransformJob", transform_job_answers)
+    made.events.register("before-call.sagemaker.CreateProcessingJob", processing_outputs)
 
 
 def prepare_aws() -> None:
@@ -184,16 +197,20 @@ def write_logs(made: boto3.Session) -> None:
     logs = boto3.Session(region_name=REGION).client("logs")  # the driver's calls: not recorded
 
     def write(parsed, **_):
-        job = parsed["TrainingJobArn"].rsplit("/", 1)[1]
+        arn = parsed.get("TrainingJobArn") or parsed["ProcessingJobArn"]
+        group = GROUP if "TrainingJobArn" in parsed else PROCESSING_GROUP
+        job = arn.rsplit("/", 1)[1]
         now = int(datetime.datetime.now().timestamp() * 1000)
         for stream, messages in lines.items():
-            logs.create_log_stream(logGroupName=GROUP, logStreamName=f"{job}/{stream}")
+            logs.create_log_stream(logGroupName=group, logStreamName=f"{job}/{stream}")
             events = [{"timestamp": now + i, "message": m} for i, m in enumerate(messages)]
-            logs.put_log_events(logGroupName=GROUP, logStreamName=f"{job}/{stream}", logEvents=events)
+            logs.put_log_events(logGroupName=group, logStreamName=f"{job}/{stream}", logEvents=events)
 
     if lines:
         logs.create_log_group(logGroupName=GROUP)
+        logs.create_log_group(logGroupName=PROCESSING_GROUP)
         made.events.register("after-call.sagemaker.CreateTrainingJob", write)
+        made.events.register("after-call.sagemaker.CreateProcessingJob", write)
 
 
 def edit(project: Path, action: str, *args: str) -> None:
@@ -401,6 +418,54 @@ def scaling_refused(stubber: Stubber, aws: Aws) -> None:
     scaling.activate()
 
 
+def processing_job(status: str, **more) -> dict:
+    return {
+        "ProcessingJobName": ANY_NAME,
+        "ProcessingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/x",
+        "ProcessingJobStatus": status,
+        "AppSpecification": {"ImageUri": IMAGE, "ContainerArguments": ["process", "evaluate"]},
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30}
+        },
+        "RoleArn": ROLE,
+        "CreationTime": NOW,
+        **more,
+    }
+
+
+def processing_fails(stubber: Stubber, aws: Aws) -> None:
+    """process(job) raised: the job fails with its ExitMessage (output/message)."""
+    stubber.add_response(
+        "create_processing_job", {"ProcessingJobArn": processing_job("InProgress")["ProcessingJobArn"]}
+    )
+    stubber.add_response("describe_processing_job", processing_job("InProgress"), {"ProcessingJobName": ANY})
+    failed = processing_job(
+        "Failed",
+        FailureReason="AlgorithmError: See job logs for more information",
+        ExitMessage="ValueError: input raw (/opt/ml/processing/input/raw) holds no file",
+    )
+    stubber.add_response("describe_processing_job", failed, {"ProcessingJobName": ANY})
+
+
+def processing_interrupted(stubber: Stubber, aws: Aws) -> None:
+    """Ctrl-C while the job runs: a real SIGINT after the second status poll; the job is stopped on SageMaker."""
+    stubber.add_response(
+        "create_processing_job", {"ProcessingJobArn": processing_job("InProgress")["ProcessingJobArn"]}
+    )
+    for _ in range(2):
+        stubber.add_response("describe_processing_job", processing_job("InProgress"), {"ProcessingJobName": ANY})
+    stubber.add_response("stop_processing_job", {}, {"ProcessingJobName": ANY})
+    stubber.add_response("describe_processing_job", processing_job("Stopped"), {"ProcessingJobName": ANY})
+    polls = []
+
+    def interrupt(**_):
+        polls.append(1)
+        if len(polls) == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    aws.sagemaker.meta.events.register("after-call.sagemaker.DescribeProcessingJob", interrupt)
+
+
 def warm_pool_released(stubber: Stubber, aws: Aws) -> None:
     """destroy finds the finished job's warm pool still keeping its instances: released, as they bill until then."""
     pool = {"Status": "Available", "ResourceRetainedBillableTimeInSeconds": 120}
@@ -417,6 +482,8 @@ def warm_pool_released(stubber: Stubber, aws: Aws) -> None:
 SCENARIOS = {
     f.__name__: f
     for f in (
+        processing_fails,
+        processing_interrupted,
         warm_pool_released,
         scaling_refused,
         kms_key_refused,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import test_sagemaker
+import test_sagemaker_production as production_settings
 from test_algorithm_spec import AWS_PYTHON
 from test_sagemaker import MISSING, SECRET, botocore_errors, environment, ok, requests_of
 
@@ -34,13 +35,31 @@ ANSWERS = [
 SETTINGS = {"RELEASE_ALARMS": "algo-5xx,algo-latency", "RELEASE_CANARY_PERCENT": "20", "RELEASE_BAKE_SECONDS": "300"}
 
 
+def evaluation(accuracy: float) -> str:
+    """What the evaluate stage's job writes (the example's `process evaluate`: model-quality statistics), for the
+    driver to put in its output, as moto's processing job writes nothing."""
+    metrics = {
+        "accuracy": {"value": accuracy, "standard_deviation": "NaN"},
+        "weighted_f1": {"value": accuracy - 0.01, "standard_deviation": "NaN"},
+    }
+    return json.dumps({"evaluation": {"evaluation.json": json.dumps({"multiclass_classification_metrics": metrics})}})
+
+
 def releases(project: Path, *commands: list[str], **env: str) -> tuple[list[dict], list[dict], dict]:
     """Runs the release command lines in order against one moto server: (their results, every request, digests)."""
     record = project.parent / "requests.jsonl"
     record.unlink(missing_ok=True)
     done = subprocess.run(
         [AWS_PYTHON, str(DRIVER), str(project), str(record), *(json.dumps(c) for c in commands)],
-        env=environment(**{"IMAGES": "1.2.0,1.3.0", "ENDPOINT_RESULTS": json.dumps(ANSWERS), **SETTINGS, **env}),
+        env=environment(
+            **{
+                "IMAGES": "1.2.0,1.3.0",
+                "ENDPOINT_RESULTS": json.dumps(ANSWERS),
+                "PROCESSING_OUTPUTS": evaluation(0.97),
+                **SETTINGS,
+                **env,
+            }
+        ),
         capture_output=True,
         text=True,
         timeout=600,
@@ -77,7 +96,7 @@ def sent_to(sent: list[dict], operation: str, endpoint: str) -> list[dict]:
     return [p for p in requests_of(sent, operation) if p.get("EndpointName") == endpoint]
 
 
-ALL = ["train", "register", "staging", "smoke", "approval", "production", "report"]
+ALL = ["train", "evaluate", "register", "staging", "smoke", "approval", "production", "report"]
 
 
 def started_and_done(*stages: str) -> list[str]:
@@ -181,6 +200,144 @@ def test_a_version_goes_from_training_to_production_and_the_next_replaces_it_blu
     # Every SageMaker request has the shape botocore's service model requires.
     errors = botocore_errors(sent, tmp_path)
     assert len(errors) > 30 and {path: e for path, e in errors.items() if e} == {}
+
+
+THRESHOLD = "multiclass_classification_metrics.accuracy>=0.9"
+
+
+@needs_moto
+def test_an_evaluation_below_its_threshold_stops_the_release_before_it_registers(project, tmp_path):
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--approved"],
+        RELEASE_THRESHOLDS=THRESHOLD,
+        PROCESSING_OUTPUTS=evaluation(0.82),
+    )
+    (result,) = results
+    message = failure(result)
+    assert message.startswith("evaluate: accuracy 0.82 is below the threshold 0.9 (model s3://")
+    assert message.endswith("): nothing is registered")
+    assert stage_lines(result)[-2:] == ["stage evaluate started", "stage evaluate FAILED"]
+    # the job: the example's `process evaluate` on the trained model and the validation channel, held out
+    (job,) = requests_of(sent, "CreateProcessingJob")
+    trained = requests_of(sent, "CreateTrainingJob")[0]["TrainingJobName"]
+    assert job["AppSpecification"] == {
+        "ImageUri": f"{REGISTRY}/{GROUP}:1.2.0",
+        "ContainerArguments": ["process", "evaluate"],
+    }
+    inputs = {i["InputName"]: i["S3Input"] for i in job["ProcessingInputs"]}
+    assert inputs["model"]["S3Uri"] == f"s3://template-test-bucket/{GROUP}/output/{trained}/output/model.tar.gz"
+    assert inputs["test"]["S3Uri"] == f"s3://template-test-bucket/{GROUP}/data/validation"
+    assert inputs["test"]["LocalPath"] == "/opt/ml/processing/input/test"
+    assert [o["OutputName"] for o in job["ProcessingOutputConfig"]["Outputs"]] == ["evaluation"]
+    # nothing registered, nothing deployed
+    assert not requests_of(sent, "CreateModelPackage") and not requests_of(sent, "CreateEndpoint")
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_an_evaluation_that_meets_its_threshold_is_attached_to_the_package_and_reported(project, tmp_path):
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--to", "register"],
+        ["1.2.0", "--only", "report"],
+        RELEASE_THRESHOLDS=f"{THRESHOLD}, multiclass_classification_metrics.weighted_f1 >= 0.9",
+    )
+    registered, reported = results
+    ok(registered)
+    (job,) = requests_of(sent, "CreateProcessingJob")
+    uri = f"s3://template-test-bucket/{GROUP}/processing/{job['ProcessingJobName']}/evaluation/evaluation.json"
+    assert "stage evaluate done in " in registered["stderr"]
+    assert f"accuracy 0.97, weighted_f1 0.96; 2 threshold(s) met ({uri})" in registered["stderr"]
+    (package,) = requests_of(sent, "CreateModelPackage")
+    assert package["ModelMetrics"] == {
+        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": uri}}
+    }
+    assert f"  evaluation {uri}" in ok(reported).splitlines()
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_an_algorithm_without_process_is_not_evaluated_unless_thresholds_are_set(project):
+    algorithm = project / "algorithm.py"
+    algorithm.write_text(algorithm.read_text().replace("def process(", "def _process("))
+    results, sent, _ = releases(project, ["@image", "1.2.0"], ["1.2.0", "--from", "train", "--to", "register"])
+    (skipped,) = results
+    assert "stage evaluate done in " in skipped["stderr"]
+    assert "skipped: algorithm.py has no process(job)" in skipped["stderr"]
+    assert "ModelMetrics" not in requests_of(sent, "CreateModelPackage")[0]
+    assert not requests_of(sent, "CreateProcessingJob")
+    # with a threshold, a model that cannot be evaluated must not pass: stopped, before the package
+    results, sent, _ = releases(
+        project, ["@image", "1.3.0"], ["1.3.0", "--from", "train", "--to", "register"], RELEASE_THRESHOLDS=THRESHOLD
+    )
+    assert failure(results[0]).startswith(
+        "evaluate: RELEASE_THRESHOLDS is set and algorithm.py has no process(job) to evaluate the model with"
+    )
+    assert not requests_of(sent, "CreateModelPackage")
+
+
+@needs_moto
+def test_the_production_settings_are_in_every_request_of_a_release(project, tmp_path):
+    """VPC, KMS key, isolation and encrypted traffic from .env, applied by the release as bin/sagemaker.sh applies them
+    (the same Config and develop/sagemaker/production.py)."""
+    key, vpc = production_settings.KEY, production_settings.VPC
+    results, sent, _ = releases(
+        project, ["@image", "1.2.0"], ["1.2.0", "--from", "train", "--approved"], **production_settings.PRODUCTION
+    )
+    ok(results[0])
+    (job,) = requests_of(sent, "CreateTrainingJob")
+    assert job["VpcConfig"] == vpc and job["EnableNetworkIsolation"] and job["EnableInterContainerTrafficEncryption"]
+    assert job["ResourceConfig"]["VolumeKmsKeyId"] == key and job["OutputDataConfig"]["KmsKeyId"] == key
+    (evaluation,) = requests_of(sent, "CreateProcessingJob")
+    assert evaluation["NetworkConfig"] == {
+        "VpcConfig": vpc,
+        "EnableNetworkIsolation": True,
+        "EnableInterContainerTrafficEncryption": True,
+    }
+    assert evaluation["ProcessingOutputConfig"]["KmsKeyId"] == key
+    models = requests_of(sent, "CreateModel")
+    assert len(models) == 2 and all(m["VpcConfig"] == vpc and m["EnableNetworkIsolation"] for m in models)
+    assert [c["KmsKeyId"] for c in requests_of(sent, "CreateEndpointConfig")] == [key, key]  # staging, production
+    uploads = [r["params"] for r in sent if r["operation"] == "PutObject"]
+    assert uploads and all(u.get("SSEKMSKeyId") == key for u in uploads)
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
+
+
+@needs_moto
+def test_the_production_endpoints_scaling_is_kept_across_the_blue_green_update(project, tmp_path):
+    """Someone scaled production (2 to 6 instances) after 1.2.0; 1.3.0's update keeps it, and starts the new fleet
+    with the old one's instances."""
+    results, sent, _ = releases(
+        project,
+        ["@image", "1.2.0"],
+        ["1.2.0", "--from", "train", "--approved"],
+        ["@scale", PRODUCTION, "2", "6", "700"],
+        ["@image", "1.3.0"],
+        ["1.3.0", "--from", "train", "--approved"],
+        ["@scaling", PRODUCTION],
+    )
+    first, second, after = results
+    ok(first)
+    ok(second)
+    assert after == {"scaling": [2, 6, 700.0]}
+    assert (
+        f"production endpoint {PRODUCTION}: its scaling 2-6 at 700 invocations/instance/minute is kept"
+        in (second["stderr"])
+    )
+    (update,) = sent_to(sent, "UpdateEndpoint", PRODUCTION)
+    configuration = next(
+        c for c in requests_of(sent, "CreateEndpointConfig") if c["EndpointConfigName"] == update["EndpointConfigName"]
+    )
+    assert configuration["ProductionVariants"][0]["InitialInstanceCount"] == 2  # within the limits, not 1
+    # registered again by the release once the new fleet serves (the same limits and policy)
+    order = [r["operation"] for r in sent]
+    assert order.index("RegisterScalableTarget") > order.index("UpdateEndpoint")
+    (target,) = [r["params"] for r in sent if r["operation"] == "RegisterScalableTarget"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
+    assert {p: e for p, e in botocore_errors(sent, tmp_path).items() if e} == {}
 
 
 @needs_moto
@@ -310,6 +467,11 @@ def test_an_endpoint_of_someone_else_is_never_taken_over(project):
             "RELEASE_CANARY_PERCENT='100': give a whole number from 1 to 99",
         ),
         (["1.2.0"], {"RELEASE_ALARMS": ",".join(f"a{n}" for n in range(11))}, "more than 10 alarms"),
+        (
+            ["1.2.0"],
+            {"RELEASE_THRESHOLDS": "multiclass_classification_metrics.accuracy>=0.9,accuracy>0.9"},
+            "RELEASE_THRESHOLDS: 'accuracy>0.9' is not METRIC>=NUMBER or METRIC<=NUMBER",
+        ),
     ],
 )
 def test_a_bad_argument_or_setting_is_one_line_before_any_call(project, args, env, message):

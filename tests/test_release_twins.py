@@ -72,7 +72,8 @@ def test_push_passes_its_arguments_as_they_are(twins):
     assert sh.calls[-1][-4:] == ["develop.release.push", "-h", "a b", "latest"]
 
 
-RELEASE_NAMES = "-e EXECUTION_ROLE -e RELEASE_ALARMS"
+# the release's settings and the production settings it applies as bin/sagemaker.sh does
+RELEASE_NAMES = "-e EXECUTION_ROLE -e RELEASE_ALARMS -e RELEASE_THRESHOLDS -e KMS_KEY_ID"
 
 
 def release_call(*args: str, names: str = "") -> list[str]:
@@ -90,7 +91,13 @@ def release_call(*args: str, names: str = "") -> list[str]:
 
 
 def test_release_hands_its_arguments_to_stages_py_with_the_dev_image_run(twins):
-    twins.env_file(None, EXECUTION_ROLE="arn:aws:iam::123456789012:role/R", RELEASE_ALARMS="algo-5xx")
+    twins.env_file(
+        None,
+        EXECUTION_ROLE="arn:aws:iam::123456789012:role/R",
+        RELEASE_ALARMS="algo-5xx",
+        RELEASE_THRESHOLDS="multiclass_classification_metrics.accuracy>=0.9",
+        KMS_KEY_ID="alias/release",
+    )
     twins.env = {"AWS_REGION": "eu-west-1", "AWS_SESSION_TOKEN": "fake-secret-value"}
     twins.answers["python-stages-docker.rc"] = "3"  # the release's exit code is the script's
     args = ("--from", "build", "--to", "smoke", "--model-data", "s3://b/m a.tar.gz", "1.2.0")

@@ -1354,6 +1354,6 @@ def test_sagemaker_refuses_a_word_that_is_no_command_before_docker(twins):
     assert_same(sh, bat)
     assert sh.rc == 2 and sh.calls == []
     assert sh.stderr == (
-        "error: unknown argument 'deplyo': usage: bin/sagemaker.sh train|deploy|predict|transform|status|destroy "
-        "[options]   (COMMAND --help: its options)\n"
+        "error: unknown argument 'deplyo': usage: bin/sagemaker.sh "
+        "train|deploy|predict|transform|process|status|destroy [options]   (COMMAND --help: its options)\n"
     )

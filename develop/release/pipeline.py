@@ -4,7 +4,8 @@ test and build there, then this, in the :dev image with the engine's socket).
     python -P -m develop.release VERSION [--from STAGE] [--to STAGE] [--only STAGE] [--approved]
                                                 [--model-data s3://.../model.tar.gz]
 
-push (push.py: :dev-base to REGISTRY, its URI in image-uri.txt) -> train (or the model data given) -> register the
+push (push.py: :dev-base to REGISTRY, its URI in image-uri.txt) -> train (or the model data given) -> evaluate it
+(evaluate.py: `process evaluate` as a processing job, its figures against RELEASE_THRESHOLDS) -> register the
 version in the Model Package Group (PendingManualApproval) -> deploy the staging endpoint -> smoke test it
 (opt/ml/input/smoke-tests.json) -> approval (the package Approved in SageMaker, polled; or --approved, the build
 server's own approval step, recorded on the package) -> update production
@@ -27,16 +28,16 @@ from pathlib import Path
 import botocore.exceptions
 from botocore.exceptions import ClientError
 
-from develop.sagemaker import waiting
+from develop.sagemaker import scaling, waiting
 from develop.sagemaker.aws import Aws
 from develop.sagemaker.config import Config, ConfigError
-from develop.sagemaker.deploy import MAX_ALARMS, deploy, describe_endpoint
+from develop.sagemaker.deploy import MAX_ALARMS, VARIANT, deploy, describe_endpoint
 from develop.sagemaker.names import TAG_KEY
 from develop.sagemaker.predict import predict
 from develop.sagemaker.state import State
 from develop.sagemaker.train import Interrupted, train
 
-from . import push, registry, smoke
+from . import evaluate, push, registry, smoke
 from .stages import HOST, INTERRUPTED, arguments, say
 
 STATE_FILE = "release-state.json"
@@ -78,6 +79,7 @@ class Settings:
     canary_percent: int
     bake_seconds: int
     approval_timeout: int
+    thresholds: tuple[evaluate.Threshold, ...] = ()
 
     @classmethod
     def read(cls, environ: dict) -> "Settings":
@@ -89,6 +91,7 @@ class Settings:
             canary_percent=number(environ, "RELEASE_CANARY_PERCENT", 10, 1, 99),
             bake_seconds=number(environ, "RELEASE_BAKE_SECONDS", 600, 0, 3600),
             approval_timeout=number(environ, "APPROVAL_TIMEOUT", 3600, 1, 30 * 86400),
+            thresholds=evaluate.thresholds(environ),
         )
 
 
@@ -168,16 +171,45 @@ def trained_model(release: Release, image: str) -> str:
     raise ConfigError(f"no model trained with {image}: run the train stage, or give --model-data s3://...")
 
 
+def stage_evaluate(release: Release) -> str:
+    limits = release.settings.thresholds
+    if not evaluate.has_process(release.project):
+        if limits:
+            raise ConfigError(
+                f"{evaluate.VARIABLE} is set and algorithm.py has no process(job) to evaluate the model with: "
+                "write its `process evaluate` (docs/how-to/processing.md), or unset the thresholds"
+            )
+        return "skipped: algorithm.py has no process(job) (docs/how-to/processing.md)"
+    image = release.image()
+    model = trained_model(release, image)
+    try:
+        name, uri, found = evaluate.evaluate(release.aws, release.state, release.config, image, model)
+        figures = evaluate.check(found, limits)
+    except evaluate.EvaluationFailed as exc:
+        raise StageFailed(f"{exc} (model {model}): nothing is registered") from None
+    evaluate.passed(release.state, name, model, uri)
+    met = f"; {len(limits)} threshold(s) met" if limits else "; no threshold set"
+    return f"{figures}{met} ({uri})"
+
+
 def stage_register(release: Release) -> str:
     image = release.image()
+    model = trained_model(release, image)
+    metrics = evaluate.model_metrics(release.state, model)
+    if metrics is None and release.settings.thresholds:
+        raise ConfigError(
+            f"{evaluate.VARIABLE} is set and model {model} has no evaluation that met them: run the evaluate stage "
+            f"(bin/release.sh --from evaluate {release.version})"
+        )
     arn = registry.register(
         release.aws,
         release.config,
         release.group,
         release.version,
         image,
-        trained_model(release, image),
+        model,
         release.config.endpoint_instance_type,
+        metrics,
     )
     return f"registered {arn} ({registry.PENDING})"
 
@@ -273,11 +305,13 @@ def stage_production(release: Release) -> str:
             "approval stage)"
         )
     settings = release.settings
+    capacity = kept_scaling(release, release.config)
     try:
         endpoint = deploy_package(
             release,
             release.config,
             package,
+            **capacity,
             strategy="canary",
             canary_percent=settings.canary_percent,
             bake_seconds=settings.bake_seconds,
@@ -291,6 +325,28 @@ def stage_production(release: Release) -> str:
     return f"production endpoint {endpoint} serves version {release.version} ({rollback})"
 
 
+def kept_scaling(release: Release, config: Config) -> dict:
+    """The production endpoint's autoscaling, whoever registered it (a release, the console): recorded, so that deploy
+    keeps it across the blue/green update, and the new fleet starts with as many instances as the old one serves with
+    (not one, which the scaling would only grow back from under load). {} when it is not scaled."""
+    adopt(release, config)
+    found = describe_endpoint(release.aws, config.endpoint_name)
+    if found is None or not release.state.find("endpoint", name=config.endpoint_name):
+        return {}
+    kept = scaling.registered(release.aws, config.endpoint_name, VARIANT)
+    if kept is None:
+        return {}
+    release.state.update("endpoint", config.endpoint_name, scaling=True)
+    serving = max((v.get("CurrentInstanceCount", 1) for v in found.get("ProductionVariants", [])), default=1)
+    print(
+        f"production endpoint {config.endpoint_name}: its {scaling.summary(kept)} is kept across the update, which "
+        f"starts with {serving} instance(s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return {"instance_count": min(max(serving, kept.minimum), kept.maximum)}
+
+
 def stage_report(release: Release) -> str:
     print(report(release, None), flush=True)
     return "printed"
@@ -299,6 +355,7 @@ def stage_report(release: Release) -> str:
 RUN = {
     "push": stage_push,
     "train": stage_train,
+    "evaluate": stage_evaluate,
     "register": stage_register,
     "staging": stage_staging,
     "smoke": stage_smoke,
@@ -335,6 +392,8 @@ def report(release: Release, failure: Failure | None) -> str:
         lines.append(f"  package    {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
         lines.append(f"  image      {registry.pinned_image(container)}")
         lines.append(f"  model data {container['ModelDataUrl']}")
+        statistics = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics")
+        lines.append(f"  evaluation {statistics['S3Uri'] if statistics else 'none attached'}")
     lines.append(f"  staging    {endpoint_line(release, release.staging.endpoint_name)}")
     lines.append(f"  production {endpoint_line(release, release.config.endpoint_name)}")
     return "\n".join(lines)

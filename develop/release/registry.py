@@ -110,8 +110,18 @@ def refuse_registered(aws, group: str, version: str) -> None:
         )
 
 
-def register(aws, config: Config, group: str, version: str, image: str, model_data: str, instance_type: str) -> str:
-    """Registers the version as a package PendingManualApproval; returns its ARN. A version is registered once."""
+def register(
+    aws,
+    config: Config,
+    group: str,
+    version: str,
+    image: str,
+    model_data: str,
+    instance_type: str,
+    model_metrics: dict | None = None,
+) -> str:
+    """Registers the version as a package PendingManualApproval, with its evaluation (ModelMetrics) when there is one;
+    returns its ARN. A version is registered once."""
     refuse_registered(aws, group, version)
     inference = inference_specification(config, image, image_digest(aws, image), model_data, instance_type)
     ensure_group(aws, config, group)
@@ -122,6 +132,7 @@ def register(aws, config: Config, group: str, version: str, image: str, model_da
         ModelApprovalStatus=PENDING,
         CustomerMetadataProperties={"version": version},
         Tags=tags(config),
+        **({"ModelMetrics": model_metrics} if model_metrics else {}),
     )["ModelPackageArn"]
     print(f"registered {arn} ({PENDING})", file=sys.stderr, flush=True)
     return arn

@@ -20,7 +20,19 @@ from pathlib import Path
 
 PROG = "bin/release.sh"
 # Every stage of a release, in order.
-STAGES = ("test", "build", "push", "train", "register", "staging", "smoke", "approval", "production", "report")
+STAGES = (
+    "test",
+    "build",
+    "push",
+    "train",
+    "evaluate",
+    "register",
+    "staging",
+    "smoke",
+    "approval",
+    "production",
+    "report",
+)
 # The stages this machine runs, before the :dev image exists (build makes it), and their bin/ command.
 HOST = {"test": "test", "build": "docker-build"}
 INTERRUPTED = 130  # the exit code of a release stopped by Ctrl-C, as a shell gives

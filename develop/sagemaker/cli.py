@@ -15,6 +15,7 @@ from .config import Config, ConfigError
 from .deploy import ENDPOINT_TIMEOUT, MODES, deploy
 from .destroy import destroy
 from .predict import ASYNC_TIMEOUT, predict
+from .process import process
 from .s3sync import UploadFailed
 from .state import State
 from .status import status
@@ -129,6 +130,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--instance-count", type=int, default=1)
     p.add_argument("--wait-timeout", type=float, default=TRANSFORM_TIMEOUT)
 
+    p = commands.add_parser(
+        "process", parents=[common], help="algorithm.py's process(job) as a processing job, as bin/process.sh"
+    )
+    p.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=SOURCE",
+        help="an input: a folder, a file or s3://... (repeat; default: each folder of opt/ml/processing/input)",
+    )
+    p.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an output, downloaded into opt/ml/processing/output/NAME (repeat; default: each folder there)",
+    )
+    p.add_argument("--image", help="the image URI (default: image-uri.txt's)")
+    p.add_argument("--instance-type", help="TRAINING_INSTANCE_TYPE (processing runs on the same types)")
+    p.add_argument("--instance-count", type=int, default=1)
+    p.add_argument("--volume-gb", type=int, default=30)
+    p.add_argument("--max-runtime", type=int, default=86400, help="seconds (default: a day)")
+    p.add_argument("--wait-timeout", type=float, help="seconds to wait (default: the job's limit + an hour)")
+    p.add_argument(
+        "arguments", nargs=argparse.REMAINDER, metavar="ARGS", help="process(job)'s arguments (after the options)"
+    )
+
     commands.add_parser("status", parents=[common], help="what this project has on SageMaker, and its cost")
 
     p = commands.add_parser("destroy", parents=[common], help="delete what these commands created")
@@ -224,6 +252,22 @@ def run(args: argparse.Namespace, project: Path, aws: Aws | None = None) -> None
             model=args.model,
             instance_type=args.instance_type,
             instance_count=args.instance_count,
+            wait_timeout=args.wait_timeout,
+        ):
+            print(path.relative_to(project) if path.is_relative_to(project) else path)
+    elif args.command == "process":
+        for path in process(
+            aws,
+            state,
+            config,
+            args.arguments,
+            inputs=args.input,
+            outputs=args.output,
+            image=args.image,
+            instance_type=args.instance_type,
+            instance_count=args.instance_count,
+            volume_gb=args.volume_gb,
+            max_runtime=args.max_runtime,
             wait_timeout=args.wait_timeout,
         ):
             print(path.relative_to(project) if path.is_relative_to(project) else path)

@@ -1,15 +1,17 @@
-"""A training job's CloudWatch logs, every host's stream, printed as they arrive between two status polls."""
+"""A training or processing job's CloudWatch logs, every host's stream, printed as they arrive between two status
+polls."""
 
 import sys
 
 from botocore.exceptions import ClientError
 
 GROUP = "/aws/sagemaker/TrainingJobs"  # one stream per host: <job>/algo-N-<epoch>
+PROCESSING_GROUP = "/aws/sagemaker/ProcessingJobs"  # streams named alike
 
 
 class LogTail:
-    def __init__(self, logs, job: str, out=None):
-        self.logs, self.job, self.out = logs, job, out or sys.stderr
+    def __init__(self, logs, job: str, out=None, group: str = GROUP):
+        self.logs, self.job, self.out, self.group = logs, job, out or sys.stderr, group
         self.tokens: dict[str, str | None] = {}
 
     def poll(self) -> int:
@@ -18,7 +20,7 @@ class LogTail:
         for stream in self._streams():
             host = stream.removeprefix(self.job + "/").rsplit("-", 1)[0]  # algo-1-1700000000 -> algo-1
             while True:
-                args = {"logGroupName": GROUP, "logStreamName": stream, "startFromHead": True}
+                args = {"logGroupName": self.group, "logStreamName": stream, "startFromHead": True}
                 if self.tokens.get(stream):
                     args["nextToken"] = self.tokens[stream]
                 page = self.logs.get_log_events(**args)
@@ -36,7 +38,7 @@ class LogTail:
         names = []
         try:
             pages = self.logs.get_paginator("describe_log_streams").paginate(
-                logGroupName=GROUP, logStreamNamePrefix=self.job + "/"
+                logGroupName=self.group, logStreamNamePrefix=self.job + "/"
             )
             for page in pages:
                 names += [s["logStreamName"] for s in page["logStreams"]]

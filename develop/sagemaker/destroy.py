@@ -67,6 +67,9 @@ def delete(aws, entry: dict) -> None:
                 sagemaker.stop_training_job(TrainingJobName=name)
             if found.get("WarmPoolStatus", {}).get("Status") == "Available":  # its kept instances bill until released
                 sagemaker.update_training_job(TrainingJobName=name, ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+        elif kind == "processing-job":
+            if sagemaker.describe_processing_job(ProcessingJobName=name)["ProcessingJobStatus"] == "InProgress":
+                sagemaker.stop_processing_job(ProcessingJobName=name)
         elif kind == "transform-job":
             if sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "InProgress":
                 sagemaker.stop_transform_job(TransformJobName=name)

@@ -36,6 +36,24 @@ def training(request: dict, production: Production) -> dict:
     return request
 
 
+def processing(request: dict, production: Production) -> dict:
+    """CreateProcessingJob: the hosts in the VPC, isolated, their traffic encrypted (NetworkConfig), their volumes and
+    the outputs encrypted with the key."""
+    network = {}
+    if production.subnets:
+        network["VpcConfig"] = vpc_config(production)
+    if production.network_isolation:
+        network["EnableNetworkIsolation"] = True
+    if production.inter_container_encryption:
+        network["EnableInterContainerTrafficEncryption"] = True
+    if network:
+        request["NetworkConfig"] = network
+    if production.kms_key:
+        request["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] = production.kms_key
+        request["ProcessingOutputConfig"]["KmsKeyId"] = production.kms_key
+    return request
+
+
 def model(request: dict, production: Production) -> dict:
     """CreateModel: where the endpoint's and the transform job's containers run, and whether they may reach out."""
     if production.subnets:
@@ -87,7 +105,8 @@ def summary(found: dict) -> str:
     """The settings a Describe* answer shows (a training or transform job, a model, an endpoint configuration), as
     `status` prints them: what SageMaker has, not what was asked."""
     parts = []
-    vpc = found.get("VpcConfig")
+    network = found.get("NetworkConfig", {})  # a processing job's
+    vpc = found.get("VpcConfig") or network.get("VpcConfig")
     if vpc:
         parts.append(f"vpc {','.join(vpc.get('Subnets', []))} {','.join(vpc.get('SecurityGroupIds', []))}")
     keys = [
@@ -96,13 +115,15 @@ def summary(found: dict) -> str:
         found.get("OutputDataConfig", {}).get("KmsKeyId"),
         found.get("TransformOutput", {}).get("KmsKeyId"),
         found.get("TransformResources", {}).get("VolumeKmsKeyId"),
+        found.get("ProcessingResources", {}).get("ClusterConfig", {}).get("VolumeKmsKeyId"),
+        found.get("ProcessingOutputConfig", {}).get("KmsKeyId"),
     ]
     keys = sorted({key for key in keys if key})
     if keys:
         parts.append(f"kms {','.join(keys)}")
-    if found.get("EnableNetworkIsolation"):
+    if found.get("EnableNetworkIsolation") or network.get("EnableNetworkIsolation"):
         parts.append("network isolation")
-    if found.get("EnableInterContainerTrafficEncryption"):
+    if found.get("EnableInterContainerTrafficEncryption") or network.get("EnableInterContainerTrafficEncryption"):
         parts.append("inter-container encryption")
     captured = found.get("DataCaptureConfig") or {}
     if captured.get("EnableCapture", bool(captured)):

@@ -16,7 +16,16 @@ from .config import ConfigError
 
 FILE_NAME = "sagemaker-state.json"
 # The kinds of entry, in the order destroy deletes them (what uses a thing goes before it).
-KINDS = ("transform-job", "training-job", "endpoint", "endpoint-config", "model", "s3-prefix", "s3-object")
+KINDS = (
+    "transform-job",
+    "processing-job",
+    "training-job",
+    "endpoint",
+    "endpoint-config",
+    "model",
+    "s3-prefix",
+    "s3-object",
+)
 
 
 class State:

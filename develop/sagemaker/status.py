@@ -24,6 +24,11 @@ def describe(aws, entry: dict) -> tuple[str, str, str]:
             if found.get("WarmPoolStatus", {}).get("Status") in WARM:  # kept instances bill as a running job's
                 cost = prices.per_hour(entry["instance_type"], entry["instance_count"]) + " (warm pool)"
             return f"{status} ({found.get('SecondaryStatus', '')})", cost, production.summary(found)
+        if kind == "processing-job":
+            found = sagemaker.describe_processing_job(ProcessingJobName=name)
+            status = found["ProcessingJobStatus"]
+            cost = prices.per_hour(entry["instance_type"], entry["instance_count"]) if status in RUNNING else "-"
+            return status, cost, production.summary(found)
         if kind == "transform-job":
             found = sagemaker.describe_transform_job(TransformJobName=name)
             status = found["TransformJobStatus"]
