@@ -11,6 +11,7 @@ import ast
 import http.client
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import load
@@ -20,6 +21,9 @@ from stacks import ROOT, Processes, Project, say
 
 CONNECTIONS = 8  # as for the reference cases' small payloads: saturates 2 workers
 ACCEPT = "*/*"  # whatever the algorithm answers by default
+# Bounds for an algorithm this benchmark knows nothing of: generous, as a real model may take minutes to fit or load.
+TRAIN_TIMEOUT_S = 900
+START_TIMEOUT_S = 300
 
 
 def title(root: Path = ROOT) -> str:
@@ -90,7 +94,12 @@ def measure(
         return _section(heading, [f"- nothing measured: {root / 'opt/ml/input'} holds no payload* file to send."]), 0
     say(f"your algorithm: training {root / 'algorithm.py'} on {root / 'opt/ml/input'} in a copy")
     yours = project(root, work / "yours")
-    done = yours.train(timeout=600)
+    try:
+        done = yours.train(timeout=TRAIN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        line = f"training took more than {TRAIN_TIMEOUT_S} s and was stopped"
+        say(f"your algorithm: {line}")
+        return _section(heading, [f"- nothing measured: {line}"]), 0
     if done.returncode != 0:
         reason = yours.failure.read_text().strip() if yours.failure.exists() else (done.stderr or done.stdout)
         line = f"training failed (exit code {done.returncode}): {reason.strip().splitlines()[0] if reason else '?'}"
@@ -99,7 +108,7 @@ def measure(
     stack = stacks.start_framework(procs, yours, "yours", workers, logs, name="yours")
     try:
         try:
-            stacks.wait_ready(stack.port, stack.processes, stack.log)
+            stacks.wait_ready(stack.port, stack.processes, stack.log, timeout=START_TIMEOUT_S)
         except RuntimeError as exc:
             line = f"the server did not start: {str(exc).splitlines()[0]} (its log: {stack.log})"
             say(f"your algorithm: {line}")
