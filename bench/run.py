@@ -9,6 +9,8 @@ Stacks (each with the same number of worker processes):
                                     (docs/how-to/adaptive-batching.md)
   classic / tree|forest  nginx + gunicorn sync + Flask + pandas per request, serving the same model.joblib
   floor                a Flask app on the framework's gunicorn settings that reads the body and answers a constant
+  yours                `main.py serve` with the project root's algorithm.py, trained on its opt/ml/input, loaded
+                       with each of its own payloads, opt/ml/input/payload* (bench/yours.py): a section of its own
 Payloads: 28 iris records as CSV and as JSON, and ~5 MB of CSV records. wrk saturates /invocations while this
 process times /ping; then a batch transform of a 52 MB CSV through develop/local/transform/runner.py
 (transform_row.py), cold start (`serve` to the first /ping 200) and training (`main.py train` against the train
@@ -36,6 +38,7 @@ import load
 import report
 import stacks
 import transform_row
+import yours
 from load import WRK_THREADS, Payload
 from payloads import build_payloads, iris_rows
 from stacks import BATCHING, BENCH, EXAMPLE, Processes, Project, cpus, say, timed_train
@@ -57,7 +60,11 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes of every stack (default 2)")
     parser.add_argument("--out", type=Path, help="where to write the table (default bench/RESULTS.md)")
-    parser.add_argument("--only", help="comma-separated stack labels to run, e.g. 'framework / tree,classic / tree'")
+    parser.add_argument(
+        "--only",
+        help="comma-separated stack labels to run, e.g. 'framework / tree,classic / tree'; 'yours' names your "
+        "algorithm (bench/yours.py): '--only yours' runs it alone (~1 min) and writes bench/results/yours.md",
+    )
     parser.add_argument(
         "--baseline",
         metavar="GIT_REF",
@@ -91,6 +98,8 @@ def main() -> int:
         import multi_model
 
         return multi_model.main(args)
+    if args.only and {label.strip() for label in args.only.split(",")} == {"yours"}:
+        return only_yours(args)
 
     # Ctrl-C raises KeyboardInterrupt; make SIGTERM and SIGHUP unwind the same way, so `finally` stops every server.
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -161,7 +170,7 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         *(stacks.start_framework(procs, project, model, w, logs, name="baseline") for project, model in baselines),
     ]
     if args.only:
-        wanted = {label.strip() for label in args.only.split(",")}
+        wanted = {label.strip() for label in args.only.split(",")} - {"yours"}
         all_stacks = [s for s in all_stacks if s.label in wanted]
         if not all_stacks:
             raise RuntimeError(f"--only {args.only!r} names no stack")
@@ -190,6 +199,10 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
     cold_trivial = [cold_start(procs, trivial, args.workers, logs) for _ in range(args.runs)]
     say("training: main.py train against calling algorithm.train directly (example algorithm)")
     train = [train_times(forest) for _ in range(args.runs)]
+    yours_section = ""
+    if not args.only or "yours" in {label.strip() for label in args.only.split(",")}:
+        say("your algorithm: the project root's algorithm.py on its own payloads (bench/yours.py)")
+        yours_section, _ = yours.measure(args.runs, args.duration, args.workers, work, logs, procs)
 
     text = report.render(
         stacks=[s.label for s in all_stacks],
@@ -209,11 +222,27 @@ def run(args, work: Path, logs: Path, procs: Processes) -> int:
         elapsed_s=time.perf_counter() - started,
     )
     text += transform_row.render(transform_rows, megabytes, records)
+    if yours_section:
+        text += "\n" + yours_section
     print("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     say(f"written to {args.out}")
     return 0
+
+
+def only_yours(args) -> int:
+    """`--only yours`: the project root's algorithm on its own payloads, alone (bench/yours.py)."""
+    measured = 0
+
+    def section(work: Path, logs: Path, procs: Processes) -> str:
+        nonlocal measured
+        text, measured = yours.measure(args.runs, args.duration, args.workers, work, logs, procs)
+        when = machine()["date"]
+        return f"# Benchmark: your algorithm\n\nMeasured {when} by `bin/benchmark.sh --only yours`.\n\n{text}"
+
+    status = stacks.run_section("yours", section)
+    return status or (0 if measured else 1)
 
 
 def measure_rounds(runs: int, cells: list, projects: dict[str, Project], payloads: list[Payload]) -> tuple:

@@ -2,6 +2,7 @@
 rem The twin of bin/benchmark.sh: the framework's `serve` against the classic nginx + gunicorn sync + pandas stack and
 rem a Flask floor, on this machine (bench\run.py does the work; ~17 minutes, or ~4 with --quick). It needs wrk,
 rem nginx and gunicorn, so in practice Linux or macOS (on Windows: WSL); this checks and says what is missing.
+rem Then your algorithm, the root's, on its own opt\ml\input\payload*; --only yours runs that alone.
 rem   bin\benchmark.bat [--quick] [--runs N] [--duration SECONDS] [--workers N] [--out FILE] [--only STACKS] [--baseline GIT_REF]
 setlocal
 for %%R in ("%~dp0..") do set "ROOT=%%~fR"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark the framework's `serve` against the classic nginx + gunicorn sync + pandas stack and a Flask floor, on
 # this machine, everything on 127.0.0.1 (bench/run.py does the work; ~17 minutes, or ~4 with --quick).
-# The table is printed and written to bench/RESULTS.md (--quick: bench/results/quick.md).
+# The table is printed and written to bench/RESULTS.md (--quick: bench/results/quick.md). Then your algorithm, the
+# root's, on its own opt/ml/input/payload* in a section of its own; --only yours runs that alone (bench/results/yours.md).
 #   bin/benchmark.sh [--quick] [--runs N] [--duration SECONDS] [--workers N] [--out FILE] [--only STACKS] [--baseline GIT_REF]
 set -euo pipefail
 
