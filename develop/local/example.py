@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from develop.local import postman
 from develop.local.entrypoint import give_back_to_owner  # the stand-in's helper
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -165,14 +166,32 @@ def switch(project: Path, name: str, force: bool) -> str:
         target = project / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+    bodies = write_postman_bodies(project)
     # Run as root in the :dev image: the files go back to the owner of the project, who edits them next.
     for part in (*PARTS, Path(SET_ASIDE)):
         if (project / part).exists():
             give_back_to_owner(since, top=project / part, owner_of=project)
     said = f"the project now holds the example {name} ({EXAMPLES}/{name}/README.md says what it shows)"
+    if bodies:
+        said += f"; the Postman requests that send its payloads now send them ({listed(bodies)})"
     if moved:
         said += f"; set aside in {aside.relative_to(project).as_posix()}/: {listed(sorted(moved))}"
     return said
+
+
+def write_postman_bodies(project: Path) -> list[str]:
+    """bin/local.sh postman for the new example: the requests whose sample payload it has send it; the others (a
+    content type it does not take) are left for the user to adapt. Returns the collections written."""
+    written = []
+    for collection in postman.collections(project):
+        try:
+            text, changed = postman.written(project, collection, missing_ok=True)
+        except postman.PostmanError:  # a collection of the user's making: bin/local.sh postman says what is wrong
+            continue
+        if changed:
+            collection.write_text(text, encoding="utf-8")
+            written.append(collection.relative_to(project).as_posix())
+    return written
 
 
 def listing(project: Path) -> str:

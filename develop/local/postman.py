@@ -47,8 +47,10 @@ def body_of(project: Path, sample: str, body: dict) -> dict:
     return {"mode": "raw", "raw": text.replace("\r\n", "\n"), **written}
 
 
-def written(project: Path, collection: Path) -> tuple[str, list[str]]:
-    """(the collection's text with every sample body written, the names of the requests whose body changed)."""
+def written(project: Path, collection: Path, missing_ok: bool = False) -> tuple[str, list[str]]:
+    """(the collection's text with every sample body written, the names of the requests whose body changed).
+    missing_ok: a request whose sample the project does not have (a content type the algorithm does not take) is left
+    as it is, instead of refused."""
     shown = collection.relative_to(project).as_posix()
     try:
         document = json.loads(collection.read_text(encoding="utf-8"))
@@ -62,6 +64,8 @@ def written(project: Path, collection: Path) -> tuple[str, list[str]]:
         if len(samples) > 1:
             raise PostmanError(f"{shown}: request {request['name']!r} names {len(samples)} bodies; give it one")
         old = request["request"].get("body", {})
+        if missing_ok and not (project / samples[0]).is_file():
+            continue
         try:
             new = body_of(project, samples[0], old)
         except PostmanError as exc:

@@ -1,4 +1,5 @@
-"""The project's Postman collections send its own sample payloads: what `bin/local.sh postman` writes into them."""
+"""The project's Postman collections send its own sample payloads: what `bin/local.sh postman` writes into them. A
+request whose sample payload the project does not have is the user's to adapt or delete, not a broken contract."""
 
 import pytest
 
@@ -15,7 +16,7 @@ def test_the_postman_collections_send_the_projects_payloads():
     for collection in collections:
         shown = collection.relative_to(project).as_posix()
         try:
-            text, changed = postman.written(project, collection)
+            text, changed = postman.written(project, collection, missing_ok=True)
         except postman.PostmanError as exc:
             fail(shown, f"{exc}: adapt the request to your payloads")
         if changed or text != collection.read_text(encoding="utf-8"):
