@@ -179,7 +179,7 @@ def switch(project: Path, name: str, force: bool) -> str:
     return said
 
 
-def write_postman_bodies(project: Path) -> list[str]:
+def write_postman_bodies(project: Path) -> list[Path]:
     """bin/local.sh postman for the new example: the requests whose sample payload it has send it; the others (a
     content type it does not take) are left for the user to adapt. Returns the collections written."""
     written = []
@@ -190,7 +190,7 @@ def write_postman_bodies(project: Path) -> list[str]:
             continue
         if changed:
             collection.write_text(text, encoding="utf-8")
-            written.append(collection.relative_to(project).as_posix())
+            written.append(collection.relative_to(project))
     return written
 
 
