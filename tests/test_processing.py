@@ -8,8 +8,7 @@ import sys
 import tarfile
 import time
 
-from conftest import ROOT
-from projects import free_port
+from projects import EXAMPLE_DIR, free_port
 
 
 def process(project, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
@@ -182,7 +181,7 @@ def test_sigterm_stops_the_job_its_cleanup_runs_and_it_exits_143(make_project):
 
 def example_project(make_project):
     project = make_project("example")
-    shutil.copytree(ROOT / "opt" / "ml" / "processing", project.ml / "processing")
+    shutil.copytree(EXAMPLE_DIR / "opt" / "ml" / "processing", project.ml / "processing")
     return project
 
 
@@ -192,7 +191,7 @@ def test_the_example_preprocesses_the_raw_file_into_the_sample_channels_byte_for
     assert done.returncode == 0, done.stderr
     for channel in ("training", "validation"):
         written = project.ml / "processing" / "output" / channel / "iris.csv"
-        assert written.read_bytes() == (ROOT / "opt" / "ml" / "input" / "data" / channel / "iris.csv").read_bytes()
+        assert written.read_bytes() == (EXAMPLE_DIR / "opt/ml/input/data" / channel / "iris.csv").read_bytes()
     assert message(project) == "120 training and 30 validation records\n"
 
 

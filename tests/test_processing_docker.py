@@ -18,9 +18,10 @@ from test_sagemaker_local import MISSING as SDK_MISSING
 from test_sagemaker_local import NETWORK, sdk_python
 
 from docker_helpers import PROJECT_LABEL, ROOT, docker, run
+from projects import EXAMPLE_DIR
 
-RAW = ROOT / "opt" / "ml" / "processing" / "input" / "raw" / "iris.data"
-SAMPLE = ROOT / "opt" / "ml" / "input" / "data"
+RAW = EXAMPLE_DIR / "opt" / "ml" / "processing" / "input" / "raw" / "iris.data"
+SAMPLE = EXAMPLE_DIR / "opt" / "ml" / "input" / "data"
 
 
 def job_config(inputs: dict[str, str], outputs: dict[str, str]) -> str:

@@ -39,7 +39,6 @@ OUTPUTS = (
     Path("opt", "ml", "model"),
     Path("opt", "ml", "output"),
     Path("opt", "ml", "checkpoints"),
-    Path("opt", "ml", "processing", "output"),
     Path("transform", "output"),
 )
 # What bin/train.sh writes into input/config when missing, as SageMaker provides it (develop/local/entrypoint.py): not
