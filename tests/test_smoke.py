@@ -9,8 +9,7 @@ import pytest
 
 from develop.release import smoke
 
-from conftest import ROOT
-from projects import develop_path
+from projects import EXAMPLE_DIR, develop_path
 
 EXACT = smoke.Tolerance()
 LOOSE = smoke.Tolerance(absolute=1e-6, relative=1e-6)
@@ -87,8 +86,8 @@ def test_a_different_answer_says_where_and_how(answer, accept, expected, said):
 
 
 def test_bin_local_smoke_runs_the_file_against_a_server(make_project, start_server, tmp_path):
-    """`python -P -m develop.release.smoke URL`, what bin/local.sh smoke runs: the example's own file passes against
-    its own server, and a case made wrong fails with its one line."""
+    """`python -P -m develop.release.smoke URL`, what bin/local.sh smoke runs: the iris example's own file passes
+    against its own server, and a case made wrong fails with its one line."""
     project = make_project("example")
     assert project.train().returncode == 0
     server = start_server(project, SAGEMAKER_MODEL_SERVER_WORKERS="1")
@@ -102,12 +101,12 @@ def test_bin_local_smoke_runs_the_file_against_a_server(make_project, start_serv
             timeout=120,
         )
 
-    done = run(ROOT)
+    done = run(EXAMPLE_DIR)
     assert done.returncode == 0 and done.stderr.endswith(f"answered as expected by {server.url}\n"), done.stderr
-    cases = json.loads((ROOT / smoke.FILE).read_text())
+    cases = json.loads((EXAMPLE_DIR / smoke.FILE).read_text())
     cases[0]["expect"] = {"predictions": ["none", "of", "these"]}
     write(tmp_path, cases[:1])
-    (tmp_path / "opt/ml/input/payload.json").write_bytes((ROOT / "opt/ml/input/payload.json").read_bytes())
+    (tmp_path / "opt/ml/input/payload.json").write_bytes((EXAMPLE_DIR / "opt/ml/input/payload.json").read_bytes())
     done = run(tmp_path)
     assert done.returncode == 1
     first, last = done.stderr.splitlines()

@@ -56,9 +56,12 @@ def settings(path: Path, prefix: str, comment: str) -> dict[str, tuple[str, bool
     for line in path.read_text().splitlines():
         commented = line.startswith(comment)
         line = line[len(comment) :].strip() if commented else line
-        if line.startswith(prefix) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", line[len(prefix) :]):
-            name, value = line[len(prefix) :].split("=", 1)
-            found[name] = (value, commented)
+        assignment = line[len(prefix) :]
+        if assignment.startswith('"') and assignment.endswith('"'):  # batch's set "NAME=value", for a > or a &
+            assignment = assignment[1:-1]
+        if line.startswith(prefix) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", assignment):
+            name, value = assignment.split("=", 1)
+            found[name] = (value.strip("'"), commented)  # bash's NAME='value', quoted for the same reasons
     return found
 
 
