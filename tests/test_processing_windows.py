@@ -1,7 +1,7 @@
 """bin/process.sh and bin/local.sh process against their Windows twins, under a real cmd (tests/test_windows.py says
 how the twins are run and compared)."""
 
-from test_windows import assert_same, dev_run, stand_ins, twins, wine  # noqa: F401 (fixtures)
+from test_windows import assert_same, cluster_run, dev_run, stand_ins, twins, wine  # noqa: F401 (fixtures)
 
 
 def test_process_hands_every_argument_to_the_image_and_returns_its_exit_code(twins):  # noqa: F811
@@ -51,23 +51,7 @@ def test_process_on_several_instances_runs_the_cluster_tool_with_the_engines_soc
         "<CWD>",
         "docker",
         "run",
-        *dev_run(),
-        "-v",
-        "/var/run/docker.sock:/var/run/docker.sock",
-        "-e",
-        "HOST_PROJECT=<ROOT>",
-        "-e",
-        "DOCKER_NAME=sagemaker-algorithm",
-        "-e",
-        "DEV_IMAGE=sagemaker-algorithm:dev",
-        "-e",
-        "PYTHONPATH=/opt/program",
-        "--entrypoint",
-        "/opt/venv/bin/python",
-        "sagemaker-algorithm:dev",
-        "-P",
-        "-m",
-        "develop.local.processing.cluster",
+        *cluster_run("develop.local.processing.cluster"),
         "--instances",
         "2",
         "--cpus",

@@ -562,13 +562,11 @@ def test_train(twins):
     ]
 
 
-def test_train_on_several_instances(twins):
-    """--instances and --cpus go to develop/local/training/cluster.py in the :dev image, with the engine's socket and
-    the project's folder on the machine that runs the engine (where the hosts' mounts are)."""
-    twins.answers["docker-run.rc"] = "1"
-    twins.env = {"SAGEMAKER_PROGRAM": "x"}
-    cluster = [
-        *dev_run(env="-e SAGEMAKER_PROGRAM"),
+def cluster_run(module: str, *, env: str = "") -> list[str]:
+    """The docker run options, image and module of a local job on several hosts (bin/train.sh, bin/process.sh
+    --instances): the engine's socket and the project's folder on the machine that runs the engine."""
+    return [
+        *dev_run(env=env),
         "-v",
         "/var/run/docker.sock:/var/run/docker.sock",
         "-e",
@@ -584,8 +582,16 @@ def test_train_on_several_instances(twins):
         "sagemaker-algorithm:dev",
         "-P",
         "-m",
-        "develop.local.training.cluster",
+        module,
     ]
+
+
+def test_train_on_several_instances(twins):
+    """--instances and --cpus go to develop/local/training/cluster.py in the :dev image, with the engine's socket and
+    the project's folder on the machine that runs the engine (where the hosts' mounts are)."""
+    twins.answers["docker-run.rc"] = "1"
+    twins.env = {"SAGEMAKER_PROGRAM": "x"}
+    cluster = cluster_run("develop.local.training.cluster", env="-e SAGEMAKER_PROGRAM")
     for args, passed in [
         (["--instances", "3", "--cpus", "1.5"], ["--instances", "3", "--cpus", "1.5"]),
         (["--cpus", "2"], ["--cpus", "2"]),
